@@ -1,0 +1,41 @@
+# sfp: `make` builds dist/sfp.pyz, `make test` checks everything, `make demo` shows it working.
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum < requirements-dev.txt | cut -d' ' -f1)
+
+.PHONY: all build lean test typecheck unit e2e demo bench clean
+
+all: build
+
+$(STAMP): requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "sfp needs Python >= 3.11: set PYTHON=python3.11 (or newer)")'
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@rm -f $(VENV)/.installed-* && touch $@
+
+venv: $(STAMP)
+
+build: $(STAMP)
+	$(VPY) build.py
+
+lean: $(STAMP)
+	$(VPY) build.py --lean
+
+typecheck: $(STAMP)
+	$(VPY) -m mypy sfp
+
+test: build lean typecheck
+	$(VPY) -m pytest
+
+e2e: build
+	$(VPY) -m pytest tests/e2e -m e2e
+
+demo: build
+	$(PYTHON) dist/sfp.pyz demo
+
+bench: build lean
+	$(VPY) bench/run.py
+
+clean:
+	rm -rf dist build .mypy_cache .pytest_cache

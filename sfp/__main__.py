@@ -1,0 +1,1 @@
+from sfp.cli import main; raise SystemExit(main())  # noqa: E702
