@@ -1,0 +1,194 @@
+"""The `sfp` command line: one parser, a dispatch table, one error handler.
+
+`sfp hook` is on Claude Code's hot path, so it skips argparse and the
+command table entirely.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import IO, TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    import argparse
+    from pathlib import Path
+
+EXIT_CODES_HELP = """\
+exit codes:
+  0  ok
+  1  what was checked is unhealthy or failed (or an operation failed)
+  2  usage or input error
+  3  internal error: a bug in sfp (SFP_DEBUG=1 shows the traceback)
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    hook = _hook_invocation(args)
+    if hook is not None:
+        return _run_hook(*hook)
+    return _run_command(args, sys.stdout, sys.stderr)
+
+
+def _hook_invocation(args: list[str]) -> tuple[str | None, str | None] | None:
+    """(claude_dir, event) when `args` is a plain `[--claude-dir DIR] hook [EVENT]`, else None."""
+    claude_dir = None
+    if args[:1] == ["--claude-dir"] and len(args) >= 2:
+        claude_dir, args = args[1], args[2:]
+    elif args and args[0].startswith("--claude-dir="):
+        claude_dir, args = args[0].split("=", 1)[1], args[1:]
+    if not args or args[0] != "hook" or len(args) > 2 or any(a.startswith("-") for a in args[1:]):
+        return None
+    return claude_dir, (args[1] if len(args) == 2 else None)
+
+
+def _run_hook(claude_dir: str | None, event: str | None) -> int:
+    from sfp.paths import claude_dir as resolve_claude_dir
+
+    try:
+        from sfp.hooks.runner import run_hook
+
+        return run_hook(event, resolve_claude_dir(claude_dir), sys.stdin.buffer, sys.stdout, sys.stderr)
+    except BaseException as exc:  # noqa: BLE001 - the client must never see a traceback from a hook
+        if isinstance(exc, KeyboardInterrupt):
+            return 130
+        if os.environ.get("SFP_DEBUG"):
+            raise
+        return 0
+
+
+def _run_command(args: list[str], out: IO[str], err: IO[str]) -> int:
+    from sfp.errors import EXIT_USAGE, SfpError
+
+    try:
+        parser = build_parser()
+        namespace = parser.parse_args(args)
+        return dispatch(namespace, out)
+    except SfpError as exc:
+        err.write(f"sfp: error: {exc}\n")
+        return exc.exit_code
+    except _UsageExit as exc:
+        err.write(f"sfp: error: {exc}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        err.write("sfp: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        # `sfp logs | head`: the reader left, which is not an error.
+        _silence_stdout()
+        return 0
+    except Exception as exc:  # noqa: BLE001
+        if os.environ.get("SFP_DEBUG"):
+            raise
+        err.write(f"sfp: error: internal error: {type(exc).__name__}: {exc} (SFP_DEBUG=1 shows the traceback)\n")
+        return 3
+
+
+class _UsageExit(Exception):
+    pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
+    from sfp import __version__
+
+    class Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:
+            raise _UsageExit(f"{message} (see `{self.prog} --help`)")
+
+    def formatter(prog: str) -> argparse.HelpFormatter:
+        return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
+
+    parser = Parser(
+        prog="sfp",
+        description="Skills-Fabrik Patterns for Claude Code: health, context, gates, handoffs and backups.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=formatter,
+    )
+    parser.add_argument("--version", action="version", version=f"sfp {__version__}")
+    parser.add_argument("--claude-dir", metavar="DIR",
+                        help="Claude Code's folder (default: $CLAUDE_CONFIG_DIR, else ~/.claude)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    commands.required = True
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        sub: argparse.ArgumentParser = commands.add_parser(
+            name, help=help, description=help, epilog=EXIT_CODES_HELP, formatter_class=formatter)
+        return sub
+
+    health = command("health", "check Python, sfp itself, context files, memory and disk")
+    health.add_argument("--json", action="store_true", help="print the runbook's JSON shape")
+    health.add_argument("--project", metavar="DIR", help="project whose config applies (default: current folder)")
+
+    hook = command("hook", "answer one Claude Code hook event read as JSON from stdin")
+    hook.add_argument("event", nargs="?", help="event name (default: the payload's hook_event_name)")
+
+    config = command("config", "show, create or check sfp's YAML config files")
+    config_commands = config.add_subparsers(dest="config_command", metavar="ACTION", parser_class=Parser)
+    config_commands.required = True
+    show = config_commands.add_parser("show", help="print the effective config and where each part came from")
+    show.add_argument("name", nargs="?", help="one config: sfp, gates, alerts, evidence, fallback, auto_fix")
+    show.add_argument("--json", action="store_true", help="print as JSON with the source of each key")
+    show.add_argument("--project", metavar="DIR", help="project whose .sfp/ layer applies (default: current folder)")
+    init = config_commands.add_parser("init", help="write the default configs into <claude-dir>/sfp/ for editing")
+    init.add_argument("--force", action="store_true", help="overwrite files that already exist")
+    parse = config_commands.add_parser("parse", help="print a YAML file parsed by sfp, as JSON")
+    parse.add_argument("file", help="the YAML file")
+
+    logs = command("logs", "show sfp's log (<claude-dir>/logs/sfp.log)")
+    logs.add_argument("-n", "--lines", type=int, default=20, metavar="N", help="how many records (default 20)")
+    logs.add_argument("-f", "--follow", action="store_true", help="keep printing new records")
+    logs.add_argument("--json", action="store_true", help="print the raw JSON records")
+
+    command("demo", "run every hook event against a sample project and show what comes back")
+    return parser
+
+
+def dispatch(ns: argparse.Namespace, out: IO[str]) -> int:
+    from sfp.paths import claude_dir as resolve_claude_dir
+
+    root = resolve_claude_dir(ns.claude_dir)
+    name: str = ns.command
+    if name == "health":
+        from sfp.commands.health import health
+
+        return health(root, _project(ns.project), as_json=ns.json, out=out)
+    if name == "hook":
+        from sfp.hooks.runner import run_hook
+
+        return run_hook(ns.event, root, sys.stdin.buffer, out, sys.stderr)
+    if name == "config":
+        from sfp.commands import config as config_command
+
+        action: Callable[[], int] = {
+            "show": lambda: config_command.show(root, _project(ns.project), ns.name, as_json=ns.json, out=out),
+            "init": lambda: config_command.init(root, force=ns.force, out=out),
+            "parse": lambda: config_command.parse(ns.file, out=out),
+        }[ns.config_command]
+        return action()
+    if name == "logs":
+        from sfp.commands.logs import logs
+
+        return logs(root, lines=ns.lines, follow=ns.follow, as_json=ns.json, out=out)
+    if name == "demo":
+        from sfp.commands.demo import demo
+
+        return demo(out=out)
+    raise AssertionError(f"command {name} has no dispatch entry")
+
+
+def _project(option: str | None) -> Path:
+    from pathlib import Path
+
+    return Path(option) if option else Path.cwd()
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

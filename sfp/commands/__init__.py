@@ -1,0 +1,1 @@
+"""One module per `sfp` command; each exposes a function named after it that returns an exit code."""

@@ -1,0 +1,107 @@
+"""`sfp config show|init|parse`: the effective config and where it came from; defaults to edit; a YAML check."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import IO, Any
+
+from sfp import paths
+from sfp.config import NAMES, Config, check_name, default_text, load_config
+from sfp.errors import UsageError
+from sfp.storage import ensure_private_dir, write_atomic
+
+
+def show(claude_dir: Path, project: Path | None, name: str | None, *, as_json: bool, out: IO[str]) -> int:
+    names = [check_name(name)] if name else list(NAMES)
+    configs = [load_config(n, claude_dir, project) for n in names]
+    if as_json:
+        payload = {c.name: {"layers": list(c.layers), "data": c.data, "sources": _sources(c), "warnings": list(c.warnings)}
+                   for c in configs}
+        out.write(json.dumps(payload if name is None else payload[names[0]], indent=2, ensure_ascii=False) + "\n")
+    else:
+        for config in configs:
+            out.write(render_config(config))
+    return 0
+
+
+def render_config(config: Config) -> str:
+    lines = [f"# {config.name}.yaml — layers, lowest first: {', '.join(config.layers)}"]
+    lines += [f"# warning: {w}" for w in config.warnings]
+    lines += _render_node(config.data, config, (), 0)
+    return "\n".join(lines) + "\n\n"
+
+
+def _render_node(node: Any, config: Config, path: tuple[str | int, ...], indent: int) -> list[str]:
+    pad = "  " * indent
+    lines: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            child = (*path, key)
+            origin = config.origins.get(child, "")
+            comment = f"  # {origin}" if origin and (indent == 0 or not isinstance(value, dict)) else ""
+            if isinstance(value, (dict, list)) and value:
+                lines.append(f"{pad}{key}:{comment}")
+                lines += _render_node(value, config, child, indent + 1)
+            else:
+                lines.append(f"{pad}{key}: {_scalar(value)}{comment}")
+    elif isinstance(node, list):
+        for item in node:
+            if isinstance(item, dict) and item:
+                first, *rest = _render_node(item, config, path, indent + 1)
+                lines.append(f"{pad}- {first.lstrip()}")
+                lines += rest
+            else:
+                lines.append(f"{pad}- {_scalar(item)}")
+    return lines
+
+
+def _scalar(value: Any) -> str:
+    # JSON spelling is valid YAML and shows strings unambiguously.
+    if isinstance(value, str) and "\n" not in value and value and value.strip() == value and not _looks_special(value):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _looks_special(text: str) -> bool:
+    return text[0] in "-?:,[]{}#&*!|>'\"%@`" or ": " in text or " #" in text or text.lower() in (
+        "true", "false", "yes", "no", "on", "off", "null", "~", "y", "n") or text.replace(".", "", 1).isdigit()
+
+
+def _sources(config: Config) -> dict[str, str]:
+    return {".".join(str(p) for p in path): source for path, source in config.origins.items()}
+
+
+def init(claude_dir: Path, *, force: bool, out: IO[str]) -> int:
+    folder = ensure_private_dir(paths.sfp_dir(claude_dir))
+    written, kept = [], []
+    for name in NAMES:
+        target = folder / f"{name}.yaml"
+        if target.exists() and not force:
+            kept.append(target)
+            continue
+        write_atomic(target, default_text(name))
+        written.append(target)
+    for path in written:
+        out.write(f"wrote {path}\n")
+    for path in kept:
+        out.write(f"kept  {path} (exists; --force overwrites)\n")
+    return 0
+
+
+def parse(file: str, *, out: IO[str]) -> int:
+    from sfp.miniyaml import loads
+
+    path = Path(file)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{file}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise UsageError(f"{file}: cannot read: {exc.strerror}") from None
+    out.write(json.dumps(loads(text, file), indent=2, ensure_ascii=False) + "\n")
+    return 0
+
+

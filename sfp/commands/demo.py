@@ -1,0 +1,128 @@
+"""`sfp demo`: a whole session's hook events, sent through `sfp hook` in a throwaway claude dir.
+
+It runs the same file the person runs (the zipapp, or `python -m sfp` in a
+checkout), as Claude Code would, so what it prints is what the client gets.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+from typing import IO, Any
+
+SESSION = "5f0c1d2e-demo-4e6b-9a1c-0d3e5f7a9b11"
+
+SAMPLE_PROJECT = {
+    "pyproject.toml": '[project]\nname = "acme"\nversion = "0.1.0"\n',
+    "src/acme/__init__.py": "",
+    "src/acme/api.py": 'def create_user(name, email):\n    return {"name": name, "email": email}\n',
+}
+CONTEXT = "# Identity\nA developer who wants sessions that don't lose state.\n\n# Rules\n- Run the tests before saying done.\n"
+
+
+def demo(out: IO[str]) -> int:
+    with tempfile.TemporaryDirectory(prefix="sfp-demo-") as tmp:
+        root = Path(tmp)
+        claude_dir, project = root / "claude", root / "acme"
+        _write_tree(project, SAMPLE_PROJECT)
+        transcript = root / "transcript.jsonl"
+        transcript.write_text("", encoding="utf-8")
+        out.write(f"sfp demo — a throwaway claude dir in {root}\n")
+        out.write(f"each step sends one hook event to `{' '.join(_sfp_command())} hook`, as Claude Code does\n\n")
+        steps: list[tuple[str, dict[str, Any]]] = [
+            ("Session starts, no ~/.claude/.context/CLAUDE.md yet", {"hook_event_name": "SessionStart", "source": "startup"}),
+        ]
+        failures = 0
+        for title, payload in steps:
+            failures += _step(out, title, payload, claude_dir, project, transcript)
+        _write_tree(claude_dir / ".context", {"CLAUDE.md": CONTEXT})
+        more: list[tuple[str, dict[str, Any]]] = [
+            ("Session starts again, context file in place", {"hook_event_name": "SessionStart", "source": "startup"}),
+            ("The person sends a prompt", {"hook_event_name": "UserPromptSubmit", "prompt": "Add email validation"}),
+            ("Claude edits a file", {
+                "hook_event_name": "PostToolUse", "tool_name": "Edit",
+                "tool_input": {"file_path": str(project / "src/acme/api.py")}, "tool_response": {}}),
+            ("Claude stops", {"hook_event_name": "Stop", "stop_hook_active": False}),
+            ("The context is compacted", {"hook_event_name": "PreCompact", "trigger": "manual", "custom_instructions": None}),
+            ("The session ends", {"hook_event_name": "SessionEnd", "reason": "other"}),
+            ("Broken input (not JSON) is logged, never a traceback", {"_raw": "{not json"}),
+        ]
+        for title, payload in more:
+            failures += _step(out, title, payload, claude_dir, project, transcript)
+        out.write("sfp's log of this demo (`sfp logs`):\n")
+        log = claude_dir / "logs" / "sfp.log"
+        for line in log.read_text(encoding="utf-8").splitlines() if log.exists() else []:
+            record = json.loads(line)
+            out.write(f"  {record['level']:<7} {record['event']:<17} {record['message']}  ({record['duration_ms']} ms)\n")
+    out.write("\n" + ("demo finished: every hook answered as the client expects\n" if not failures
+                      else f"demo finished with {failures} unexpected answer(s)\n"))
+    return 1 if failures else 0
+
+
+def _step(out: IO[str], title: str, payload: dict[str, Any], claude_dir: Path, project: Path, transcript: Path) -> int:
+    if "_raw" in payload:
+        raw = str(payload["_raw"]).encode()
+    else:
+        event = {"session_id": SESSION, "transcript_path": str(transcript), "cwd": str(project), **payload}
+        raw = json.dumps(event).encode()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE_", "SFP_"))}
+    env.update(CLAUDE_CONFIG_DIR=str(claude_dir), CLAUDE_PROJECT_DIR=str(project))
+    if _sfp_command()[1] == "-m":  # a source checkout: make the package importable from the project folder
+        env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    started = time.monotonic()
+    result = subprocess.run([*_sfp_command(), "hook"], input=raw, capture_output=True, env=env, cwd=project, timeout=120)
+    elapsed = (time.monotonic() - started) * 1000
+    out.write(f"▶ {title}\n  {payload.get('hook_event_name', 'hook')} → exit {result.returncode} in {elapsed:.0f} ms\n")
+    stdout = result.stdout.decode("utf-8", "replace").strip()
+    problem = 0
+    if stdout:
+        try:
+            answer = json.loads(stdout)
+        except ValueError:
+            out.write(f"  unexpected output: {stdout[:200]}\n")
+            problem = 1
+        else:
+            out.write(_describe_answer(answer))
+    elif result.returncode == 0:
+        out.write("  (nothing to say: the client adds nothing)\n")
+    if result.stderr.strip():
+        out.write(f"  stderr: {result.stderr.decode('utf-8', 'replace').strip()[:300]}\n")
+    if result.returncode not in (0, 2) or b"Traceback" in result.stderr:
+        problem = 1
+    out.write("\n")
+    return problem
+
+
+def _describe_answer(answer: dict[str, Any]) -> str:
+    lines = []
+    specific = answer.get("hookSpecificOutput") or {}
+    if specific.get("additionalContext"):
+        lines.append("  to the model:")
+        lines += [f"    │ {line}" for line in str(specific["additionalContext"]).splitlines()]
+    if answer.get("decision") == "block":
+        lines.append("  Claude keeps working on:")
+        lines += [f"    │ {line}" for line in str(answer.get("reason", "")).splitlines()]
+    if answer.get("systemMessage"):
+        lines.append(f"  to you: {answer['systemMessage']}")
+    return "\n".join(lines) + "\n" if lines else "  (empty answer)\n"
+
+
+def _sfp_command() -> list[str]:
+    """How to run this same sfp: the zipapp it came from, else the package from its source folder."""
+    entry = Path(sys.argv[0])
+    if entry.is_file() and zipfile.is_zipfile(entry):
+        return [sys.executable, str(entry.resolve())]
+    return [sys.executable, "-m", "sfp"]
+
+
+def _write_tree(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")

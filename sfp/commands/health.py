@@ -1,0 +1,26 @@
+"""`sfp health`: the runbook's health check, for people (default) or machines (--json)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import IO
+
+from sfp.config import load_config
+from sfp.health import HEALTHY, UNHEALTHY, report_as_json, run_health, thresholds_from
+
+ICONS = {"healthy": "✅", "degraded": "⚠️ ", "unhealthy": "❌"}
+
+
+def health(claude_dir: Path, project: Path | None, *, as_json: bool, out: IO[str]) -> int:
+    config = load_config("sfp", claude_dir, project)
+    report = run_health(claude_dir, thresholds_from(config.get("health")))
+    if as_json:
+        out.write(json.dumps(report_as_json(report), indent=2, ensure_ascii=False) + "\n")
+    else:
+        out.write(f"{ICONS.get(report.status, '')} sfp health: {report.status}\n")
+        for check in report.checks:
+            out.write(f"  {ICONS.get(check.status, '?')} {check.name:<18} {check.message}\n")
+            if check.fix and check.status != HEALTHY:
+                out.write(f"  {'':<21}fix: {check.fix}\n")
+    return 1 if report.status == UNHEALTHY else 0

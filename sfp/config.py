@@ -1,0 +1,164 @@
+"""Layered config: built-in defaults < `<claude-dir>/sfp/<name>.yaml` < `<project>/.sfp/<name>.yaml`.
+
+Layers merge mapping by mapping; a list or a scalar in a higher layer
+replaces the lower one, and a config may name key groups that a higher
+layer replaces whole (gates: `tiers` and `gates`). Only the file a feature
+asks for is read.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from sfp import paths
+from sfp.errors import ConfigError
+
+NAMES: Final = ("sfp", "gates", "alerts", "evidence", "fallback", "auto_fix")
+DEFAULTS_PACKAGE_DIR: Final = "_defaults"
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Layer:
+    source: str  # a file path, or "built-in:<name>.yaml"
+    value: dict[str, Any]
+    positions: Mapping[Path_, tuple[int, int]]
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    name: str
+    data: dict[str, Any]
+    origins: Mapping[Path_, str]  # each mapping key of `data` -> "source:line"
+    layers: tuple[str, ...]  # the sources that were read, lowest first
+    warnings: tuple[str, ...]
+
+    def get(self, *keys: str, default: Any = None) -> Any:
+        node: Any = self.data
+        for key in keys:
+            if not isinstance(node, dict) or key not in node:
+                return default
+            node = node[key]
+        return node
+
+
+def check_name(name: str) -> str:
+    if name not in NAMES:
+        raise ConfigError(f"unknown config `{name}`; the configs are: {', '.join(NAMES)}")
+    return name
+
+
+def layer_files(name: str, claude_dir: Path, project_dir: Path | None) -> list[Path]:
+    """The user and project files for `name`, lowest layer first (whether or not they exist)."""
+    files = [paths.sfp_dir(claude_dir) / f"{name}.yaml"]
+    if project_dir is not None:
+        files.append(paths.project_config_dir(project_dir) / f"{name}.yaml")
+    return files
+
+
+def default_text(name: str) -> str:
+    """The built-in `<name>.yaml`: from inside the zipapp, or from `config/` in a source checkout."""
+    from importlib.resources import files
+
+    resource = files("sfp").joinpath(DEFAULTS_PACKAGE_DIR, f"{name}.yaml")
+    try:
+        return resource.read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    # A source checkout keeps the defaults at the top level, next to the package.
+    checkout = Path(__file__).resolve().parent.parent / "config" / f"{name}.yaml"
+    try:
+        return checkout.read_text(encoding="utf-8")
+    except OSError:
+        raise ConfigError(f"built-in {name}.yaml is missing: this copy of sfp is damaged; reinstall sfp.pyz") from None
+
+
+def parse_layer(text: str, source: str, name: str) -> Layer:
+    from sfp.config_specs import SPECS
+    from sfp.miniyaml import loads_located
+    from sfp.schema import validate
+
+    value, positions = loads_located(text, source)
+    if value is None:
+        value = {}
+    warnings = validate(value, SPECS[name], source, positions)
+    return Layer(source, value, positions, tuple(warnings))
+
+
+def read_layer(path: Path, name: str) -> Layer | None:
+    """The layer in `path`, or None when there is no such file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise ConfigError("is a folder, expected a YAML file", str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", str(path)) from None
+    return parse_layer(text, str(path), name)
+
+
+def load_config(name: str, claude_dir: Path, project_dir: Path | None = None) -> Config:
+    check_name(name)
+    layers = [parse_layer(default_text(name), f"built-in:{name}.yaml", name)]
+    for path in layer_files(name, claude_dir, project_dir):
+        layer = read_layer(path, name)
+        if layer is not None:
+            layers.append(layer)
+    return merge_layers(name, layers)
+
+
+def merge_layers(name: str, layers: list[Layer]) -> Config:
+    from sfp.config_specs import REPLACE_GROUPS
+
+    groups = REPLACE_GROUPS.get(name, ())
+    data: dict[str, Any] = {}
+    origins: dict[Path_, str] = {}
+    for layer in layers:
+        for group in groups:
+            if group & layer.value.keys():
+                for key in group:
+                    data.pop(key, None)
+                _drop_origins(origins, group)
+        _merge_into(data, layer.value, layer, origins, ())
+    warnings = tuple(w for layer in layers for w in layer.warnings)
+    return Config(name, data, origins, tuple(layer.source for layer in layers), warnings)
+
+
+def _merge_into(target: dict[str, Any], upper: dict[str, Any], layer: Layer, origins: dict[Path_, str], path: Path_) -> None:
+    for key, value in upper.items():
+        child = (*path, key)
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            _merge_into(target[key], value, layer, origins, child)
+        else:
+            target[key] = copy.deepcopy(value)
+            _drop_origins(origins, {key}, path)
+            _record_origins(value, layer, origins, child)
+        origins[child] = _source_line(layer, child)
+
+
+def _record_origins(value: Any, layer: Layer, origins: dict[Path_, str], path: Path_) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            child = (*path, key)
+            origins[child] = _source_line(layer, child)
+            _record_origins(item, layer, origins, child)
+
+
+def _drop_origins(origins: dict[Path_, str], keys: set[str] | frozenset[str], prefix: Path_ = ()) -> None:
+    depth = len(prefix)
+    for path in [p for p in origins if len(p) > depth and p[:depth] == prefix and p[depth] in keys]:
+        del origins[path]
+
+
+def _source_line(layer: Layer, path: Path_) -> str:
+    line = layer.positions.get(path, (0, 0))[0]
+    return f"{layer.source}:{line}" if line else layer.source

@@ -1,0 +1,189 @@
+"""The health check: the runbook's five checks, each a pure-ish function returning a Check.
+
+Runs at every SessionStart, so it reads a few small files and starts no
+subprocess.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from sfp import paths
+
+HEALTHY: Final = "healthy"
+DEGRADED: Final = "degraded"
+UNHEALTHY: Final = "unhealthy"
+_RANK: Final = {HEALTHY: 0, DEGRADED: 1, UNHEALTHY: 2}
+MIN_PYTHON: Final = (3, 11)
+MB: Final = 1024 * 1024
+
+DEFAULT_THRESHOLDS: Final[Mapping[str, Mapping[str, float]]] = {
+    "claude_process_rss": {"degraded_mb": 2048, "unhealthy_mb": 4096},
+    "available_memory": {"degraded_mb": 1024, "unhealthy_mb": 256},
+    "disk_free": {"degraded_mb": 1024, "unhealthy_mb": 100},
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: str
+    message: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+    fix: str | None = None
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    status: str
+    checks: tuple[Check, ...]
+
+    def failing(self) -> tuple[Check, ...]:
+        return tuple(c for c in self.checks if c.status != HEALTHY)
+
+
+def worst(statuses: list[str]) -> str:
+    return max(statuses, key=lambda s: _RANK.get(s, 2), default=HEALTHY)
+
+
+def run_health(
+    claude_dir: Path,
+    thresholds: Mapping[str, Mapping[str, float]] = DEFAULT_THRESHOLDS,
+    *,
+    proc_root: Path = Path("/proc"),
+) -> HealthReport:
+    checks: list[tuple[str, Callable[[], Check]]] = [
+        ("python_version", lambda: check_python_version()),
+        ("plugin_integrity", lambda: check_plugin_integrity()),
+        ("context_integrity", lambda: check_context_integrity(claude_dir)),
+        ("memory_usage", lambda: check_memory_usage(thresholds, proc_root=proc_root)),
+        ("disk_space", lambda: check_disk_space(paths.backups_dir(claude_dir), thresholds)),
+    ]
+    results = [_guarded(name, check) for name, check in checks]
+    return HealthReport(worst([c.status for c in results]), tuple(results))
+
+
+def _guarded(name: str, check: Callable[[], Check]) -> Check:
+    try:
+        return check()
+    except Exception as exc:  # noqa: BLE001 - one broken probe must not hide the other four
+        return Check(name, DEGRADED, f"could not be checked: {type(exc).__name__}: {exc}")
+
+
+def check_python_version(version: tuple[int, ...] = tuple(sys.version_info[:3])) -> Check:
+    shown = ".".join(str(p) for p in version)
+    details = {"version": shown, "executable": sys.executable, "required": ">=3.11"}
+    if version[:2] >= MIN_PYTHON:
+        return Check("python_version", HEALTHY, f"Python {shown}", details)
+    return Check("python_version", UNHEALTHY, f"Python {shown} is too old; sfp needs 3.11 or newer", details,
+                 fix="point the hook command at python3.11 or newer (`sfp install` does this)")
+
+
+def check_plugin_integrity() -> Check:
+    from sfp.integrity import verify_package
+
+    report = verify_package()
+    details: dict[str, Any] = {"files_checked": report.files_checked, "location": report.location}
+    if report.problems:
+        details["problems"] = list(report.problems[:10])
+        return Check("plugin_integrity", UNHEALTHY, f"sfp is damaged: {report.problems[0]}", details,
+                     fix="replace sfp.pyz with a fresh copy (`make` builds one), then clear the shiv cache (~/.shiv/sfp.pyz_*)")
+    what = f"{report.files_checked} files match the build manifest" if report.files_checked else "running from a source checkout"
+    return Check("plugin_integrity", HEALTHY, f"{what}; default configs load", details)
+
+
+def check_context_integrity(claude_dir: Path) -> Check:
+    path = paths.context_dir(claude_dir) / "CLAUDE.md"
+    details: dict[str, Any] = {"path": str(path)}
+    try:
+        size = len(path.read_bytes())
+    except FileNotFoundError:
+        return Check("context_integrity", DEGRADED, f"{_home_relative(path)} is missing: no context for TAGs", details,
+                     fix=f"create {_home_relative(path)} (or `sfp restore --latest` if it was lost)")
+    except OSError as exc:
+        return Check("context_integrity", UNHEALTHY, f"{_home_relative(path)} is unreadable: {exc.strerror}", details,
+                     fix=f"check the permissions of {_home_relative(path)}")
+    details["bytes"] = size
+    if size == 0 or not path.read_text(encoding="utf-8", errors="replace").strip():
+        return Check("context_integrity", UNHEALTHY, f"{_home_relative(path)} is empty", details,
+                     fix="restore it with `sfp restore --latest`, or write your context into it")
+    return Check("context_integrity", HEALTHY, f"{_home_relative(path)} ({size:,} bytes)", details)
+
+
+def check_memory_usage(thresholds: Mapping[str, Mapping[str, float]], *, proc_root: Path = Path("/proc")) -> Check:
+    from sfp import sysinfo
+
+    process = sysinfo.claude_process(proc_root=proc_root)
+    memory = sysinfo.memory_info(proc_root=proc_root)
+    details: dict[str, Any] = {}
+    statuses = [HEALTHY]
+    parts = []
+    if process is not None and process.rss_bytes is not None:
+        rss_mb = process.rss_bytes / MB
+        details.update(process_pid=process.pid, process_name=process.name, process_rss_mb=round(rss_mb, 1))
+        status = _above(rss_mb, thresholds["claude_process_rss"])
+        statuses.append(status)
+        parts.append(f"{process.name} (pid {process.pid}) uses {rss_mb:,.0f} MB")
+    if memory is not None:
+        available_mb = memory.available_bytes / MB
+        details.update(available_mb=round(available_mb, 1), total_mb=round(memory.total_bytes / MB, 1))
+        statuses.append(_below(available_mb, thresholds["available_memory"]))
+        parts.append(f"{available_mb:,.0f} MB of {memory.total_bytes / MB:,.0f} MB available")
+    status = worst(statuses)
+    message = "; ".join(parts) or "memory could not be measured on this platform"
+    fix = None if status == HEALTHY else "restart Claude Code, and prune old backups and handoffs (`sfp prune`)"
+    return Check("memory_usage", status, message, details, fix)
+
+
+def check_disk_space(where: Path, thresholds: Mapping[str, Mapping[str, float]]) -> Check:
+    from sfp import sysinfo
+
+    disk = sysinfo.disk_info(where)
+    free_mb = disk.free_bytes / MB
+    details = {"path": disk.path, "free_mb": round(free_mb, 1), "total_mb": round(disk.total_bytes / MB, 1)}
+    status = _below(free_mb, thresholds["disk_free"])
+    fix = None if status == HEALTHY else f"free space on the disk holding {disk.path} (old backups: `sfp prune`)"
+    return Check("disk_space", status, f"{free_mb:,.0f} MB free for backups ({disk.path})", details, fix)
+
+
+def _above(value: float, limits: Mapping[str, float]) -> str:
+    if value >= limits["unhealthy_mb"]:
+        return UNHEALTHY
+    return DEGRADED if value >= limits["degraded_mb"] else HEALTHY
+
+
+def _below(value: float, limits: Mapping[str, float]) -> str:
+    if value < limits["unhealthy_mb"]:
+        return UNHEALTHY
+    return DEGRADED if value < limits["degraded_mb"] else HEALTHY
+
+
+def thresholds_from(config_health: Any) -> Mapping[str, Mapping[str, float]]:
+    merged = {name: dict(limits) for name, limits in DEFAULT_THRESHOLDS.items()}
+    if isinstance(config_health, dict):
+        for name, limits in config_health.items():
+            if name in merged and isinstance(limits, dict):
+                merged[name].update({k: float(v) for k, v in limits.items() if isinstance(v, (int, float))})
+    return merged
+
+
+def report_as_json(report: HealthReport) -> dict[str, Any]:
+    """The runbook's shape: {"status", "checks": [{"name", "status", "message", "details"}]}."""
+    checks = []
+    for check in report.checks:
+        details = dict(check.details)
+        if check.fix:
+            details["fix"] = check.fix
+        checks.append({"name": check.name, "status": check.status, "message": check.message, "details": details})
+    return {"status": report.status, "checks": checks}
+
+
+def _home_relative(path: Path) -> str:
+    try:
+        return "~/" + str(path.relative_to(Path.home()))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,35 @@
+"""The hook layer: one thin module per Claude Code event.
+
+Each module has `handle(event, ctx) -> HookResult`: it reads what it needs
+from the event, calls a feature, and says what should reach the model or
+the person. `sfp.hooks.runner` does the reading, budgeting, failure policy
+and output around it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+# Imported by name only when its event arrives: a prompt hook never pays for the gates.
+HANDLERS: Final[Mapping[str, str]] = {
+    "SessionStart": "sfp.hooks.session_start",
+}
+
+
+@dataclass(frozen=True)
+class HookContext:
+    claude_dir: Path
+    environ: Mapping[str, str]
+    deadline: float  # time.monotonic() by which the handler must have answered
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def project_dir(self, cwd: str | None) -> Path | None:
+        """The project the event is about: its cwd, else `$CLAUDE_PROJECT_DIR`."""
+        chosen = cwd or self.environ.get("CLAUDE_PROJECT_DIR")
+        return Path(chosen) if chosen else None

@@ -1,0 +1,130 @@
+"""Claude Code's hook protocol, as the real client (2.1.197) behaves.
+
+Input: one JSON object on stdin. Output: what reaches the model goes in
+`hookSpecificOutput.additionalContext` (SessionStart, UserPromptSubmit);
+a Stop hook keeps Claude working with `decision: "block"` and a `reason`;
+`systemMessage` is shown to the person; exit 2 with stderr is a blocking
+error. A JSON object of any other shape is silently swallowed by the
+client, and additionalContext over 10,000 characters reaches the model as
+a ~1,900-character preview, so `render` enforces both.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from sfp.errors import UsageError
+
+EVENTS: Final = ("SessionStart", "UserPromptSubmit", "PostToolUse", "Stop", "PreCompact", "SessionEnd")
+CONTEXT_EVENTS: Final = frozenset({"SessionStart", "UserPromptSubmit"})
+BLOCKING_DECISION_EVENTS: Final = frozenset({"Stop", "SubagentStop"})
+# Observed: 9,500 characters reached the model whole, 10,500 became a preview.
+MAX_CONTEXT_CHARS: Final = 9000
+MAX_INPUT_BYTES: Final = 16 * 1024 * 1024
+
+
+class HookInputError(UsageError):
+    """The bytes on stdin are not a hook event we can use."""
+
+
+@dataclass(frozen=True)
+class HookEvent:
+    name: str
+    session_id: str | None
+    transcript_path: str | None
+    cwd: str | None
+    payload: Mapping[str, Any]
+
+    def text(self, key: str) -> str | None:
+        value = self.payload.get(key)
+        return value if isinstance(value, str) else None
+
+    def flag(self, key: str) -> bool:
+        return self.payload.get(key) is True
+
+
+@dataclass(frozen=True)
+class HookResult:
+    context: str | None = None  # for the model (SessionStart, UserPromptSubmit)
+    message: str | None = None  # for the person (systemMessage)
+    block_reason: str | None = None  # Stop: keep Claude working on this
+    blocking_error: str | None = None  # exit 2: blocks compaction / refuses the prompt
+
+    @property
+    def empty(self) -> bool:
+        return not (self.context or self.message or self.block_reason or self.blocking_error)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    stdout: str
+    stderr: str
+    exit_code: int
+
+
+def parse_event(raw: bytes, event_name: str | None = None) -> HookEvent:
+    """Turn stdin bytes into a HookEvent, or raise HookInputError saying what is wrong."""
+    if not raw.strip():
+        raise HookInputError("empty input: expected one JSON object on stdin")
+    if len(raw) > MAX_INPUT_BYTES:
+        raise HookInputError(f"input of {len(raw):,} bytes is over the {MAX_INPUT_BYTES:,}-byte limit")
+    try:
+        payload = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise HookInputError(f"input is not JSON: {str(exc)[:120]}") from None
+    if not isinstance(payload, dict):
+        raise HookInputError(f"input is a JSON {type(payload).__name__}, expected an object")
+    name = event_name or payload.get("hook_event_name")
+    if not isinstance(name, str) or not name:
+        raise HookInputError("no event name: hook_event_name missing and none given on the command line")
+    return HookEvent(
+        name=name,
+        session_id=_str_or_none(payload.get("session_id")),
+        transcript_path=_str_or_none(payload.get("transcript_path")),
+        cwd=_str_or_none(payload.get("cwd")),
+        payload=payload,
+    )
+
+
+def render(event_name: str, result: HookResult) -> Rendered:
+    """The stdout, stderr and exit code that make the client do what `result` says."""
+    if result.blocking_error:
+        return Rendered("", one_line(result.blocking_error) + "\n", 2)
+    output: dict[str, Any] = {}
+    if result.context and event_name in CONTEXT_EVENTS:
+        output["hookSpecificOutput"] = {
+            "hookEventName": event_name,
+            "additionalContext": fit_context(result.context),
+        }
+    if result.block_reason and event_name in BLOCKING_DECISION_EVENTS:
+        output["decision"] = "block"
+        output["reason"] = fit_context(result.block_reason)
+    if result.message:
+        output["systemMessage"] = result.message
+    if not output:
+        return Rendered("", "", 0)
+    return Rendered(json.dumps(output, ensure_ascii=False) + "\n", "", 0)
+
+
+def fit_context(text: str, limit: int = MAX_CONTEXT_CHARS) -> str:
+    """`text` cut at a line boundary to fit the client's cap, saying that it was cut."""
+    if len(text) <= limit:
+        return text
+    note = "\n[sfp: cut to fit the hook output limit]"
+    head = text[: limit - len(note)]
+    newline = head.rfind("\n")
+    if newline > limit // 2:
+        head = head[:newline]
+    return head + note
+
+
+def one_line(text: str, limit: int = 500) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

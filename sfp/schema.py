@@ -1,0 +1,134 @@
+"""A tiny schema language for sfp's config files, and the check that uses it.
+
+Unknown keys become warnings (a typo must not silently do nothing, but it
+must not break a hook either); a value of the wrong type is a ConfigError
+pointing at its file, line and column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from sfp.errors import ConfigError
+
+Path_ = tuple[Union[str, int], ...]
+Positions = Mapping[Path_, tuple[int, int]]
+
+
+@dataclass(frozen=True)
+class Scalar:
+    types: tuple[type, ...]
+    choices: tuple[object, ...] = ()
+    nullable: bool = False
+
+
+@dataclass(frozen=True)
+class Seq:
+    item: Spec
+
+
+@dataclass(frozen=True)
+class Map:
+    fields: Mapping[str, Spec] = field(default_factory=dict)
+    values: Spec | None = None  # spec of every value when keys are free (tier names, formatter names)
+    required: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Anything:
+    pass
+
+
+Spec = Union[Scalar, Seq, Map, Anything]
+
+STR = Scalar((str,))
+BOOL = Scalar((bool,))
+INT = Scalar((int,))
+NUMBER = Scalar((int, float))
+ANY = Anything()
+
+
+def choice(*options: str) -> Scalar:
+    return Scalar((str,), choices=options)
+
+
+def validate(value: Any, spec: Spec, filename: str, positions: Positions, path: Path_ = ()) -> list[str]:
+    """Check `value` against `spec`; return warnings, raise ConfigError on a wrong type."""
+    if isinstance(spec, Anything):
+        return []
+    if isinstance(spec, Scalar):
+        _check_scalar(value, spec, filename, positions, path)
+        return []
+    if isinstance(spec, Seq):
+        if not isinstance(value, list):
+            raise _type_error("a list", value, filename, positions, path)
+        warnings: list[str] = []
+        for index, item in enumerate(value):
+            warnings += validate(item, spec.item, filename, positions, (*path, index))
+        return warnings
+    return _validate_map(value, spec, filename, positions, path)
+
+
+def _validate_map(value: Any, spec: Map, filename: str, positions: Positions, path: Path_) -> list[str]:
+    if value is None and not path:
+        return []  # an empty file is an empty config
+    if not isinstance(value, dict):
+        raise _type_error("a mapping", value, filename, positions, path)
+    warnings: list[str] = []
+    for key in spec.required:
+        if key not in value:
+            line, col = _where(positions, path)
+            raise ConfigError(f"{_describe(path)} needs a `{key}` key", filename, line, col)
+    for key, item in value.items():
+        child = (*path, key)
+        sub = spec.fields.get(key) if isinstance(key, str) else None
+        if sub is None:
+            sub = spec.values
+        if sub is None:
+            line, col = _where(positions, child)
+            known = ", ".join(sorted(spec.fields)) or "none"
+            warnings.append(f"{filename}:{line}:{col}: unknown key `{key}` in {_describe(path)} (known: {known}); ignored")
+            continue
+        warnings += validate(item, sub, filename, positions, child)
+    return warnings
+
+
+def _check_scalar(value: Any, spec: Scalar, filename: str, positions: Positions, path: Path_) -> None:
+    if value is None and spec.nullable:
+        return
+    ok = isinstance(value, spec.types) and not (isinstance(value, bool) and bool not in spec.types)
+    if not ok:
+        names = " or ".join("a number" if t is float else _TYPE_NAMES.get(t, t.__name__) for t in spec.types)
+        raise _type_error(names, value, filename, positions, path)
+    if spec.choices and value not in spec.choices:
+        line, col = _where(positions, path)
+        options = ", ".join(str(c) for c in spec.choices)
+        raise ConfigError(f"{_describe(path)} is {value!r}; expected one of: {options}", filename, line, col)
+
+
+_TYPE_NAMES = {str: "a string", bool: "true or false", int: "a whole number", float: "a number"}
+
+
+def _type_error(expected: str, value: Any, filename: str, positions: Positions, path: Path_) -> ConfigError:
+    line, col = _where(positions, path)
+    got = "null" if value is None else _TYPE_NAMES.get(type(value), type(value).__name__).removeprefix("a ")
+    if isinstance(value, (list, dict)):
+        got = "a list" if isinstance(value, list) else "a mapping"
+    return ConfigError(f"{_describe(path)} should be {expected}, not {got}", filename, line, col)
+
+
+def _where(positions: Positions, path: Path_) -> tuple[int, int]:
+    while path not in positions and path:
+        path = path[:-1]
+    return positions.get(path, (0, 0))
+
+
+def _describe(path: Path_) -> str:
+    if not path:
+        return "the document"
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return f"`{text}`"

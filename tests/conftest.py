@@ -1,0 +1,56 @@
+"""Shared fixtures: a private claude dir, and ways to run sfp as a person does."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from helpers import ROOT, Run, clean_env
+
+
+@pytest.fixture
+def claude_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "claude"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    path = tmp_path / "project"
+    path.mkdir()
+    return path
+
+
+SfpRunner = Callable[..., Run]
+
+
+@pytest.fixture
+def sfp(claude_dir: Path, tmp_path: Path) -> SfpRunner:
+    """Run `python -m sfp ARGS` from the source tree with a private claude dir."""
+
+    def run(*args: str, input: bytes | str | None = None, env: dict[str, str] | None = None,
+            cwd: Path | None = None, timeout: float = 60) -> Run:
+        data = input.encode() if isinstance(input, str) else input
+        environ = env if env is not None else clean_env(claude_dir)
+        environ = {**environ, "PYTHONPATH": str(ROOT)}
+        done = subprocess.run([sys.executable, "-m", "sfp", *args], input=data, capture_output=True,
+                              env=environ, cwd=cwd or tmp_path, timeout=timeout)
+        return Run(done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace"))
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
+    """dist-like builds of this tree: {"shiv": path, "lean": path}, made once per test session."""
+    out = tmp_path_factory.mktemp("dist")
+    paths = {"shiv": out / "sfp.pyz", "lean": out / "sfp-lean.pyz"}
+    for kind, path in paths.items():
+        args = [sys.executable, str(ROOT / "build.py"), "-o", str(path)] + (["--lean"] if kind == "lean" else [])
+        subprocess.run(args, check=True, capture_output=True, cwd=ROOT)
+    yield paths
