@@ -58,7 +58,7 @@ def write_log(
             if os.fstat(fd).st_size + len(line) > max_bytes:
                 os.close(fd)
                 fd = -1
-                _rotate(path, max_bytes)
+                _rotate(path, max_bytes - len(line))
                 fd = _open_log(path)
             os.write(fd, line)  # O_APPEND + one write: whole lines even from concurrent hooks
         finally:
@@ -78,10 +78,11 @@ def _open_log(path: Path) -> int:
         return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE)
 
 
-def _rotate(path: Path, max_bytes: int) -> None:
+def _rotate(path: Path, room: int) -> None:
+    """Rotate unless the file (re-read under the lock) still has `room` bytes free."""
     with file_lock(path.with_name(f".{path.name}.lock"), timeout=2.0):
         try:
-            if path.stat().st_size <= max_bytes:
+            if path.stat().st_size <= room:
                 return  # another hook rotated while we waited
         except FileNotFoundError:
             return
