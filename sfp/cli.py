@@ -143,11 +143,32 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("-f", "--follow", action="store_true", help="keep printing new records")
     logs.add_argument("--json", action="store_true", help="print the raw JSON records")
 
+    for name, help in (("install", "add sfp's hooks to a Claude Code settings file"),
+                       ("uninstall", "remove exactly sfp's hooks from a Claude Code settings file")):
+        sub = command(name, help)
+        sub.add_argument("--scope", choices=("user", "project", "local"), default="user",
+                         help="user: <claude-dir>/settings.json (default); project: .claude/settings.json; "
+                              "local: .claude/settings.local.json")
+        sub.add_argument("--settings", metavar="FILE", help="this settings file instead of the scope's")
+        sub.add_argument("--project", metavar="DIR", help="the project for --scope project|local (default: current folder)")
+        sub.add_argument("--dry-run", action="store_true", help="print the change as a diff, write nothing")
+
+    plugin = command("plugin", "write a Claude Code plugin folder holding sfp (for `claude --plugin-dir`)")
+    plugin.add_argument("dir", help="the plugin folder to write")
+    plugin.add_argument("--force", action="store_true", help="write into a non-empty folder")
+
+    doctor = command("doctor", "diagnose why hooks might not fire, with a fix for each finding")
+    doctor.add_argument("--json", action="store_true", help="print the findings as JSON")
+    doctor.add_argument("--no-probe", action="store_true", help="don't run each installed hook on a sample payload")
+    doctor.add_argument("--project", metavar="DIR", help="project whose settings files to check (default: current folder)")
+
     command("demo", "run every hook event against a sample project and show what comes back")
     return parser
 
 
 def dispatch(ns: argparse.Namespace, out: IO[str]) -> int:
+    from pathlib import Path
+
     from sfp.paths import claude_dir as resolve_claude_dir
 
     root = resolve_claude_dir(ns.claude_dir)
@@ -173,6 +194,19 @@ def dispatch(ns: argparse.Namespace, out: IO[str]) -> int:
         from sfp.commands.logs import logs
 
         return logs(root, lines=ns.lines, follow=ns.follow, as_json=ns.json, out=out)
+    if name in ("install", "uninstall"):
+        from sfp.commands import install as install_command
+
+        function = install_command.install if name == "install" else install_command.uninstall
+        return function(root, _project(ns.project), scope=ns.scope, settings_file=ns.settings, dry_run=ns.dry_run, out=out)
+    if name == "plugin":
+        from sfp.commands.plugin import plugin
+
+        return plugin(root, Path.cwd(), ns.dir, force=ns.force, out=out)
+    if name == "doctor":
+        from sfp.commands.doctor import doctor
+
+        return doctor(root, _project(ns.project), as_json=ns.json, probe=not ns.no_probe, out=out)
     if name == "demo":
         from sfp.commands.demo import demo
 

@@ -68,7 +68,8 @@ _KEPT_RECORD_TYPES: Final = frozenset({b"user", b"assistant", b"system"})
 _TYPE_KEY: Final = b'"type":"'
 _TOOL_RESULT_BLOCK: Final = b'"type":"tool_result"'
 _TIMESTAMP_KEY: Final = b'"timestamp":"'
-_IS_ERROR_TRUE: Final = re.compile(rb'"is_error"\s*:\s*true')
+_IS_ERROR_KEY: Final = b'"is_error"'
+_IS_ERROR_TRUE: Final = re.compile(rb"\s*:\s*true")
 _PLAIN_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,200}")
 _TIMESTAMP: Final = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d[0-9:.]*(Z|[+-]\d\d:?\d\d)?")
 _CREATED_TASK_ID: Final = re.compile(r"Task #([\w.-]{1,64}) created")
@@ -98,6 +99,7 @@ class Transcript:
     session_id: str | None = None
     cwd: str | None = None
     git_branch: str | None = None
+    # session_id, cwd, git_branch: the last seen on a user/assistant/system record.
     first_timestamp: str | None = None  # in file order, from user/assistant/system records
     last_timestamp: str | None = None
     prompts: tuple[str, ...] = ()  # the person's prompts, in order (the last MAX_ITEMS)
@@ -373,11 +375,17 @@ class _Calls:
     # Quoted ids whose result we must parse even when it is not an error (TaskCreate).
     wanted: set[bytes] = field(default_factory=set)
     unsearchable: int = 0  # wanted ids that a byte search can't find reliably
+    # Only the newest TodoWrite keeps the list it replaced: undoing an older one would be wrong anyway.
+    last_list_change: _Call | None = None
 
     def add(self, call_id: str, call: _Call) -> None:
         self.pending[call_id] = call
         if len(self.pending) > MAX_PENDING_CALLS:
             self.pop(next(iter(self.pending)))
+        if call.tasks_before is not None:
+            if self.last_list_change is not None:
+                self.last_list_change.tasks_before = None
+            self.last_list_change = call
         if call.new_task is not None:
             if _PLAIN_ID.fullmatch(call_id):
                 self.wanted.add(b'"' + call_id.encode() + b'"')
@@ -395,9 +403,20 @@ class _Calls:
 
     def result_may_be_skipped(self, line: bytes) -> bool:
         """A tool-result line that reports no error and answers no call we wait on."""
-        if self.unsearchable or _TOOL_RESULT_BLOCK not in line or _IS_ERROR_TRUE.search(line):
+        if self.unsearchable or _TOOL_RESULT_BLOCK not in line or reports_error(line):
             return False
         return not any(quoted_id in line for quoted_id in self.wanted)
+
+
+def reports_error(line: bytes) -> bool:
+    """Whether any `"is_error"` key on the line is `true` (bytes.find outruns a regex search)."""
+    at = line.find(_IS_ERROR_KEY)
+    while at >= 0:
+        at += len(_IS_ERROR_KEY)
+        if _IS_ERROR_TRUE.match(line, at):
+            return True
+        at = line.find(_IS_ERROR_KEY, at)
+    return False
 
 
 def _take_tool_call(block: dict[str, object], summary: _Summary, calls: _Calls, *, tasks_allowed: bool) -> None:

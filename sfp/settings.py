@@ -1,0 +1,186 @@
+"""Claude Code's settings files, and sfp's hook entries in them.
+
+Pure functions add or remove sfp's entries in a settings value; every
+other key and every other hook is kept as it was, so install followed by
+uninstall gives back the same JSON value, and install twice equals once.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from sfp.errors import UsageError
+
+EVENTS: Final = ("SessionStart", "UserPromptSubmit", "PostToolUse", "Stop", "PreCompact", "SessionEnd")
+TOOL_MATCHERS: Final = {"PostToolUse": "Write|Edit|MultiEdit"}
+SCOPES: Final = ("user", "project", "local")
+
+# `<anything>sfp<anything>.pyz hook`, quoted or not: how sfp's own entries are told from others'.
+_SFP_COMMAND = re.compile(r"""(?:^|[/\s'"])sfp[^/\s'"]*\.pyz['"]?\s+hook(?:\s|$)""")
+
+
+@dataclass(frozen=True)
+class HookEntry:
+    event: str
+    matcher: str | None
+    command: str
+    timeout: int
+
+
+@dataclass(frozen=True)
+class InstalledHook:
+    settings: Path
+    event: str
+    command: str
+    timeout: object
+
+
+def settings_path(scope: str, claude_dir: Path, project: Path) -> Path:
+    if scope == "user":
+        return claude_dir / "settings.json"
+    if scope == "project":
+        return project / ".claude" / "settings.json"
+    if scope == "local":
+        return project / ".claude" / "settings.local.json"
+    raise UsageError(f"unknown scope `{scope}`; use one of: {', '.join(SCOPES)}")
+
+
+def hook_command(python: str, pyz: str) -> str:
+    return f"{shlex.quote(python)} {shlex.quote(pyz)} hook"
+
+
+def hook_entries(command: str, timeouts: Mapping[str, float]) -> list[HookEntry]:
+    return [HookEntry(event, TOOL_MATCHERS.get(event), command, max(1, round(timeouts.get(event, 10))))
+            for event in EVENTS]
+
+
+def is_sfp_command(command: object) -> bool:
+    return isinstance(command, str) and bool(_SFP_COMMAND.search(command))
+
+
+def read_settings(path: Path) -> dict[str, Any]:
+    """The settings value in `path` ({} when there is no file); UsageError when it isn't a JSON object."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read: {exc}") from None
+    if not text.strip():
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        line, col = getattr(exc, "lineno", 0), getattr(exc, "colno", 0)
+        reason = getattr(exc, "msg", str(exc))
+        raise UsageError(f"{path}:{line}:{col}: not valid JSON ({reason}); fix it first, sfp left it untouched") from None
+    if not isinstance(value, dict):
+        raise UsageError(f"{path}: expected a JSON object, found a {type(value).__name__}; sfp left it untouched")
+    return value
+
+
+def with_sfp_hooks(settings: Mapping[str, Any], entries: list[HookEntry]) -> dict[str, Any]:
+    """`settings` with exactly `entries` as sfp's hooks; entries already there in that form stay in place."""
+    if _current_entries(settings) == [(e.event, e.matcher, e.command, e.timeout) for e in entries]:
+        return copy.deepcopy(dict(settings))
+    result = without_sfp_hooks(settings)
+    hooks = result.get("hooks")
+    if not isinstance(hooks, dict):
+        hooks = result["hooks"] = {}
+    for entry in entries:
+        group: dict[str, Any] = {}
+        if entry.matcher is not None:
+            group["matcher"] = entry.matcher
+        group["hooks"] = [{"type": "command", "command": entry.command, "timeout": entry.timeout}]
+        groups = hooks.get(entry.event)
+        if not isinstance(groups, list):
+            groups = hooks[entry.event] = []
+        groups.append(group)
+    return result
+
+
+def without_sfp_hooks(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """`settings` minus sfp's entries; containers left empty by the removal go too, nothing else changes."""
+    result = copy.deepcopy(dict(settings))
+    hooks = result.get("hooks")
+    if not isinstance(hooks, dict):
+        return result
+    for event in list(hooks):
+        groups = hooks[event]
+        if not isinstance(groups, list):
+            continue
+        kept_groups, removed = [], False
+        for group in groups:
+            inner = group.get("hooks") if isinstance(group, dict) else None
+            if not isinstance(inner, list):
+                kept_groups.append(group)
+                continue
+            kept = [h for h in inner if not (isinstance(h, dict) and is_sfp_command(h.get("command")))]
+            if len(kept) == len(inner):
+                kept_groups.append(group)
+                continue
+            removed = True
+            if kept:
+                kept_groups.append({**group, "hooks": kept})
+        if removed:
+            if kept_groups:
+                hooks[event] = kept_groups
+            else:
+                del hooks[event]
+    if not hooks and isinstance(settings.get("hooks"), dict) and settings["hooks"]:
+        del result["hooks"]
+    return result
+
+
+def installed_hooks(settings: Mapping[str, Any], path: Path) -> list[InstalledHook]:
+    return [InstalledHook(path, event, command, timeout) for event, _, command, timeout in _current_entries(settings)]
+
+
+def _current_entries(settings: Mapping[str, Any]) -> list[tuple[str, str | None, str, object]]:
+    found = []
+    hooks = settings.get("hooks")
+    if not isinstance(hooks, dict):
+        return []
+    for event, groups in hooks.items():
+        for group in groups if isinstance(groups, list) else []:
+            inner = group.get("hooks") if isinstance(group, dict) else None
+            for hook in inner if isinstance(inner, list) else []:
+                if isinstance(hook, dict) and is_sfp_command(hook.get("command")):
+                    found.append((event, group.get("matcher"), hook["command"], hook.get("timeout")))
+    return found
+
+
+def render_settings(settings: Mapping[str, Any]) -> str:
+    return json.dumps(settings, indent=2, ensure_ascii=False) + "\n"
+
+
+def save_settings(path: Path, value: Mapping[str, Any], *, new_file_mode: int = 0o600) -> Path | None:
+    """Back up the current file (when there is one), then write `value` atomically. Returns the backup.
+
+    An existing file keeps its mode; a project's shared settings.json is
+    meant to be committed, so the caller may ask for 0644 there.
+    """
+    import os
+    import time
+
+    from sfp.storage import write_atomic
+
+    try:
+        old: bytes | None = path.read_bytes()
+        mode = os.stat(path).st_mode & 0o777
+    except FileNotFoundError:
+        old, mode = None, new_file_mode
+    path.parent.mkdir(parents=True, exist_ok=True)
+    backup = None
+    if old is not None:
+        backup = path.with_name(f"{path.name}.sfp-backup-{time.strftime('%Y%m%d-%H%M%S')}")
+        write_atomic(backup, old, mode=0o600)
+    write_atomic(path, render_settings(value), mode=mode)
+    return backup

@@ -1,0 +1,66 @@
+"""`sfp config show|init|parse` through the CLI."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+from conftest import SfpRunner
+
+
+def test_show_names_the_source_of_each_key(sfp: SfpRunner, claude_dir: Path, project: Path) -> None:
+    (claude_dir / "sfp").mkdir()
+    (claude_dir / "sfp" / "alerts.yaml").write_text("thresholds:\n  critical:\n    failure_rate: 0.7\n")
+    run = sfp("config", "show", "alerts", cwd=project)
+    assert run.code == 0
+    line = next(l for l in run.out.splitlines() if "failure_rate: 0.7" in l)
+    assert line.endswith(f"# {claude_dir / 'sfp' / 'alerts.yaml'}:3")
+    assert "timeout_rate: 0.3  # built-in:alerts.yaml:" in run.out
+
+
+def test_show_json_has_data_sources_and_layers(sfp: SfpRunner, project: Path) -> None:
+    (project / ".sfp").mkdir()
+    (project / ".sfp" / "gates.yaml").write_text("settings:\n  max_workers: 3\n  typo: 1\n")
+    run = sfp("config", "show", "gates", "--json", "--project", str(project))
+    shown = json.loads(run.out)
+    assert shown["data"]["settings"]["max_workers"] == 3
+    assert shown["sources"]["settings.max_workers"] == f"{project / '.sfp' / 'gates.yaml'}:2"
+    assert shown["layers"][0] == "built-in:gates.yaml"
+    assert "unknown key `typo`" in shown["warnings"][0]
+
+
+def test_show_reports_a_bad_value_with_file_line_and_exit_2(sfp: SfpRunner, project: Path) -> None:
+    (project / ".sfp").mkdir()
+    (project / ".sfp" / "fallback.yaml").write_text("policies:\n  Stop:\n    on_failure: explode\n")
+    run = sfp("config", "show", "fallback", cwd=project)
+    assert run.code == 2
+    assert f"{project / '.sfp' / 'fallback.yaml'}:3:5: `policies.Stop.on_failure` is 'explode'" in run.err
+
+
+def test_init_writes_private_defaults_and_never_overwrites(sfp: SfpRunner, claude_dir: Path) -> None:
+    run = sfp("config", "init")
+    assert run.code == 0
+    gates = claude_dir / "sfp" / "gates.yaml"
+    assert stat.S_IMODE(gates.stat().st_mode) == 0o600
+    assert stat.S_IMODE(gates.parent.stat().st_mode) == 0o700
+    gates.write_text("# mine\n")
+    again = sfp("config", "init")
+    assert gates.read_text() == "# mine\n" and "kept" in again.out
+    forced = sfp("config", "init", "--force")
+    assert forced.code == 0 and gates.read_text() != "# mine\n"
+
+
+def test_parse_prints_json(sfp: SfpRunner, tmp_path: Path) -> None:
+    doc = tmp_path / "x.yaml"
+    doc.write_text("a: [1, 2.5, yes, ~]\nb: |\n  text\n")
+    run = sfp("config", "parse", str(doc))
+    assert json.loads(run.out) == {"a": [1, 2.5, True, None], "b": "text\n"}
+
+
+def test_parse_error_is_file_line_col_and_exit_2(sfp: SfpRunner, tmp_path: Path) -> None:
+    doc = tmp_path / "bad.yaml"
+    doc.write_text("a: 1\nb: *alias\n")
+    run = sfp("config", "parse", str(doc))
+    assert run.code == 2 and run.out == ""
+    assert run.err.startswith(f"sfp: error: {doc}:2:4: ")

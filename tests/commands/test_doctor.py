@@ -1,0 +1,106 @@
+"""`sfp doctor` finds each way hooks stop firing, and says how to fix it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import Run, clean_env
+
+
+@pytest.fixture
+def pyz(built: dict[str, Path], tmp_path: Path, claude_dir: Path):  # type: ignore[no-untyped-def]
+    env = clean_env(claude_dir, home=tmp_path, SHIV_ROOT=str(tmp_path / "shiv"))
+
+    def run(*args: str) -> Run:
+        done = subprocess.run([sys.executable, str(built["shiv"]), *args], capture_output=True, text=True,
+                              env=env, cwd=tmp_path, timeout=120)
+        return Run(done.returncode, done.stdout, done.stderr)
+
+    return run
+
+
+def findings(run: Run) -> list[dict[str, str]]:
+    return json.loads(run.out)["findings"]  # type: ignore[no-any-return]
+
+
+def broken(run: Run) -> list[str]:
+    return [f["title"] for f in findings(run) if f["status"] == "broken"]
+
+
+def set_hooks(claude_dir: Path, command: str, timeout: int = 10) -> None:
+    groups = {e: [{"hooks": [{"type": "command", "command": command, "timeout": timeout}]}]
+              for e in ["SessionStart", "UserPromptSubmit", "PostToolUse", "Stop", "PreCompact", "SessionEnd"]}
+    (claude_dir / "settings.json").write_text(json.dumps({"hooks": groups}))
+
+
+def test_a_good_install_is_all_ok(pyz, claude_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    assert pyz("install").code == 0
+    run = pyz("doctor", "--json")
+    assert run.code == 0, run.out
+    titles = [f["title"] for f in findings(run)]
+    assert any("sfp installed for SessionStart, UserPromptSubmit, PostToolUse, Stop, PreCompact, SessionEnd" in t for t in titles)
+    assert sum("hook answered in" in t for t in titles) == 6
+
+
+def test_not_installed(pyz) -> None:  # type: ignore[no-untyped-def]
+    run = pyz("doctor", "--json")
+    assert run.code == 1
+    assert "sfp is not installed in any settings file" in broken(run)
+    [finding] = [f for f in findings(run) if f["title"].startswith("sfp is not installed")]
+    assert "sfp install" in finding["fix"]
+
+
+def test_command_path_gone(pyz, claude_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    set_hooks(claude_dir, f"{sys.executable} {tmp_path / 'moved' / 'sfp.pyz'} hook")
+    run = pyz("doctor", "--json", "--no-probe")
+    assert run.code == 1 and f"{tmp_path / 'moved' / 'sfp.pyz'} does not exist" in broken(run)
+
+
+def test_interpreter_too_old(pyz, claude_dir: Path, tmp_path: Path, built: dict[str, Path]) -> None:  # type: ignore[no-untyped-def]
+    old = tmp_path / "python3.9"
+    old.write_text("#!/bin/sh\necho 3.9\n")
+    old.chmod(0o755)
+    set_hooks(claude_dir, f"{old} {built['shiv']} hook")
+    run = pyz("doctor", "--json", "--no-probe")
+    assert run.code == 1
+    assert f"interpreter {old} is Python 3.9; sfp needs 3.11 or newer" in broken(run)
+
+
+def test_settings_json_invalid(pyz, claude_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    (claude_dir / "settings.json").write_text('{"hooks": ')
+    run = pyz("doctor", "--json")
+    assert run.code == 1 and f"{claude_dir / 'settings.json'} is not valid JSON" in broken(run)
+
+
+def test_a_hook_that_times_out(pyz, claude_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    slow = tmp_path / "slow" / "sfp.pyz"
+    slow.parent.mkdir()
+    slow.write_text("sleep 30\n")
+    set_hooks(claude_dir, f"/bin/sh {slow} hook", timeout=1)
+    run = pyz("doctor", "--json")
+    assert run.code == 1
+    assert "Stop hook did not answer within its 1 s timeout" in broken(run)
+
+
+def test_an_unwritable_backup_folder(pyz, claude_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    (claude_dir / "backups").write_text("a file where the backups folder should be")
+    run = pyz("doctor", "--json", "--no-probe")
+    assert run.code == 1 and f"{claude_dir / 'backups'} is a file, not a folder" in broken(run)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes through any folder mode")
+def test_a_read_only_backup_folder(pyz, claude_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    (claude_dir / "backups").mkdir(mode=0o500)
+    run = pyz("doctor", "--json", "--no-probe")
+    assert f"{claude_dir / 'backups'} is not writable" in broken(run)
+
+
+def test_human_output_names_each_fix(pyz) -> None:  # type: ignore[no-untyped-def]
+    run = pyz("doctor")
+    assert "❌ sfp is not installed in any settings file" in run.out and "fix: run `sfp install`" in run.out

@@ -1,0 +1,129 @@
+"""`sfp install` / `sfp uninstall` through the zipapp, on settings files people really have."""
+
+from __future__ import annotations
+
+import json
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import Run, clean_env
+
+EVENTS = ["SessionStart", "UserPromptSubmit", "PostToolUse", "Stop", "PreCompact", "SessionEnd"]
+
+ODD_SETTINGS = """{"model":"opus",   "env": {"GREETING": "¡hola! 你好 🚀"},
+  "hooks": {
+      "PostToolUse": [ {"matcher": "Bash", "hooks": [{"type": "command", "command": "echo ran >> /tmp/log"}]} ],
+      "Stop": [{"hooks": [{"type":"command","command":"notify-send done","timeout":5}]}]
+  },
+  "permissions": {"allow": ["Bash(git status:*)"], "deny": []}, "nested": {"deep": [1, 2.5, null, true, "x"]}
+}
+"""
+
+
+@pytest.fixture
+def sfp_pyz(built: dict[str, Path], tmp_path: Path, claude_dir: Path):  # type: ignore[no-untyped-def]
+    env = clean_env(claude_dir, home=tmp_path, SHIV_ROOT=str(tmp_path / "shiv"))
+
+    def run(*args: str, cwd: Path | None = None) -> Run:
+        done = subprocess.run([sys.executable, str(built["shiv"]), *args], capture_output=True, text=True,
+                              env=env, cwd=cwd or tmp_path, timeout=60)
+        return Run(done.returncode, done.stdout, done.stderr)
+
+    return run
+
+
+def sfp_commands(settings: dict) -> dict[str, list[str]]:  # type: ignore[type-arg]
+    return {event: [h["command"] for g in groups for h in g["hooks"] if "sfp" in h["command"]]
+            for event, groups in settings.get("hooks", {}).items()}
+
+
+def test_install_adds_all_six_events_with_absolute_paths_and_timeouts(sfp_pyz, claude_dir: Path, built: dict[str, Path]) -> None:  # type: ignore[no-untyped-def]
+    run = sfp_pyz("install")
+    assert run.code == 0, run.err
+    settings = json.loads((claude_dir / "settings.json").read_text())
+    for event in EVENTS:
+        [group] = settings["hooks"][event]
+        [hook] = group["hooks"]
+        assert hook["command"] == f"{sys.executable} {built['shiv'].resolve()} hook"
+        assert hook["type"] == "command" and isinstance(hook["timeout"], int)
+    assert settings["hooks"]["PostToolUse"][0]["matcher"] == "Write|Edit|MultiEdit"
+    assert "matcher" not in settings["hooks"]["Stop"][0]
+    assert settings["hooks"]["Stop"][0]["hooks"][0]["timeout"] == 120  # fallback.yaml's Stop timeout
+    assert stat.S_IMODE((claude_dir / "settings.json").stat().st_mode) == 0o600
+
+
+def test_install_then_uninstall_gives_back_the_same_value(sfp_pyz, claude_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    path = claude_dir / "settings.json"
+    path.write_text(ODD_SETTINGS, encoding="utf-8")
+    original = json.loads(ODD_SETTINGS)
+    assert sfp_pyz("install").code == 0
+    installed = json.loads(path.read_text(encoding="utf-8"))
+    assert installed["env"] == original["env"] and installed["permissions"] == original["permissions"]
+    assert installed["hooks"]["PostToolUse"][0] == original["hooks"]["PostToolUse"][0]  # the other hook stays first
+    assert sfp_pyz("uninstall").code == 0
+    assert json.loads(path.read_text(encoding="utf-8")) == original
+
+
+def test_install_twice_equals_once(sfp_pyz, claude_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    path = claude_dir / "settings.json"
+    path.write_text(ODD_SETTINGS, encoding="utf-8")
+    sfp_pyz("install")
+    once = path.read_text(encoding="utf-8")
+    again = sfp_pyz("install")
+    assert again.code == 0 and "already up to date" in again.out
+    assert path.read_text(encoding="utf-8") == once
+
+
+def test_install_backs_up_the_old_file(sfp_pyz, claude_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    path = claude_dir / "settings.json"
+    path.write_text(ODD_SETTINGS, encoding="utf-8")
+    run = sfp_pyz("install")
+    [backup] = claude_dir.glob("settings.json.sfp-backup-*")
+    assert backup.read_text(encoding="utf-8") == ODD_SETTINGS and str(backup) in run.out
+
+
+@pytest.mark.parametrize("text", ['{"hooks": {', "[1, 2]", '{"a": 1,}', "\ufeff{oops"])
+def test_invalid_json_is_refused_and_left_untouched(sfp_pyz, claude_dir: Path, text: str) -> None:  # type: ignore[no-untyped-def]
+    path = claude_dir / "settings.json"
+    path.write_text(text, encoding="utf-8")
+    for command in ("install", "uninstall"):
+        run = sfp_pyz(command)
+        assert run.code == 2 and run.err.startswith(f"sfp: error: {path}") and run.err.count("\n") == 1
+        assert path.read_text(encoding="utf-8") == text
+    assert not list(claude_dir.glob("settings.json.sfp-backup-*"))
+
+
+def test_dry_run_prints_a_diff_and_writes_nothing(sfp_pyz, claude_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    path = claude_dir / "settings.json"
+    path.write_text('{"model": "opus"}', encoding="utf-8")
+    run = sfp_pyz("install", "--dry-run")
+    assert run.code == 0 and '+  "hooks": {' in run.out and "dry run" in run.out
+    assert path.read_text() == '{"model": "opus"}'
+
+
+def test_project_and_local_scopes(sfp_pyz, project: Path) -> None:  # type: ignore[no-untyped-def]
+    assert sfp_pyz("install", "--scope", "project", cwd=project).code == 0
+    assert sfp_pyz("install", "--scope", "local", "--project", str(project)).code == 0
+    shared, local = project / ".claude" / "settings.json", project / ".claude" / "settings.local.json"
+    assert set(sfp_commands(json.loads(shared.read_text()))) == set(EVENTS)
+    assert set(sfp_commands(json.loads(local.read_text()))) == set(EVENTS)
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o644 and stat.S_IMODE(local.stat().st_mode) == 0o600
+
+
+def test_uninstall_removes_entries_of_an_older_sfp_path_too(sfp_pyz, claude_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    old = {"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "python3 /opt/old/sfp.pyz hook"},
+                                         {"type": "command", "command": "./mysfp-checker hook"}]}]}}
+    (claude_dir / "settings.json").write_text(json.dumps(old))
+    sfp_pyz("uninstall")
+    after = json.loads((claude_dir / "settings.json").read_text())
+    assert after == {"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "./mysfp-checker hook"}]}]}}
+
+
+def test_install_from_a_source_checkout_says_to_use_the_zipapp(sfp, claude_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    run = sfp("install")
+    assert run.code == 2 and "sfp.pyz" in run.err
+    assert not (claude_dir / "settings.json").exists()
