@@ -27,8 +27,28 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SIZES_MB = (50, 100)
 SESSION = "0b5e55ed-0000-4000-8000-000000000000"
-WORDS = ("parser", "config", "the", "handoff", "gate", "ändern", "résumé", "test", "fix", "value",
-         "returns", "none", "when", "“quoted”", "path", "error", "line", "→", "data", "日本")
+WORDS = (
+    "parser",
+    "config",
+    "the",
+    "handoff",
+    "gate",
+    "ändern",
+    "résumé",
+    "test",
+    "fix",
+    "value",
+    "returns",
+    "none",
+    "when",
+    "“quoted”",
+    "path",
+    "error",
+    "line",
+    "→",
+    "data",
+    "日本",
+)
 
 
 def main(argv: list[str]) -> int:
@@ -75,21 +95,37 @@ def measure_in_child(path: Path, skip_cheaply: bool) -> int:
     traced_peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     size = path.stat().st_size
-    print(json.dumps({
-        "bytes": size, "seconds": best, "mb_per_s": size / best / 1e6,
-        "traced_peak_mb": traced_peak / 1e6, "rss_mb": rss_after / 1024, "rss_growth_mb": (rss_after - rss_before) / 1024,
-        "prompts": summary.prompt_count, "tasks": len(summary.tasks), "failed": len(summary.failed_tools),
-    }))
+    print(
+        json.dumps(
+            {
+                "bytes": size,
+                "seconds": best,
+                "mb_per_s": size / best / 1e6,
+                "traced_peak_mb": traced_peak / 1e6,
+                "rss_mb": rss_after / 1024,
+                "rss_growth_mb": (rss_after - rss_before) / 1024,
+                "prompts": summary.prompt_count,
+                "tasks": len(summary.tasks),
+                "failed": len(summary.failed_tools),
+            }
+        )
+    )
     return 0
 
 
 def print_table(rows: list[tuple[int, str, dict[str, float]]]) -> None:
-    print(f"{'file':>7}  {'mode':<10} {'MB/s':>6} {'seconds':>8} {'traced peak':>12} {'max RSS':>8} {'RSS growth':>11}")
+    print(
+        f"{'file':>7}  {'mode':<10} {'MB/s':>6} {'seconds':>8} {'traced peak':>12} {'max RSS':>8} {'RSS growth':>11}"
+    )
     for size_mb, mode, r in rows:
-        print(f"{size_mb:>4} MB  {mode:<10} {r['mb_per_s']:>6.0f} {r['seconds']:>8.3f} {r['traced_peak_mb']:>9.1f} MB"
-              f" {r['rss_mb']:>5.1f} MB {r['rss_growth_mb']:>8.1f} MB")
-    print("(MB = 10^6 bytes; traced peak = tracemalloc during one read; max RSS of the reading process, "
-          "interpreter included; RSS growth = during the reads)")
+        print(
+            f"{size_mb:>4} MB  {mode:<10} {r['mb_per_s']:>6.0f} {r['seconds']:>8.3f} {r['traced_peak_mb']:>9.1f} MB"
+            f" {r['rss_mb']:>5.1f} MB {r['rss_growth_mb']:>8.1f} MB"
+        )
+    print(
+        "(MB = 10^6 bytes; traced peak = tracemalloc during one read; max RSS of the reading process, "
+        "interpreter included; RSS growth = during the reads)"
+    )
 
 
 # --- a synthetic long session ----------------------------------------------------------------
@@ -130,8 +166,16 @@ def envelope(kind: str, body: dict[str, object], extra: dict[str, object] | None
         head.update({"message": body, "type": "assistant"})
     head.update({"uuid": "u", "timestamp": CLOCK.tick()})
     head.update(extra or {})
-    head.update({"userType": "external", "entrypoint": "cli", "cwd": "/home/dev/project", "sessionId": SESSION,
-                 "version": "2.1.197", "gitBranch": "main"})
+    head.update(
+        {
+            "userType": "external",
+            "entrypoint": "cli",
+            "cwd": "/home/dev/project",
+            "sessionId": SESSION,
+            "version": "2.1.197",
+            "gitBranch": "main",
+        }
+    )
     return head
 
 
@@ -148,9 +192,18 @@ def source_file(rng: random.Random, lines: int) -> str:
 
 
 def assistant(blocks: list[dict[str, object]]) -> dict[str, object]:
-    return envelope("assistant", {"id": "msg", "type": "message", "role": "assistant", "model": "claude-opus-4-8",
-                                  "content": blocks, "stop_reason": "tool_use",
-                                  "usage": {"input_tokens": 10, "output_tokens": 5}})
+    return envelope(
+        "assistant",
+        {
+            "id": "msg",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-opus-4-8",
+            "content": blocks,
+            "stop_reason": "tool_use",
+            "usage": {"input_tokens": 10, "output_tokens": 5},
+        },
+    )
 
 
 def tool_call(call_id: str, name: str, tool_input: dict[str, object]) -> dict[str, object]:
@@ -167,17 +220,29 @@ def tool_result(call_id: str, content: str, details: object, is_error: bool = Fa
 def session_turn(turn: int, rng: random.Random) -> Iterator[dict[str, object]]:
     yield {"type": "queue-operation", "operation": "enqueue", "timestamp": CLOCK.tick(), "sessionId": SESSION}
     yield envelope("user", {"role": "user", "content": f"turn {turn}: {prose(rng, rng.randint(5, 300))}"})
-    yield assistant([{"type": "thinking", "thinking": prose(rng, rng.randint(50, 800)), "signature": "s" * 200}])
+    yield assistant(
+        [{"type": "thinking", "thinking": prose(rng, rng.randint(50, 800)), "signature": "s" * 200}]
+    )
     for step in range(rng.randint(3, 9)):
         yield from tool_step(f"toolu_{turn}_{step}", turn, rng)
         if rng.random() < 0.3:
-            yield {"type": "progress", "data": {"type": "bash_progress", "output": prose(rng, 200)},
-                   "timestamp": CLOCK.tick(), "sessionId": SESSION}
+            yield {
+                "type": "progress",
+                "data": {"type": "bash_progress", "output": prose(rng, 200)},
+                "timestamp": CLOCK.tick(),
+                "sessionId": SESSION,
+            }
     if turn % 4 == 0:
-        yield tool_call(f"toolu_{turn}_tc", "TaskCreate", {"subject": f"task {turn}", "description": prose(rng, 20),
-                                                           "activeForm": "working"})
-        yield tool_result(f"toolu_{turn}_tc", f"Task #{turn} created successfully: task {turn}",
-                          {"task": {"id": str(turn), "subject": f"task {turn}"}})
+        yield tool_call(
+            f"toolu_{turn}_tc",
+            "TaskCreate",
+            {"subject": f"task {turn}", "description": prose(rng, 20), "activeForm": "working"},
+        )
+        yield tool_result(
+            f"toolu_{turn}_tc",
+            f"Task #{turn} created successfully: task {turn}",
+            {"task": {"id": str(turn), "subject": f"task {turn}"}},
+        )
     if turn % 4 == 1 and turn > 1:
         yield tool_call(f"toolu_{turn}_tu", "TaskUpdate", {"taskId": str(turn - 1), "status": "completed"})
         yield tool_result(f"toolu_{turn}_tu", f"Updated task #{turn - 1} status", {"success": True})
@@ -193,24 +258,39 @@ def tool_step(call_id: str, turn: int, rng: random.Random) -> Iterator[dict[str,
         text = source_file(rng, rng.randint(40, 1500))
         shown = "".join(f"{n:6}\t{line}\n" for n, line in enumerate(text.splitlines(), start=1))
         yield tool_call(call_id, "Read", {"file_path": path})
-        yield tool_result(call_id, shown, {"type": "text", "file": {"filePath": path, "content": text,
-                                                                     "numLines": text.count("\n")}})
+        yield tool_result(
+            call_id,
+            shown,
+            {"type": "text", "file": {"filePath": path, "content": text, "numLines": text.count("\n")}},
+        )
     elif kind == "bash":
         output = source_file(rng, rng.randint(1, 600))
         failed = rng.random() < 0.1
-        yield tool_call(call_id, "Bash", {"command": f"pytest -q tests/test_{turn}.py", "description": "Run tests"})
+        yield tool_call(
+            call_id, "Bash", {"command": f"pytest -q tests/test_{turn}.py", "description": "Run tests"}
+        )
         content = f"Exit code 1\n{output}" if failed else output
-        yield tool_result(call_id, content, {"stdout": output, "stderr": "", "interrupted": False}, is_error=failed)
+        yield tool_result(
+            call_id, content, {"stdout": output, "stderr": "", "interrupted": False}, is_error=failed
+        )
     elif kind == "edit":
         original = source_file(rng, rng.randint(50, 1200))
-        yield tool_call(call_id, "Edit", {"file_path": path, "old_string": prose(rng, 30), "new_string": prose(rng, 40)})
-        yield tool_result(call_id, f"The file {path} has been updated successfully.",
-                          {"filePath": path, "originalFile": original, "structuredPatch": [{"lines": [prose(rng, 30)]}]})
+        yield tool_call(
+            call_id, "Edit", {"file_path": path, "old_string": prose(rng, 30), "new_string": prose(rng, 40)}
+        )
+        yield tool_result(
+            call_id,
+            f"The file {path} has been updated successfully.",
+            {"filePath": path, "originalFile": original, "structuredPatch": [{"lines": [prose(rng, 30)]}]},
+        )
     elif kind == "write":
         content = source_file(rng, rng.randint(20, 400))
         yield tool_call(call_id, "Write", {"file_path": path, "content": content})
-        yield tool_result(call_id, f"File created successfully at: {path}", {"type": "create", "filePath": path,
-                                                                            "content": content})
+        yield tool_result(
+            call_id,
+            f"File created successfully at: {path}",
+            {"type": "create", "filePath": path, "content": content},
+        )
     else:
         yield tool_call(call_id, "Grep", {"pattern": "value_1", "path": "/home/dev/project"})
         yield tool_result(call_id, "\n".join(f"src/module_{n}.py" for n in range(200)), {"numFiles": 200})

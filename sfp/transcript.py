@@ -24,7 +24,7 @@ import re
 import stat
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO, Final
 
@@ -58,9 +58,23 @@ NOT_PROMPT_PREFIXES: Final = (
     "[Request interrupted by user",
 )
 
-WRITE_TOOLS: Final = {"Write": "file_path", "Edit": "file_path", "MultiEdit": "file_path", "NotebookEdit": "notebook_path"}
+WRITE_TOOLS: Final = {
+    "Write": "file_path",
+    "Edit": "file_path",
+    "MultiEdit": "file_path",
+    "NotebookEdit": "notebook_path",
+}
 READ_TOOLS: Final = {"Read": "file_path", "NotebookRead": "notebook_path"}
-TARGET_KEYS: Final = ("command", "file_path", "notebook_path", "path", "pattern", "url", "query", "description")
+TARGET_KEYS: Final = (
+    "command",
+    "file_path",
+    "notebook_path",
+    "path",
+    "pattern",
+    "url",
+    "query",
+    "description",
+)
 
 _READ_CHUNK: Final = 1 << 20
 _ERROR_SCAN_CHARS: Final = 4096  # how much of an error text is searched for its first and last line
@@ -96,10 +110,10 @@ class FailedTool:
 
 @dataclass(frozen=True)
 class Transcript:
+    # session_id, cwd, git_branch: the last seen on a user/assistant/system record.
     session_id: str | None = None
     cwd: str | None = None
     git_branch: str | None = None
-    # session_id, cwd, git_branch: the last seen on a user/assistant/system record.
     first_timestamp: str | None = None  # in file order, from user/assistant/system records
     last_timestamp: str | None = None
     prompts: tuple[str, ...] = ()  # the person's prompts, in order (the last MAX_ITEMS)
@@ -143,7 +157,7 @@ def summarize_transcript(
     summary = _Summary()
     with _open_transcript(path) as stream:
         try:
-            _read_stream(stream, summary, _Calls(), main=True, max_line_bytes=max_line_bytes, skip_cheaply=skip_cheaply)
+            _read_stream(stream, summary, True, max_line_bytes, skip_cheaply)
             summary.bytes_read = stream.tell()
         except OSError as exc:
             raise UsageError(f"cannot read transcript {path}: {exc.strerror or exc}") from None
@@ -166,7 +180,7 @@ def _read_optional(path: Path, summary: _Summary, max_line_bytes: int, skip_chea
     # A subagent transcript is extra detail: one that vanished or can't be read is skipped.
     try:
         with _open_transcript(path) as stream:
-            _read_stream(stream, summary, _Calls(), main=False, max_line_bytes=max_line_bytes, skip_cheaply=skip_cheaply)
+            _read_stream(stream, summary, False, max_line_bytes, skip_cheaply)
     except (UsageError, OSError):
         return
 
@@ -192,8 +206,10 @@ def _open_transcript(path: Path) -> BinaryIO:
 
 
 def _read_stream(
-    stream: BinaryIO, summary: _Summary, calls: _Calls, *, main: bool, max_line_bytes: int, skip_cheaply: bool
+    stream: BinaryIO, summary: _Summary, main: bool, max_line_bytes: int, skip_cheaply: bool
 ) -> None:
+    """Read one transcript file into `summary`; `main` is False for a subagent's transcript."""
+    calls = _Calls()
     for line in _bounded_lines(stream, max_line_bytes):
         if line is None:
             summary.count_line(main)
@@ -309,7 +325,12 @@ def _take_record(record: dict[str, object], summary: _Summary, calls: _Calls, ma
 
 
 def _take_assistant(
-    record: dict[str, object], message: object, content: object, summary: _Summary, calls: _Calls, in_main_thread: bool
+    record: dict[str, object],
+    message: object,
+    content: object,
+    summary: _Summary,
+    calls: _Calls,
+    in_main_thread: bool,
 ) -> None:
     synthetic = record.get("isApiErrorMessage") is True or (
         isinstance(message, dict) and message.get("model") == "<synthetic>"
@@ -354,31 +375,37 @@ def _is_person_prompt(record: dict[str, object], text: str) -> bool:
 # --- tool calls and their results ------------------------------------------------------------
 
 
-@dataclass
 class _Call:
     """What a tool call changed, so that an error result can take it back."""
 
-    tool: str
-    target: str
-    wrote: str | None = None  # path first added to files_written by this call
-    read: str | None = None
-    new_task: Task | None = None  # TaskCreate: waits for its id in the result
-    task_before: tuple[str, Task | None] | None = None  # TaskUpdate: (id, previous state)
-    tasks_before: dict[str, Task] | None = None  # TodoWrite: the whole previous list
+    # Plain slotted classes, not dataclasses: each @dataclass costs ~2 ms at import, on the hook path.
+    __slots__ = ("tool", "target", "wrote", "read", "new_task", "task_before", "tasks_before")
+
+    def __init__(self, tool: str, target: str) -> None:
+        self.tool = tool
+        self.target = target
+        self.wrote: str | None = None  # path first added to files_written by this call
+        self.read: str | None = None
+        self.new_task: Task | None = None  # TaskCreate: waits for its id in the result
+        self.task_before: tuple[str, Task | None] | None = None  # TaskUpdate: (id, previous state)
+        self.tasks_before: dict[str, Task] | None = None  # TodoWrite: the whole previous list
 
 
-@dataclass
 class _Calls:
     """Tool calls of one transcript file still waiting for their results."""
 
-    pending: dict[str, _Call] = field(default_factory=dict)
-    # Quoted ids whose result we must parse even when it is not an error (TaskCreate).
-    wanted: set[bytes] = field(default_factory=set)
-    unsearchable: int = 0  # wanted ids that a byte search can't find reliably
-    # Only the newest TodoWrite keeps the list it replaced: undoing an older one would be wrong anyway.
-    last_list_change: _Call | None = None
+    __slots__ = ("pending", "wanted", "unsearchable", "last_list_change")
+
+    def __init__(self) -> None:
+        self.pending: dict[str, _Call] = {}
+        # Quoted ids whose result we must parse even when it is not an error (TaskCreate).
+        self.wanted: set[bytes] = set()
+        self.unsearchable = 0  # wanted ids that a byte search can't find reliably
+        # Only the newest TodoWrite keeps the list it replaced: undoing an older one would be wrong anyway.
+        self.last_list_change: _Call | None = None
 
     def add(self, call_id: str, call: _Call) -> None:
+        self.pop(call_id)
         self.pending[call_id] = call
         if len(self.pending) > MAX_PENDING_CALLS:
             self.pop(next(iter(self.pending)))
@@ -419,7 +446,9 @@ def reports_error(line: bytes) -> bool:
     return False
 
 
-def _take_tool_call(block: dict[str, object], summary: _Summary, calls: _Calls, *, tasks_allowed: bool) -> None:
+def _take_tool_call(
+    block: dict[str, object], summary: _Summary, calls: _Calls, *, tasks_allowed: bool
+) -> None:
     name = _text(block.get("name")) or "unknown"
     tool_input = block.get("input")
     args = tool_input if isinstance(tool_input, dict) else {}
@@ -467,8 +496,11 @@ def _take_task_call(name: str, args: dict[str, object], call: _Call, tasks: _Tas
 def _take_tool_result(block: dict[str, object], details: object, summary: _Summary, calls: _Calls) -> None:
     call_id = block.get("tool_use_id")
     call = calls.pop(call_id) if isinstance(call_id, str) else None
+    failed = block.get("is_error") is True
+    if not failed and (call is None or call.new_task is None):
+        return
     text = "\n".join(_block_texts(block.get("content")))
-    if block.get("is_error") is True:
+    if failed:
         summary.failed_tools.append(_failed_tool(call, text))
         if call is not None:
             _undo_call(call, summary)
@@ -596,7 +628,11 @@ class _Tasks:
             if not subject:
                 continue
             raw_id = item.get("id")
-            task_id = str(raw_id) if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) else str(number)
+            task_id = (
+                str(raw_id)
+                if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool)
+                else str(number)
+            )
             status = _text(item.get("status"))
             self.put(
                 Task(

@@ -51,8 +51,13 @@ def write_jsonl(path: Path, records: list[Any]) -> Path:
 
 
 def meta(**extra: Any) -> dict[str, Any]:
-    base = {"isSidechain": False, "cwd": "/w", "sessionId": SESSION, "gitBranch": "dev",
-            "timestamp": "2026-01-02T03:04:05.000Z"}
+    base = {
+        "isSidechain": False,
+        "cwd": "/w",
+        "sessionId": SESSION,
+        "gitBranch": "dev",
+        "timestamp": "2026-01-02T03:04:05.000Z",
+    }
     base.update(extra)
     return base
 
@@ -62,8 +67,11 @@ def prompt(text: Any, **extra: Any) -> dict[str, Any]:
 
 
 def say(text: str, **extra: Any) -> dict[str, Any]:
-    return {**meta(**extra), "message": {"role": "assistant", "model": "m", "content": [{"type": "text", "text": text}]},
-            "type": "assistant"}
+    return {
+        **meta(**extra),
+        "message": {"role": "assistant", "model": "m", "content": [{"type": "text", "text": text}]},
+        "type": "assistant",
+    }
 
 
 def call(call_id: str, name: str, tool_input: Any, **extra: Any) -> dict[str, Any]:
@@ -71,11 +79,18 @@ def call(call_id: str, name: str, tool_input: Any, **extra: Any) -> dict[str, An
     return {**meta(**extra), "message": {"role": "assistant", "content": [block]}, "type": "assistant"}
 
 
-def result(call_id: str, content: Any, *, is_error: bool | None = None, details: Any = None, **extra: Any) -> dict[str, Any]:
+def result(
+    call_id: str, content: Any, *, is_error: bool | None = None, details: Any = None, **extra: Any
+) -> dict[str, Any]:
     block: dict[str, Any] = {"tool_use_id": call_id, "type": "tool_result", "content": content}
     if is_error is not None:
         block["is_error"] = is_error
-    record = {"parentUuid": "p", **meta(**extra), "type": "user", "message": {"role": "user", "content": [block]}}
+    record = {
+        "parentUuid": "p",
+        **meta(**extra),
+        "type": "user",
+        "message": {"role": "user", "content": [block]},
+    }
     if details is not None:
         record["toolUseResult"] = details
     return record
@@ -111,11 +126,20 @@ def test_real_transcript_summary() -> None:
         "continue with the test run",
     )
     assert got.prompt_count == 5
-    assert got.files_written == ("/home/user/acme-api/src/acme/api.py", "/home/user/acme-api/tests/test_validation.py")
+    assert got.files_written == (
+        "/home/user/acme-api/src/acme/api.py",
+        "/home/user/acme-api/tests/test_validation.py",
+    )
     assert got.files_read == ("/home/user/acme-api/src/acme/api.py",)
     assert got.commands == ("git status --short",)
     assert got.tasks == (
-        Task("1", "Add email validation", "completed", "Reject malformed emails in create_user", "Adding email validation"),
+        Task(
+            "1",
+            "Add email validation",
+            "completed",
+            "Reject malformed emails in create_user",
+            "Adding email validation",
+        ),
         Task("2", "Write tests for validation", "pending", "Cover valid and invalid emails", "Writing tests"),
     )
     assert [task.id for task in got.open_tasks] == ["2"]
@@ -133,7 +157,10 @@ def test_real_transcript_with_a_torn_copy_of_its_last_line(tmp_path: Path) -> No
     torn = write_jsonl(tmp_path / "t.jsonl", [*lines[:21], lines[21][: len(lines[21]) // 2]])
     got = summarize(torn)
     assert got.skipped_lines == 1
-    assert got.last_assistant_message == "Validation added; tests for the bad-email case written. Remaining: run the full test suite."
+    assert (
+        got.last_assistant_message
+        == "Validation added; tests for the bad-email case written. Remaining: run the full test suite."
+    )
     assert got.prompts == ("Add email validation to create_user and track the work as tasks",)
 
 
@@ -199,8 +226,16 @@ def test_failed_tools_and_what_they_did_not_do(tmp_path: Path) -> None:
         call("e1", "Edit", {"file_path": "/w/ok.py", "old_string": "a", "new_string": "b"}),
         result("e1", "The file /w/ok.py has been updated", is_error=False),
         call("e2", "Edit", {"file_path": "/w/missing.py", "old_string": "a", "new_string": "b"}),
-        result("e2", [{"type": "text", "text": "<tool_use_error>String to replace not found in file.\nString: a</tool_use_error>"}],
-               is_error=True),
+        result(
+            "e2",
+            [
+                {
+                    "type": "text",
+                    "text": "<tool_use_error>String to replace not found in file.\nString: a</tool_use_error>",
+                }
+            ],
+            is_error=True,
+        ),
         call("e3", "Edit", {"file_path": "/w/ok.py", "old_string": "zz", "new_string": "b"}),
         result("e3", "<tool_use_error>String to replace not found</tool_use_error>", is_error=True),
         call("r1", "Read", {"file_path": "/w/nope.py"}),
@@ -209,10 +244,18 @@ def test_failed_tools_and_what_they_did_not_do(tmp_path: Path) -> None:
     ]
     got = summarize(write_jsonl(tmp_path / "t.jsonl", records))
     assert got.failed_tools == (
-        FailedTool("Bash", "pytest -q: Exit code 1: 1 failed in 0.2s", "pytest -q", "Exit code 1: 1 failed in 0.2s"),
-        FailedTool("Edit", "/w/missing.py: String to replace not found in file.", "/w/missing.py",
-                   "String to replace not found in file."),
-        FailedTool("Edit", "/w/ok.py: String to replace not found", "/w/ok.py", "String to replace not found"),
+        FailedTool(
+            "Bash", "pytest -q: Exit code 1: 1 failed in 0.2s", "pytest -q", "Exit code 1: 1 failed in 0.2s"
+        ),
+        FailedTool(
+            "Edit",
+            "/w/missing.py: String to replace not found in file.",
+            "/w/missing.py",
+            "String to replace not found in file.",
+        ),
+        FailedTool(
+            "Edit", "/w/ok.py: String to replace not found", "/w/ok.py", "String to replace not found"
+        ),
         FailedTool("Read", "/w/nope.py: File does not exist.", "/w/nope.py", "File does not exist."),
         FailedTool("unknown", "an error for a call we never saw", "", "an error for a call we never saw"),
     )
@@ -234,16 +277,25 @@ def test_error_summary_is_one_clipped_line() -> None:
 
 def created(call_id: str, subject: str, task_id: str, *, with_details: bool = True) -> list[dict[str, Any]]:
     return [
-        call(call_id, "TaskCreate", {"subject": subject, "description": f"do {subject}", "activeForm": f"doing {subject}"}),
-        result(call_id, f"Task #{task_id} created successfully: {subject}",
-               details={"task": {"id": task_id, "subject": subject}} if with_details else None),
+        call(
+            call_id,
+            "TaskCreate",
+            {"subject": subject, "description": f"do {subject}", "activeForm": f"doing {subject}"},
+        ),
+        result(
+            call_id,
+            f"Task #{task_id} created successfully: {subject}",
+            details={"task": {"id": task_id, "subject": subject}} if with_details else None,
+        ),
     ]
 
 
 def update(call_id: str, task_id: Any, status: Any, *, error: bool = False) -> list[dict[str, Any]]:
     return [
         call(call_id, "TaskUpdate", {"taskId": task_id, "status": status}),
-        result(call_id, "No task found" if error else f"Updated task #{task_id} status", is_error=error or None),
+        result(
+            call_id, "No task found" if error else f"Updated task #{task_id} status", is_error=error or None
+        ),
     ]
 
 
@@ -282,12 +334,20 @@ def test_todowrite_era_transcript(tmp_path: Path) -> None:
         call("w1", "TodoWrite", todos(("Read parser", "in_progress"), ("Fix bug", "pending"))),
         result("w1", "Todos have been modified successfully.", details={"oldTodos": [], "newTodos": []}),
         {"type": "progress", "data": {"type": "hook_progress"}, "toolUseID": "w1", **meta()},
-        call("w2", "TodoWrite", todos(("Read parser", "completed"), ("Fix bug", "in_progress"), ("Add test", "pending"))),
+        call(
+            "w2",
+            "TodoWrite",
+            todos(("Read parser", "completed"), ("Fix bug", "in_progress"), ("Add test", "pending")),
+        ),
         result("w2", "Todos have been modified successfully."),
         call("w3", "TodoWrite", {"todos": "not a list"}),
         call("w4", "TodoWrite", todos(("everything", "pending"))),
         result("w4", "<tool_use_error>InputValidationError</tool_use_error>", is_error=True),
-        call("w5", "TodoWrite", {"todos": [{"content": "kept id", "status": "weird", "id": "abc"}, {"status": "pending"}, 3]}),
+        call(
+            "w5",
+            "TodoWrite",
+            {"todos": [{"content": "kept id", "status": "weird", "id": "abc"}, {"status": "pending"}, 3]},
+        ),
     ]
     got = summarize(write_jsonl(tmp_path / "t.jsonl", records[:7]))
     assert [(t.id, t.subject, t.status) for t in got.tasks] == [
@@ -305,7 +365,12 @@ def test_todowrite_era_transcript(tmp_path: Path) -> None:
 
 
 def test_compact_boundaries_and_metadata(tmp_path: Path) -> None:
-    boundary = {**meta(), "type": "system", "subtype": "compact_boundary", "content": "Conversation compacted"}
+    boundary = {
+        **meta(),
+        "type": "system",
+        "subtype": "compact_boundary",
+        "content": "Conversation compacted",
+    }
     records = [
         prompt("one", timestamp="2026-01-01T00:00:00.000Z", gitBranch="main", cwd="/a"),
         boundary,
@@ -321,14 +386,23 @@ def test_compact_boundaries_and_metadata(tmp_path: Path) -> None:
     assert got.compact_boundaries == 2
     assert got.records_after_last_compact == 3
     assert got.prompts == ("one", "two", "three")
-    assert (got.first_timestamp, got.last_timestamp) == ("2026-01-01T00:00:00.000Z", "2026-01-01T09:00:00.000Z")
+    assert (got.first_timestamp, got.last_timestamp) == (
+        "2026-01-01T00:00:00.000Z",
+        "2026-01-01T09:00:00.000Z",
+    )
     assert (got.git_branch, got.cwd, got.session_id) == ("feature", "/b", SESSION)
 
 
 def test_noise_records_are_ignored_even_when_they_nest_tool_calls(tmp_path: Path) -> None:
-    nested = {"type": "assistant", "message": {"content": [
-        {"type": "tool_use", "id": "n1", "name": "Bash", "input": {"command": "rm -rf /"}},
-        {"type": "text", "text": "from a progress record"}]}}
+    nested = {
+        "type": "assistant",
+        "message": {
+            "content": [
+                {"type": "tool_use", "id": "n1", "name": "Bash", "input": {"command": "rm -rf /"}},
+                {"type": "text", "text": "from a progress record"},
+            ]
+        },
+    }
     records = [
         {"parentUuid": "x", **meta(), "type": "progress", "data": {"message": nested}},
         {"type": "file-history-snapshot", "messageId": "m", "snapshot": {"trackedFileBackups": {"/w/x": {}}}},
@@ -355,7 +429,13 @@ def test_sidechain_and_synthetic_records(tmp_path: Path) -> None:
         call("s2", "TaskCreate", {"subject": "sidechain task"}, isSidechain=True),
         result("s2", "Task #9 created successfully: sidechain task", isSidechain=True),
         say("sidechain text", isSidechain=True),
-        {**say("No response requested."), "message": {"model": "<synthetic>", "content": [{"type": "text", "text": "No response requested."}]}},
+        {
+            **say("No response requested."),
+            "message": {
+                "model": "<synthetic>",
+                "content": [{"type": "text", "text": "No response requested."}],
+            },
+        },
         {**say("API Error: overloaded"), "isApiErrorMessage": True},
     ]
     got = summarize(write_jsonl(tmp_path / "t.jsonl", records))
@@ -366,23 +446,31 @@ def test_sidechain_and_synthetic_records(tmp_path: Path) -> None:
 
 
 def test_subagent_transcripts_are_merged(tmp_path: Path) -> None:
-    main = write_jsonl(tmp_path / "sess.jsonl", [prompt("main prompt"), call("m1", "Read", {"file_path": "/w/main.py"}),
-                                                 say("main says")])
+    main = write_jsonl(
+        tmp_path / "sess.jsonl",
+        [prompt("main prompt"), call("m1", "Read", {"file_path": "/w/main.py"}), say("main says")],
+    )
     agents = tmp_path / "sess" / "subagents"
     agents.mkdir(parents=True)
-    write_jsonl(agents / "agent-a1.jsonl", [
-        prompt("subagent instructions", isSidechain=True),
-        prompt("a prompt-shaped record"),
-        call("a1", "Write", {"file_path": "/w/agent.py", "content": ""}),
-        call("a2", "Bash", {"command": "ruff check"}),
-        result("a2", "Exit code 1\nE501", is_error=True),
-        call("a3", "Read", {"file_path": "/w/main.py"}),
-        call("a4", "TaskCreate", {"subject": "agent task"}),
-        result("a4", "Task #5 created successfully: agent task"),
-        say("agent says"),
-        b'{"torn',
-    ])
-    write_jsonl(agents / "agent-b2.jsonl", [call("b1", "Edit", {"file_path": "/w/b.py", "old_string": "", "new_string": ""})])
+    write_jsonl(
+        agents / "agent-a1.jsonl",
+        [
+            prompt("subagent instructions", isSidechain=True),
+            prompt("a prompt-shaped record"),
+            call("a1", "Write", {"file_path": "/w/agent.py", "content": ""}),
+            call("a2", "Bash", {"command": "ruff check"}),
+            result("a2", "Exit code 1\nE501", is_error=True),
+            call("a3", "Read", {"file_path": "/w/main.py"}),
+            call("a4", "TaskCreate", {"subject": "agent task"}),
+            result("a4", "Task #5 created successfully: agent task"),
+            say("agent says"),
+            b'{"torn',
+        ],
+    )
+    write_jsonl(
+        agents / "agent-b2.jsonl",
+        [call("b1", "Edit", {"file_path": "/w/b.py", "old_string": "", "new_string": ""})],
+    )
     write_jsonl(agents / "other.jsonl", [call("o1", "Bash", {"command": "not an agent file"})])
 
     got = summarize(main)
@@ -391,7 +479,9 @@ def test_subagent_transcripts_are_merged(tmp_path: Path) -> None:
     assert got.files_written == ("/w/agent.py", "/w/b.py")
     assert got.files_read == ("/w/main.py",)
     assert got.commands == ("ruff check",)
-    assert got.failed_tools == (FailedTool("Bash", "ruff check: Exit code 1: E501", "ruff check", "Exit code 1: E501"),)
+    assert got.failed_tools == (
+        FailedTool("Bash", "ruff check: Exit code 1: E501", "ruff check", "Exit code 1: E501"),
+    )
     assert got.tasks == ()
     assert got.skipped_lines == 1
     assert got.bytes_read == main.stat().st_size
@@ -463,18 +553,42 @@ def test_oversized_line_is_never_held_whole(tmp_path: Path) -> None:
     [
         {"type": "user", "message": {"content": 42}},
         {"type": "user", "message": "a string message"},
-        {"type": "user", "message": {"content": [1, None, "x", {"type": "tool_result", "tool_use_id": 5, "is_error": True}]}},
+        {
+            "type": "user",
+            "message": {
+                "content": [1, None, "x", {"type": "tool_result", "tool_use_id": 5, "is_error": True}]
+            },
+        },
         {"type": "user", "message": {"content": [{"type": "text", "text": 3}]}, "isMeta": "yes"},
-        {"type": "assistant", "message": {"content": [{"type": "tool_use", "id": 1, "name": 2, "input": [1, 2]}]}},
-        {"type": "assistant", "message": {"content": [{"type": "tool_use", "name": "Bash", "input": {"command": ["ls"]}}]}},
-        {"type": "assistant", "message": {"content": [{"type": "tool_use", "name": "TaskUpdate", "input": {"taskId": True}}]}},
-        {"type": "assistant", "message": {"content": [{"type": "tool_use", "name": "TaskUpdate", "input": {"taskId": [1]}}]}},
-        {"type": "assistant", "message": {"content": [{"type": "tool_use", "name": "TodoWrite", "input": {"todos": {"a": 1}}}]}},
+        {
+            "type": "assistant",
+            "message": {"content": [{"type": "tool_use", "id": 1, "name": 2, "input": [1, 2]}]},
+        },
+        {
+            "type": "assistant",
+            "message": {"content": [{"type": "tool_use", "name": "Bash", "input": {"command": ["ls"]}}]},
+        },
+        {
+            "type": "assistant",
+            "message": {"content": [{"type": "tool_use", "name": "TaskUpdate", "input": {"taskId": True}}]},
+        },
+        {
+            "type": "assistant",
+            "message": {"content": [{"type": "tool_use", "name": "TaskUpdate", "input": {"taskId": [1]}}]},
+        },
+        {
+            "type": "assistant",
+            "message": {"content": [{"type": "tool_use", "name": "TodoWrite", "input": {"todos": {"a": 1}}}]},
+        },
         {"type": "assistant", "message": {"content": "plain string content"}},
         {"type": "assistant", "message": {"content": {"type": "text"}}},
         {"type": "system", "subtype": ["compact_boundary"]},
         {"type": ["user"], "sessionId": 7, "cwd": None, "gitBranch": {}, "timestamp": 12},
-        {"type": "user", "toolUseResult": "x", "message": {"content": [{"type": "tool_result", "content": {"a": 1}}]}},
+        {
+            "type": "user",
+            "toolUseResult": "x",
+            "message": {"content": [{"type": "tool_result", "content": {"a": 1}}]},
+        },
     ],
 )
 def test_wrong_field_types_are_tolerated(tmp_path: Path, record: dict[str, Any]) -> None:
@@ -484,21 +598,67 @@ def test_wrong_field_types_are_tolerated(tmp_path: Path, record: dict[str, Any])
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8)
-    | st.sampled_from(["user", "assistant", "system", "tool_use", "tool_result", "text", "compact_boundary",
-                       "TaskCreate", "TaskUpdate", "TodoWrite", "Bash", "Edit", "t1"]),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(
-        st.sampled_from(["type", "message", "content", "tool_use_id", "id", "name", "input", "is_error", "text",
-                         "subtype", "toolUseResult", "task", "todos", "taskId", "status", "command", "file_path",
-                         "isSidechain", "isMeta", "timestamp", "subject"]),
-        children, max_size=6),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=8)
+    | st.sampled_from(
+        [
+            "user",
+            "assistant",
+            "system",
+            "tool_use",
+            "tool_result",
+            "text",
+            "compact_boundary",
+            "TaskCreate",
+            "TaskUpdate",
+            "TodoWrite",
+            "Bash",
+            "Edit",
+            "t1",
+        ]
+    ),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(
+        st.sampled_from(
+            [
+                "type",
+                "message",
+                "content",
+                "tool_use_id",
+                "id",
+                "name",
+                "input",
+                "is_error",
+                "text",
+                "subtype",
+                "toolUseResult",
+                "task",
+                "todos",
+                "taskId",
+                "status",
+                "command",
+                "file_path",
+                "isSidechain",
+                "isMeta",
+                "timestamp",
+                "subject",
+            ]
+        ),
+        children,
+        max_size=6,
+    ),
     max_leaves=30,
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(records=st.lists(json_values, max_size=8), garbage=st.binary(max_size=64))
-def test_any_content_never_raises(tmp_path_factory: pytest.TempPathFactory, records: list[Any], garbage: bytes) -> None:
+def test_any_content_never_raises(
+    tmp_path_factory: pytest.TempPathFactory, records: list[Any], garbage: bytes
+) -> None:
     path = tmp_path_factory.getbasetemp() / "fuzz.jsonl"
     write_jsonl(path, [*records, garbage + b"\n", garbage])
     summarize(path)
@@ -529,7 +689,9 @@ def test_unreadable_file_raises_usage_error(tmp_path: Path) -> None:
 
 
 def test_cheap_record_type_only_answers_when_it_can_prove_it() -> None:
-    assert cheap_record_type(b'{"parentUuid":"a","isSidechain":false,"type":"user","message":{}}\n') == b"user"
+    assert (
+        cheap_record_type(b'{"parentUuid":"a","isSidechain":false,"type":"user","message":{}}\n') == b"user"
+    )
     assert cheap_record_type(b'{"type":"progress","data":{"type":"x"}}') == b"progress"
     # The first "type" is nested (the client writes assistant records this way): unknown.
     assert cheap_record_type(b'{"message":{"type":"message"},"type":"assistant"}') is None
@@ -550,7 +712,8 @@ def test_shortcut_is_not_fooled_by_text_that_looks_like_json(tmp_path: Path) -> 
         call("k3", "TaskCreate", {"subject": "found by id"}),
         result("k3", 'text with "tool_use_id":"k3" inside', details={"task": {"id": "11"}}),
         call("k4", "Bash", {"command": "spaced"}),
-        '{"type": "user", "message": {"content": [{"type": "tool_result", "tool_use_id": "k4", "is_error": true, "content": "x"}]}}\n',
+        '{"type": "user", "message": {"content": '
+        '[{"type": "tool_result", "tool_use_id": "k4", "is_error": true, "content": "x"}]}}\n',
     ]
     got = summarize(write_jsonl(tmp_path / "t.jsonl", records))
     assert got.prompts == (f"a prompt quoting {sneaky}",)
@@ -560,8 +723,11 @@ def test_shortcut_is_not_fooled_by_text_that_looks_like_json(tmp_path: Path) -> 
 
 def write_long_session(path: Path, target_bytes: int) -> int:
     """A long session: big Read and Bash results, edits, prompts, tasks, noise (~100 KB a turn)."""
+
     def source(lines: int) -> str:
-        return "".join(f"def function_{n}(x):\n    return x * {n}  # “quoted” \\ \"text\"\n" for n in range(lines))
+        return "".join(
+            f'def function_{n}(x):\n    return x * {n}  # “quoted” \\ "text"\n' for n in range(lines)
+        )
 
     sources = [source(100 * (k + 1)) for k in range(6)]
     numbered = [
@@ -576,10 +742,18 @@ def write_long_session(path: Path, target_bytes: int) -> int:
             lines = [
                 prompt(f"turn {turn}: please continue"),
                 call(f"r{turn}", "Read", {"file_path": f"/w/src/mod{turn % 300}.py"}),
-                result(f"r{turn}", shown, details={"type": "text", "file": {"filePath": "/w/x.py", "content": text}}),
+                result(
+                    f"r{turn}",
+                    shown,
+                    details={"type": "text", "file": {"filePath": "/w/x.py", "content": text}},
+                ),
                 call(f"b{turn}", "Bash", {"command": f"pytest -q tests/{turn}"}),
                 result(f"b{turn}", shown[:10_000], is_error=turn % 7 == 0),
-                call(f"e{turn}", "Edit", {"file_path": f"/w/src/mod{turn % 250}.py", "old_string": "a", "new_string": "b"}),
+                call(
+                    f"e{turn}",
+                    "Edit",
+                    {"file_path": f"/w/src/mod{turn % 250}.py", "old_string": "a", "new_string": "b"},
+                ),
                 result(f"e{turn}", "updated", details={"originalFile": text, "structuredPatch": []}),
                 {"type": "progress", "data": {"type": "bash_progress", "output": shown[:3_000]}},
                 *(created(f"c{turn}", f"task {turn}", str(turn)) if turn % 5 == 0 else []),
@@ -603,7 +777,7 @@ def test_long_session_in_bounded_memory(tmp_path: Path) -> None:
     finally:
         tracemalloc.stop()
     assert got.bytes_read == size
-    assert peak < 20 * 1024 * 1024
+    assert peak < 8 * 1024 * 1024  # measured ~2 MB: a 1 MB read buffer plus one line at a time
     assert got.prompt_count > MAX_ITEMS and len(got.prompts) == MAX_ITEMS
     assert len(got.files_read) == MAX_ITEMS and len(got.failed_tools) > 0
     assert got.last_assistant_message is not None and got.last_assistant_message.startswith("done with turn")
