@@ -76,6 +76,9 @@ def build_shiv(staged: Path, output: Path) -> None:
     command = [
         *shiv, "--site-packages", str(staged), "--entry-point", ENTRY_POINT,
         "--python", INTERPRETER, "--output-file", str(output), "--reproducible",
+        # Compile once at first extraction: hooks then import bytecode, even where
+        # PYTHONDONTWRITEBYTECODE is set and nothing would ever be cached.
+        "--compile-pyc",
     ]
     result = subprocess.run(command, capture_output=True, text=True, env=env)
     if result.returncode != 0:

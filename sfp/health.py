@@ -115,10 +115,10 @@ def check_context_integrity(claude_dir: Path) -> Check:
 
 
 def check_memory_usage(thresholds: Mapping[str, Mapping[str, float]], *, proc_root: Path = Path("/proc")) -> Check:
-    from sfp import sysinfo
+    from sfp.sysinfo import claude_process, memory_info
 
-    process = sysinfo.claude_process(proc_root=proc_root)
-    memory = sysinfo.memory_info(proc_root=proc_root)
+    process = claude_process(proc_root=proc_root)
+    memory = memory_info(proc_root=proc_root)
     details: dict[str, Any] = {}
     statuses = [HEALTHY]
     parts = []
@@ -140,9 +140,9 @@ def check_memory_usage(thresholds: Mapping[str, Mapping[str, float]], *, proc_ro
 
 
 def check_disk_space(where: Path, thresholds: Mapping[str, Mapping[str, float]]) -> Check:
-    from sfp import sysinfo
+    from sfp.sysinfo import disk_info
 
-    disk = sysinfo.disk_info(where)
+    disk = disk_info(where)
     free_mb = disk.free_bytes / MB
     details = {"path": disk.path, "free_mb": round(free_mb, 1), "total_mb": round(disk.total_bytes / MB, 1)}
     status = _below(free_mb, thresholds["disk_free"])

@@ -51,8 +51,10 @@ def write_log(
 ) -> None:
     """Append one record; rotate first when the file has grown past `max_bytes`."""
     path = log_path(claude_dir)
-    line = (format_record(level, event, session, message, duration_ms, time.time()) + "\n").encode("utf-8")
     try:
+        # backslashreplace: a lone surrogate from odd input becomes a JSON escape, not a lost line.
+        line = (format_record(level, event, session, message, duration_ms, time.time()) + "\n").encode(
+            "utf-8", "backslashreplace")
         fd = _open_log(path)
         try:
             if os.fstat(fd).st_size + len(line) > max_bytes:

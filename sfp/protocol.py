@@ -83,8 +83,8 @@ def parse_event(raw: bytes, event_name: str | None = None) -> HookEvent:
     return HookEvent(
         name=name,
         session_id=_str_or_none(payload.get("session_id")),
-        transcript_path=_str_or_none(payload.get("transcript_path")),
-        cwd=_str_or_none(payload.get("cwd")),
+        transcript_path=_path_or_none(payload.get("transcript_path")),
+        cwd=_path_or_none(payload.get("cwd")),
         payload=payload,
     )
 
@@ -128,3 +128,9 @@ def one_line(text: str, limit: int = 500) -> str:
 
 def _str_or_none(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def _path_or_none(value: object) -> str | None:
+    # No file system takes a NUL in a path; such a "path" is as good as none.
+    text = _str_or_none(value)
+    return text if text is not None and "\0" not in text else None

@@ -163,7 +163,7 @@ def iter_ancestry(
 ) -> Iterator[ProcessInfo]:
     """`pid`, its parent, ... up to the root, stopping at a vanished process or a loop."""
     seen: set[int] = set()
-    while pid > 0 and pid not in seen and len(seen) < max_depth:
+    while pid > 0 and len(seen) < max_depth:
         seen.add(pid)
         process = lookup(pid)
         if process is None:

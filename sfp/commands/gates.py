@@ -1,0 +1,104 @@
+"""`sfp gates`: run a tier of quality gates on the changed files, with live progress on a terminal."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+from typing import IO
+
+from sfp.gates.changes import changed_files
+from sfp.gates.report import as_json, render_text
+from sfp.gates.runner import GateResult, GateSpec
+from sfp.gates.session import record_kpi, run_for_project
+
+
+def gates(
+    claude_dir: Path,
+    project: Path,
+    *,
+    tier: str | None,
+    as_json_output: bool,
+    all_files: bool,
+    files: list[str] | None,
+    out: IO[str],
+) -> int:
+    changed = [_relative(f, project) for f in files] if files else changed_files(project)
+    live = _Progress(out) if out.isatty() and not as_json_output else None
+    try:
+        run = run_for_project(claude_dir, project, tier=tier, changed=changed, all_files=all_files,
+                              on_event=live.event if live else None)
+    finally:
+        if live:
+            live.stop()
+    record_kpi(claude_dir, run, None)
+    code = 1 if run.should_fail() else 0
+    if as_json_output:
+        out.write(json.dumps(as_json(run, code), indent=2, ensure_ascii=False) + "\n")
+    else:
+        out.write(_colour(render_text(run), out.isatty(), bool(run.failed())))
+    return code
+
+
+def _relative(name: str, project: Path) -> str:
+    path = Path(name)
+    if path.is_absolute():
+        try:
+            return path.resolve().relative_to(project.resolve()).as_posix()
+        except ValueError:
+            return path.as_posix()
+    return path.as_posix()
+
+
+def _colour(text: str, tty: bool, failed: bool) -> str:
+    """The summary line red or green on a terminal, unless NO_COLOR is set (no-color.org)."""
+    if os.environ.get("NO_COLOR") or not tty:
+        return text
+    first, _, rest = text.partition("\n")
+    return f"\033[{31 if failed else 32}m{first}\033[0m\n{rest}"
+
+
+class _Progress:
+    """One self-rewriting line: which gates run now and for how long."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+        self.running: dict[str, float] = {}
+        self.done = 0
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._tick, daemon=True)
+        self.thread.start()
+
+    def event(self, kind: str, gate: GateSpec, result: GateResult | None) -> None:
+        with self.lock:
+            if kind == "start":
+                self.running[gate.name] = time.monotonic()
+            else:
+                self.running.pop(gate.name, None)
+                self.done += 1
+
+    def _tick(self) -> None:
+        while not self.stopped.wait(0.2):
+            with self.lock:
+                now = time.monotonic()
+                parts = [f"{name} {now - since:.1f}s" for name, since in self.running.items()]
+                line = f"⏳ {self.done} done; running: {', '.join(parts)}" if parts else f"⏳ {self.done} done"
+            self.out.write("\r\033[K" + line[: _width() - 1])
+            self.out.flush()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.thread.join()
+        self.out.write("\r\033[K")
+        self.out.flush()
+
+
+def _width() -> int:
+    try:
+        return os.get_terminal_size().columns
+    except OSError:
+        return 80
+

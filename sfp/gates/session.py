@@ -1,0 +1,54 @@
+"""Gates for a Claude Code session: the project's config, the session's changed files, a KPI record."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sfp.config import load_config
+from sfp.gates.check import EventHook, GateRun, applicable, run_tier
+from sfp.gates.definitions import hook_tier, tier_gates
+
+
+def gate_config(claude_dir: Path, project: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(gates.yaml data, alert thresholds) for `project`."""
+    gates = load_config("gates", claude_dir, project).data
+    thresholds = load_config("alerts", claude_dir, project).get("thresholds", default={})
+    return gates, thresholds if isinstance(thresholds, dict) else {}
+
+
+def run_for_project(
+    claude_dir: Path,
+    project: Path,
+    *,
+    tier: str | None,
+    changed: Sequence[str],
+    all_files: bool = False,
+    time_limit_s: float | None = None,
+    on_event: EventHook | None = None,
+) -> GateRun:
+    from sfp.redact import redact
+
+    data, thresholds = gate_config(claude_dir, project)
+    chosen = tier or hook_tier(data)
+    return run_tier(data, thresholds, chosen, project, changed, all_files=all_files,
+                    time_limit_s=time_limit_s, redact=redact, on_event=on_event)
+
+
+def anything_applies(claude_dir: Path, project: Path, tier: str | None, changed: Sequence[str]) -> bool:
+    data, _ = gate_config(claude_dir, project)
+    return bool(applicable(tier_gates(data, tier or hook_tier(data)), changed, all_files=False))
+
+
+def record_kpi(claude_dir: Path, run: GateRun, session: str | None) -> None:
+    from sfp.kpi import append_event
+
+    append_event(claude_dir, "quality_gates", {
+        "tier": run.tier,
+        **run.counts(),
+        "duration_ms": run.duration_ms,
+        "gates": [{"name": r.name, "status": r.status, "duration_ms": r.duration_ms} for r in run.results],
+    }, session=session)
+
+

@@ -1,0 +1,58 @@
+"""Stop: the fast gates on the session's changed files; a critical failure goes back to Claude.
+
+`stop_hook_active` means Claude is already answering an earlier block:
+never block again, or the session never ends.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sfp.hooks import HookContext
+from sfp.protocol import HookEvent, HookResult
+
+# What the hook keeps back from its budget to answer, log and record the run.
+ANSWER_RESERVE_S = 1.0
+
+
+def handle(event: HookEvent, ctx: HookContext) -> HookResult:
+    if event.flag("stop_hook_active"):
+        return HookResult()
+    project = ctx.project_dir(event.cwd)
+    if project is None or not project.is_dir():
+        return HookResult()
+    since, touched = _session_activity(event.transcript_path)
+    if touched is False:
+        return HookResult()  # the transcript shows no write and no command: nothing to check
+
+    from sfp.gates.changes import changed_files
+    from sfp.gates.report import block_reason, one_line
+    from sfp.gates.session import anything_applies, record_kpi, run_for_project
+
+    changed = changed_files(project, since=since)
+    if not changed or not anything_applies(ctx.claude_dir, project, None, changed):
+        return HookResult()
+    run = run_for_project(ctx.claude_dir, project, tier=None, changed=changed,
+                          time_limit_s=max(ctx.remaining() - ANSWER_RESERVE_S, 0.5))
+    record_kpi(ctx.claude_dir, run, event.session_id)
+    from sfp.gates.alerts import has_critical
+
+    if run.blocking() or has_critical(run.alerts):
+        return HookResult(block_reason=block_reason(run), message=one_line(run))
+    return HookResult(message=one_line(run)) if run.results else HookResult()
+
+
+def _session_activity(transcript_path: str | None) -> tuple[float | None, bool | None]:
+    """(session start, whether Claude wrote or ran anything); None where the transcript can't tell."""
+    if not transcript_path:
+        return None, None
+    from sfp.errors import SfpError
+    from sfp.gates.changes import parse_timestamp
+    from sfp.transcript import read_transcript
+
+    try:
+        transcript = read_transcript(Path(transcript_path))
+    except SfpError:
+        return None, None
+    touched = bool(transcript.files_written or transcript.commands)
+    return parse_timestamp(transcript.first_timestamp), touched

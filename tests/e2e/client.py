@@ -1,0 +1,362 @@
+"""Install, locate and run the real Claude Code client for the end-to-end tests.
+
+    python tests/e2e/client.py install     # idempotent; prints the native binary's path
+
+The client goes into <project>/.cache/claude-code (gitignored) and nothing is
+written outside .cache: npm's cache and logs are pointed there too. Each
+session runs in a sandbox: a temp HOME and claude dir, a git-initialised
+project, and an environment scrubbed of the caller's ANTHROPIC_*, CLAUDE_* and
+SFP_* variables, so the client only ever talks to the local model server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+CLIENT_PACKAGE = "@anthropic-ai/claude-code"
+CLIENT_VERSION = "2.1.197"
+ROOT = Path(__file__).resolve().parents[2]
+CACHE = ROOT / ".cache"
+DEFAULT_PREFIX = CACHE / "claude-code"
+INSTALL_TIMEOUT = 900.0
+SESSION_TIMEOUT = 60.0
+SCRUBBED_PREFIXES = ("ANTHROPIC_", "CLAUDE_", "SFP_")
+HOOK_EVENTS = ("SessionStart", "UserPromptSubmit", "PostToolUse", "Stop", "PreCompact", "SessionEnd")
+TOOL_EVENTS = frozenset({"PreToolUse", "PostToolUse"})
+EDIT_TOOLS = "Write|Edit|MultiEdit"
+
+
+class ClientUnavailable(Exception):
+    """The client can't be installed or run here; the e2e tests must be skipped, saying why."""
+
+
+class SessionTimeout(AssertionError):
+    """A `claude -p` run outlived its time limit and was killed with its process group."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Install and locate
+
+
+def installed_version(prefix: Path) -> str | None:
+    """The version of the client package npm put under `prefix`, if any."""
+    manifest = prefix / "node_modules" / CLIENT_PACKAGE / "package.json"
+    try:
+        version = json.loads(manifest.read_text(encoding="utf-8")).get("version")
+    except (OSError, ValueError):
+        return None
+    return version if isinstance(version, str) else None
+
+
+def native_binary_candidates(prefix: Path) -> list[Path]:
+    """Native `claude` executables npm installed: the per-platform package holds the real binary
+    (`bin/claude.exe` of the main package is only a copy of it once its postinstall script has run)."""
+    scope = prefix / "node_modules" / "@anthropic-ai"
+    found = sorted(scope.glob("claude-code-*/claude")) + [scope / "claude-code" / "bin" / "claude.exe"]
+    return [path for path in found if path.is_file() and os.access(path, os.X_OK)]
+
+
+def reported_version(binary: Path, timeout: float = 30.0) -> str | None:
+    """What `claude --version` says, run with a throwaway HOME so it can't touch the real one."""
+    with tempfile.TemporaryDirectory(prefix="claude-version-") as home:
+        env = {**scrubbed_env(os.environ), "HOME": home, "CLAUDE_CONFIG_DIR": str(Path(home) / ".claude")}
+        try:
+            done = subprocess.run([str(binary), "--version"], capture_output=True, text=True, env=env,
+                                  timeout=timeout, cwd=home)
+        except (OSError, subprocess.SubprocessError):
+            return None
+    words = done.stdout.split()
+    return words[0] if done.returncode == 0 and words else None
+
+
+def locate_client(prefix: Path = DEFAULT_PREFIX, version: str = CLIENT_VERSION) -> Path | None:
+    """The installed native binary that runs and reports `version`, or None."""
+    if installed_version(prefix) != version:
+        return None
+    for binary in native_binary_candidates(prefix):
+        if reported_version(binary) == version:
+            return binary
+    return None
+
+
+def npm_install_command(npm: str, prefix: Path, version: str = CLIENT_VERSION) -> list[str]:
+    # --ignore-scripts: the postinstall only copies the platform binary over a stub, and we run
+    # the platform binary directly, so no package script needs to run on this machine.
+    return [npm, "install", "--no-audit", "--no-fund", "--ignore-scripts", "--no-save",
+            "--fetch-retries=1", "--fetch-timeout=60000", "--prefix", str(prefix),
+            f"{CLIENT_PACKAGE}@{version}"]
+
+
+def install_client(prefix: Path = DEFAULT_PREFIX, version: str = CLIENT_VERSION,
+                   timeout: float = INSTALL_TIMEOUT) -> None:
+    """`npm install` the client under `prefix`; raises ClientUnavailable saying what went wrong."""
+    npm = shutil.which("npm")
+    if npm is None:
+        raise ClientUnavailable("npm is not on PATH (install Node.js >= 18 to run the e2e tests)")
+    prefix.mkdir(parents=True, exist_ok=True)
+    npm_cache = prefix.parent / "npm-cache"
+    env = {**os.environ, "npm_config_cache": str(npm_cache), "npm_config_update_notifier": "false"}
+    try:
+        done = subprocess.run(npm_install_command(npm, prefix, version), capture_output=True, text=True,
+                              env=env, timeout=timeout, cwd=prefix)
+    except subprocess.TimeoutExpired:
+        raise ClientUnavailable(f"npm install {CLIENT_PACKAGE}@{version} took over {timeout:.0f} s") from None
+    finally:
+        # The tarballs are only needed once; keep .cache to the installed client.
+        shutil.rmtree(npm_cache, ignore_errors=True)
+    if done.returncode != 0:
+        raise ClientUnavailable(f"npm install {CLIENT_PACKAGE}@{version} failed (exit {done.returncode}; "
+                                f"registry unreachable?): {npm_error_summary(done.stderr or done.stdout)}")
+
+
+def npm_error_summary(output: str, limit: int = 3) -> str:
+    """The first few `npm error` lines that say what failed, without stack frames or log paths."""
+    lines = [line.removeprefix("npm error").strip() for line in output.splitlines()
+             if line.startswith("npm error")]
+    telling = [line for line in lines if line and not line.startswith(("at ", "A complete log", "syscall ", "errno "))]
+    return "; ".join(telling[:limit]) or output.strip()[-300:]
+
+
+def ensure_client(prefix: Path = DEFAULT_PREFIX, version: str = CLIENT_VERSION) -> Path:
+    """The native client binary, installing it first unless the right version is already there."""
+    with _install_lock(prefix):
+        binary = locate_client(prefix, version)
+        if binary is None:
+            install_client(prefix, version)
+            binary = locate_client(prefix, version)
+    if binary is None:
+        found = ", ".join(str(p) for p in native_binary_candidates(prefix)) or "none"
+        raise ClientUnavailable(f"npm installed {CLIENT_PACKAGE}@{version} under {prefix} but no native "
+                                f"binary there reports version {version} (candidates: {found})")
+    return binary
+
+
+class _install_lock:
+    """An exclusive lock so parallel test processes don't run two npm installs into one folder."""
+
+    def __init__(self, prefix: Path) -> None:
+        self._path = prefix.parent / f".{prefix.name}.lock"
+        self._fd = -1
+
+    def __enter__(self) -> None:
+        import fcntl
+
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self._fd)
+
+
+# ---------------------------------------------------------------------------------------------
+# Run sessions
+
+
+def scrubbed_env(outer: Mapping[str, str]) -> dict[str, str]:
+    """The caller's environment minus anything that would point the client (or sfp) elsewhere."""
+    return {k: v for k, v in outer.items() if not k.startswith(SCRUBBED_PREFIXES)}
+
+
+def client_env(home: Path, base_url: str, outer: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """The environment of a sandboxed, offline client session talking to `base_url`."""
+    return {
+        **scrubbed_env(outer),
+        "HOME": str(home),
+        "CLAUDE_CONFIG_DIR": str(home / ".claude"),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "XDG_STATE_HOME": str(home / ".local" / "state"),
+        "TMPDIR": str(home / "tmp"),
+        "ANTHROPIC_BASE_URL": base_url,
+        "ANTHROPIC_API_KEY": "sk-test",
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+        "DISABLE_TELEMETRY": "1",
+        "DISABLE_AUTOUPDATER": "1",
+        "DISABLE_ERROR_REPORTING": "1",
+    }
+
+
+def hook_settings(command: str, events: Iterable[str] = HOOK_EVENTS, matcher: str = EDIT_TOOLS,
+                  timeout: int = 10) -> dict[str, Any]:
+    """settings.json content that runs `command` for each of `events` (tool events on `matcher`)."""
+    hooks: dict[str, Any] = {}
+    for event in events:
+        group: dict[str, Any] = {"hooks": [{"type": "command", "command": command, "timeout": timeout}]}
+        if event in TOOL_EVENTS:
+            group = {"matcher": matcher, **group}
+        hooks.setdefault(event, []).append(group)
+    return {"hooks": hooks}
+
+
+def merge_hooks(*settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Several hook_settings() in one: each event runs every group given for it, in order."""
+    hooks: dict[str, list[Any]] = {}
+    for one in settings:
+        for event, groups in one.get("hooks", {}).items():
+            hooks.setdefault(event, []).extend(groups)
+    return {"hooks": hooks}
+
+
+@dataclass(frozen=True)
+class Result:
+    """One `claude -p` run: exit code, raw output, and the parsed `--output-format json` object."""
+
+    args: tuple[str, ...]
+    code: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    @property
+    def output(self) -> dict[str, Any]:
+        try:
+            parsed = json.loads(self.stdout)
+        except ValueError:
+            raise AssertionError(f"claude printed no JSON result:\n{self.describe()}") from None
+        if not isinstance(parsed, dict):
+            raise AssertionError(f"claude's JSON result is not an object:\n{self.describe()}")
+        return parsed
+
+    @property
+    def session_id(self) -> str:
+        session = self.output.get("session_id")
+        if not isinstance(session, str) or not session:
+            raise AssertionError(f"claude's result names no session_id:\n{self.describe()}")
+        return session
+
+    @property
+    def ok(self) -> bool:
+        return self.code == 0 and self.output.get("is_error") is False
+
+    def describe(self) -> str:
+        return (f"$ {' '.join(self.args)}\nexit {self.code} after {self.seconds:.1f} s\n"
+                f"--- stdout\n{self.stdout[-4000:]}\n--- stderr\n{self.stderr[-4000:]}")
+
+
+def run_client(args: Sequence[str], cwd: Path, env: Mapping[str, str],
+               timeout: float = SESSION_TIMEOUT) -> Result:
+    """Run the client to completion; on timeout kill its whole process group (hooks included)."""
+    started = time.monotonic()
+    process = subprocess.Popen(list(args), cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(process.pid)
+        stdout, stderr = process.communicate()
+        result = Result(tuple(args), -9, stdout, stderr, time.monotonic() - started)
+        raise SessionTimeout(f"claude ran over {timeout:.0f} s and was killed:\n{result.describe()}") from None
+    finally:
+        if process.poll() is None:
+            _kill_group(process.pid)
+            process.wait()
+    return Result(tuple(args), process.returncode, stdout, stderr, time.monotonic() - started)
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+@dataclass
+class Sandbox:
+    """A throwaway HOME, claude dir and git project in which the client runs against `base_url`."""
+
+    binary: Path
+    root: Path
+    base_url: str
+    runs: list[Result] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for folder in (self.claude_dir, self.home / "tmp", self.project):
+            folder.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["git", "init", "-q", str(self.project)], check=True, capture_output=True,
+                       env=scrubbed_env(os.environ))
+
+    @property
+    def home(self) -> Path:
+        return self.root / "home"
+
+    @property
+    def claude_dir(self) -> Path:
+        return self.home / ".claude"
+
+    @property
+    def project(self) -> Path:
+        return self.root / "project"
+
+    @property
+    def env(self) -> dict[str, str]:
+        return client_env(self.home, self.base_url)
+
+    def write_settings(self, settings: Mapping[str, Any]) -> Path:
+        path = self.claude_dir / "settings.json"
+        path.write_text(json.dumps(settings, indent=2), encoding="utf-8")
+        return path
+
+    def command(self, prompt: str, resume: str | None, permission_mode: str | None,
+                extra: Sequence[str]) -> list[str]:
+        args = [str(self.binary), "-p", "--output-format", "json"]
+        if permission_mode:
+            args += ["--permission-mode", permission_mode]
+        if resume:
+            args += ["--resume", resume]
+        return [*args, *extra, prompt]
+
+    def run(self, prompt: str, *, resume: str | None = None, permission_mode: str | None = "acceptEdits",
+            extra: Sequence[str] = (), timeout: float = SESSION_TIMEOUT, check: bool = True) -> Result:
+        """`claude -p PROMPT` in the project; with `check`, fail unless it ended without error."""
+        result = run_client(self.command(prompt, resume, permission_mode, extra), self.project, self.env,
+                            timeout)
+        self.runs.append(result)
+        if check and not result.ok:
+            raise AssertionError(f"claude -p failed:\n{result.describe()}")
+        return result
+
+    def transcript(self, session_id: str) -> list[dict[str, Any]]:
+        """The session's transcript records (tolerating a torn last line)."""
+        records: list[dict[str, Any]] = []
+        for path in (self.claude_dir / "projects").glob(f"*/{session_id}.jsonl"):
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    records.append(json.loads(line))
+                except ValueError:
+                    continue
+        return records
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args not in (["install"], ["locate"]):
+        print("usage: client.py install|locate", file=sys.stderr)
+        return 2
+    try:
+        binary = ensure_client() if args == ["install"] else locate_client()
+    except ClientUnavailable as exc:
+        print(f"client.py: Claude Code {CLIENT_VERSION} unavailable: {exc}", file=sys.stderr)
+        return 1
+    if binary is None:
+        print(f"client.py: Claude Code {CLIENT_VERSION} is not installed under {DEFAULT_PREFIX}", file=sys.stderr)
+        return 1
+    print(binary)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
