@@ -162,6 +162,13 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--no-probe", action="store_true", help="don't run each installed hook on a sample payload")
     doctor.add_argument("--project", metavar="DIR", help="project whose settings files to check (default: current folder)")
 
+    gates = command("gates", "run a tier of quality gates on the project's changed files")
+    gates.add_argument("--tier", help="fast or deep (default: settings.hook_tier in gates.yaml, i.e. fast)")
+    gates.add_argument("--json", action="store_true", help="print the run as JSON (schema sfp.gates/1, see README)")
+    gates.add_argument("--all", action="store_true", help="run every gate of the tier, whatever changed")
+    gates.add_argument("--files", nargs="+", metavar="F", help="treat these files as the changed ones")
+    gates.add_argument("--project", metavar="DIR", help="the project (default: current folder)")
+
     command("demo", "run every hook event against a sample project and show what comes back")
     return parser
 
@@ -207,6 +214,11 @@ def dispatch(ns: argparse.Namespace, out: IO[str]) -> int:
         from sfp.commands.doctor import doctor
 
         return doctor(root, _project(ns.project), as_json=ns.json, probe=not ns.no_probe, out=out)
+    if name == "gates":
+        from sfp.commands.gates import gates
+
+        return gates(root, _project(ns.project), tier=ns.tier, as_json_output=ns.json, all_files=ns.all,
+                     files=ns.files, out=out)
     if name == "demo":
         from sfp.commands.demo import demo
 

@@ -72,7 +72,7 @@ SFP = Map(
             "available_memory": _MB,
             "disk_free": _MB,
         }),
-        "handoff": Map(values=ANY),
+        "handoff": Map({"budget_chars": INT, "on_startup": choice("off", "pointer", "full"), "recent_days": NUMBER}),
         "backup": Map(values=ANY),
         "tags": Map(values=ANY),
     }

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Final
 
+from sfp.git import run_git
+
 SKIP_DIRS: Final = frozenset({
     ".git", ".hg", ".svn", "node_modules", ".venv", "venv", ".tox", "__pycache__", ".mypy_cache",
     ".pytest_cache", ".ruff_cache", "dist", "build", "target", ".next", ".cache",
 })
 MAX_WALK_FILES: Final = 50_000
-GIT_TIMEOUT_S: Final = 10
 
 
 def changed_files(project: Path, *, since: float | None = None, now: float | None = None) -> list[str]:
@@ -33,10 +33,10 @@ def changed_files(project: Path, *, since: float | None = None, now: float | Non
 
 def git_changed_files(project: Path) -> list[str] | None:
     """Modified (against HEAD), staged and untracked-not-ignored files; None when not a git work tree."""
-    inside = _git(project, "rev-parse", "--is-inside-work-tree")
+    inside = run_git(project, "rev-parse", "--is-inside-work-tree")
     if inside is None or inside.strip() != "true":
         return None
-    has_head = _git(project, "rev-parse", "--verify", "--quiet", "HEAD") is not None
+    has_head = run_git(project, "rev-parse", "--verify", "--quiet", "HEAD") is not None
     names: set[str] = set()
     listings = [
         ("diff", "--name-only", "--relative", "-z", "HEAD") if has_head else ("diff", "--name-only", "--relative", "-z"),
@@ -44,7 +44,7 @@ def git_changed_files(project: Path) -> list[str] | None:
         ("ls-files", "--others", "--exclude-standard", "-z"),
     ]
     for args in listings:
-        output = _git(project, *args)
+        output = run_git(project, *args)
         if output is None:
             return None
         names.update(n for n in output.split("\0") if n)
@@ -76,12 +76,3 @@ def parse_timestamp(text: str | None) -> float | None:
         return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
     except ValueError:
         return None
-
-
-def _git(project: Path, *args: str) -> str | None:
-    try:
-        done = subprocess.run(["git", "-C", str(project), *args], capture_output=True, text=True,
-                              timeout=GIT_TIMEOUT_S, stdin=subprocess.DEVNULL)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout if done.returncode == 0 else None

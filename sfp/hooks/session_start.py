@@ -1,9 +1,12 @@
-"""SessionStart: the health check — silent when healthy, one or two lines when not."""
+"""SessionStart: the health check (silent when healthy), and after a compaction or resume the last
+handoff of this project back in context. Reads files only: no subprocess on this path."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from sfp.health import HEALTHY, HealthReport, run_health, thresholds_from
 from sfp.hooks import HookContext
@@ -11,10 +14,16 @@ from sfp.protocol import HookEvent, HookResult
 
 
 def handle(event: HookEvent, ctx: HookContext) -> HookResult:
-    report = run_health(ctx.claude_dir, _thresholds(ctx.claude_dir, ctx.project_dir(event.cwd)))
-    if report.status == HEALTHY:
-        return HookResult()
-    return HookResult(context=health_context(report), message=health_message(report))
+    settings = _settings(ctx.claude_dir, ctx.project_dir(event.cwd))
+    report = run_health(ctx.claude_dir, thresholds_from(settings.get("health")))
+    parts, message = [], None
+    if report.status != HEALTHY:
+        parts.append(health_context(report))
+        message = health_message(report)
+    handoff = handoff_context(ctx.claude_dir, event, settings.get("handoff") or {})
+    if handoff:
+        parts.append(handoff)
+    return HookResult(context="\n\n".join(parts) or None, message=message)
 
 
 def health_message(report: HealthReport) -> str:
@@ -33,11 +42,37 @@ def health_context(report: HealthReport) -> str:
     return "\n".join(lines)
 
 
-def _thresholds(claude_dir: Path, project: Path | None) -> Mapping[str, Mapping[str, float]]:
+def handoff_context(claude_dir: Path, event: HookEvent, settings: Mapping[str, Any]) -> str | None:
+    """compact/resume: the newest handoff of this project; startup: a pointer to a recent one (config)."""
+    source = event.text("source") or "startup"
+    mode = settings.get("on_startup", "pointer") if source in ("startup", "clear") else "full"
+    if mode == "off" or source == "clear":
+        return None
+    from sfp.git import find_root
+    from sfp.handoff import latest_for_project
+    from sfp.resume import current_state, is_recent, pointer, render_for_context
+
+    root = find_root(Path(event.cwd)) if event.cwd else None
+    found = latest_for_project(claude_dir, event.cwd, str(root) if root else None)
+    if found is None:
+        return None
+    stored, handoff = found
+    now = time.time()
+    if source in ("startup", "clear"):
+        if not is_recent(handoff, now, float(settings.get("recent_days", 7))):
+            return None
+        if mode == "pointer":
+            return pointer(stored, handoff)
+    budget = int(settings.get("budget_chars", 4000))
+    return render_for_context(stored, handoff, source=source, budget=budget,
+                              current=current_state(event.cwd, handoff.git_root, now))
+
+
+def _settings(claude_dir: Path, project: Path | None) -> dict[str, Any]:
     from sfp.config import load_config
     from sfp.errors import SfpError
 
     try:
-        return thresholds_from(load_config("sfp", claude_dir, project).get("health"))
+        return load_config("sfp", claude_dir, project).data
     except SfpError:
-        return thresholds_from(None)
+        return {}

@@ -1,0 +1,62 @@
+"""`sfp autofix FILE…`: what the PostToolUse hook does after an edit, run by hand."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO
+
+from sfp.autofix import FAILED, NO_SUCH_FILE, TIMEOUT, AutoFixResult, auto_fix, display_path, load_settings
+
+ICONS = {"formatted": "🧹", "unchanged": "✅", "skipped": "·", "failed": "❌", "timeout": "⏱️"}
+
+
+def autofix(
+    claude_dir: Path,
+    project: Path,
+    files: Sequence[str],
+    *,
+    as_json: bool,
+    out: IO[str],
+    environ: Mapping[str, str] = os.environ,
+) -> int:
+    """Format each file with its configured formatter; exit 1 when a formatter failed or a file is missing."""
+    settings = load_settings(claude_dir, project)
+    results = [auto_fix(Path(os.path.abspath(name)), project, claude_dir, session=None, environ=environ,
+                        settings=settings) for name in files]
+    if as_json:
+        import json
+
+        out.write(json.dumps([result_as_json(r, project) for r in results], indent=2, ensure_ascii=False) + "\n")
+    else:
+        for result in results:
+            out.write(result_line(result, project) + "\n")
+    failed = any(r.status in (FAILED, TIMEOUT) or r.reason == NO_SUCH_FILE for r in results)
+    return 1 if failed else 0
+
+
+def result_line(result: AutoFixResult, project: Path) -> str:
+    """`🧹 formatted  src/app.py  ruff format (120 ms)`, or the reason a file was left alone."""
+    shown = display_path(result.path, project)
+    parts = [f"{ICONS.get(result.status, '?')} {result.status:<9} {shown}"]
+    if result.formatter:
+        parts.append(f"{result.formatter} ({result.duration_ms:.0f} ms)")
+    if result.reason:
+        parts.append(result.reason)
+    if result.output:
+        parts.append(result.output)
+    return "  ".join(parts)
+
+
+def result_as_json(result: AutoFixResult, project: Path) -> dict[str, object]:
+    return {
+        "path": display_path(result.path, project),
+        "status": result.status,
+        "formatter": result.formatter,
+        "file_type": result.file_type,
+        "changed": result.changed,
+        "reason": result.reason,
+        "output": result.output,
+        "duration_ms": result.duration_ms,
+    }

@@ -1,0 +1,71 @@
+"""The handoff back in context: within budget, parts dropped in order, staleness said in one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sfp.handoff import FileChange, Handoff, StoredHandoff, TaskNote
+from sfp.resume import Current, render_for_context
+
+STORED = StoredHandoff(Path("/c/handoffs/handoff-20261124-100000-abcd1234.md"),
+                       Path("/c/handoffs/handoff-20261124-100000-abcd1234.json"))
+
+
+def big_handoff() -> Handoff:
+    return Handoff(
+        created="2026-11-24T10:00:00Z", session_id="abcd1234", trigger="manual", cwd="/repo", git_root="/repo",
+        git_branch="main", head="c" * 40,
+        open_tasks=(TaskNote("2", "Write tests for validation", "pending"),),
+        completed_tasks=(TaskNote("1", "Add email validation", "completed"),),
+        files_changed=tuple(FileChange(f"/repo/src/module_{i:03}.py", i, 1) for i in range(60)),
+        files_read=tuple(f"/repo/docs/read_{i:03}.md" for i in range(80)),
+        prompts=tuple(f"older request {i} " + "words " * 30 for i in range(4)) + ("the LAST request, word for word",),
+    )
+
+
+def render(handoff: Handoff, budget: int, head: str | None = "c" * 40) -> str:
+    return render_for_context(STORED, handoff, source="compact", budget=budget, current=Current(head, 0))
+
+
+def test_everything_fits_in_a_large_budget() -> None:
+    text = render(big_handoff(), 8000)
+    assert len(text) <= 8000
+    assert "/repo/src/module_059.py (+59 -1)" in text or "Left out to fit" in text
+    assert "the LAST request, word for word" in text
+
+
+def test_small_budget_drops_files_read_first_then_older_prompts_then_changed_tail() -> None:
+    h = big_handoff()
+    text = render(h, 2500)
+    assert len(text) <= 2500
+    assert "[pending] #2 Write tests for validation" in text  # open tasks always stay
+    assert "the LAST request, word for word" in text  # the newest request always stays
+    assert "/repo/src/module_000.py" in text  # the head of the changed list stays
+    assert "read_000" not in text  # files read go first
+    assert "Left out to fit: 80 files read" in text
+    assert text.splitlines()[-1].endswith(str(STORED.markdown))
+
+
+def test_never_over_the_ceiling_whatever_the_config_says() -> None:
+    assert len(render(big_handoff(), 50_000)) <= 8000
+
+
+def test_framed_as_a_record_not_instructions() -> None:
+    text = render(big_handoff(), 4000)
+    assert text.startswith("[sfp] Record of earlier work in this project, saved before the context was compacted")
+    assert "not a list of instructions to run again" in text
+
+
+def test_head_moved_is_one_line() -> None:
+    text = render(big_handoff(), 4000, head="d" * 40)
+    [note] = [line for line in text.splitlines() if line.startswith("Note: HEAD")]
+    assert note == f"Note: HEAD has moved since this record (was {'c' * 12}, now {'d' * 12})."
+    assert "Note: HEAD" not in render(big_handoff(), 4000)
+
+
+def test_files_modified_after_the_record_are_noted(tmp_path: Path) -> None:
+    changed = tmp_path / "a.py"
+    changed.write_text("new")
+    h = Handoff(created="2020-01-01T00:00:00Z", session_id="s", trigger="auto", cwd=str(tmp_path), git_root=None,
+                git_branch=None, head=None, files_changed=(FileChange(str(changed)),))
+    assert "1 of the changed files were modified after this record was written" in render(h, 4000, head=None)
