@@ -4,7 +4,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum < requirements-dev.txt | cut -d' ' -f1)
 
-.PHONY: all build lean test typecheck unit e2e demo bench clean
+.PHONY: all venv build lean test typecheck e2e client demo bench clean
 
 all: build
 
@@ -25,11 +25,16 @@ lean: $(STAMP)
 typecheck: $(STAMP)
 	$(VPY) -m mypy sfp
 
+# The whole suite, the real-client e2e tests included (they install the client
+# from the npm registry into .cache/, or are skipped with a loud reason).
 test: build lean typecheck
-	$(VPY) -m pytest
+	$(VPY) -m pytest -rs
+
+client: $(STAMP)
+	$(VPY) tests/e2e/client.py install
 
 e2e: build
-	$(VPY) -m pytest tests/e2e -m e2e
+	$(VPY) -m pytest tests/e2e -m e2e -rs
 
 demo: build
 	$(PYTHON) dist/sfp.pyz demo

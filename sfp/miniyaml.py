@@ -70,44 +70,48 @@ _RESOLVABLE_START: Final = frozenset("yYnNtTfFoO~-+0123456789.=<")
 _NUMBER_START: Final = frozenset("-+0123456789.")
 _HEX_DIGITS: Final = frozenset("0123456789abcdefABCDEF")
 
-# Blank lines, comments and spaces, up to the next token (or a tab, which is an error).
+# Compiled at import: what nearly every document needs. Blank lines, comments and
+# spaces up to the next token (or a tab, which is an error); one line of a plain scalar:
+# runs of text that end at a space, a tab, a line break or a ':' followed by one of those
+# (in flow context also at , [ ] { } and ?), where '#' after a space starts a comment.
 _GAP: Final = re.compile(r"[ ]*+(?:#[^\n]*+)?(?:\n[ ]*+(?:#[^\n]*+)?)*+")
 _SPACES: Final = re.compile(r"[ ]*+")
-_BLANKS: Final = re.compile(r"[ \t]*+")
-# One line of a plain scalar: runs of text that end at a space, a tab, a line break or a
-# ':' followed by one of those; in flow context also at , [ ] { } and ?; '#' after a space
-# starts a comment.
 _BLOCK_RUN: Final = r"(?:[^ \t\n:]|:(?=[^ \t\n]))++"
 _FLOW_RUN: Final = r"(?:[^ \t\n:,\[\]{}?]|:(?=[^ \t\n,\[\]{}]))++"
 _PLAIN_LINE_BLOCK: Final = re.compile(rf"{_BLOCK_RUN}(?: ++(?!#){_BLOCK_RUN})*+")
-_PLAIN_LINE_FLOW: Final = re.compile(rf"{_FLOW_RUN}(?: ++(?!#){_FLOW_RUN})*+")
-_SINGLE_QUOTED_RUN: Final = re.compile(r"[^' \t\n]++")
-_DOUBLE_QUOTED_RUN: Final = re.compile(r'[^"\\ \t\n]++')
-_BLOCK_SCALAR_HEADER: Final = re.compile(r"(?:([+-])([0-9])?|([0-9])([+-])?)?")
-# PyYAML reads anything printable except what is below; the second group are line
-# breaks to YAML 1.1 (refused here) and the byte order mark, which PyYAML does not
-# count in columns.
-_UNREADABLE: Final = re.compile("[^\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+_SIMPLE_QUOTED: Final = re.compile(r"'([^'\n]*+)'(?!')" r'|"([^"\\\n]*+)"')  # on one line, without escapes
+_CONTROL_CHARACTERS: Final = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Compiled on first use (re caches them): this module is imported on every hook run, and
+# most documents never need these.
+_PLAIN_LINE_FLOW: Final = rf"{_FLOW_RUN}(?: ++(?!#){_FLOW_RUN})*+"
+_SINGLE_QUOTED_RUN: Final = r"[^' \t\n]++"
+_DOUBLE_QUOTED_RUN: Final = r'[^"\\ \t\n]++'
+_BLANKS: Final = r"[ \t]*+"
+_SPACES_AND_BREAKS: Final = r"[ \n]*+"
+_BLOCK_SCALAR_HEADER: Final = r"(?:([+-])([0-9])?|([0-9])([+-])?)?"
+_FLOAT: Final = r"[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
+_INFINITY: Final = r"[-+]?\.(?:inf|Inf|INF)"
+_NOT_A_NUMBER: Final = r"\.(?:nan|NaN|NAN)"
+_DECIMAL: Final = r"[-+]?(?:0|[1-9][0-9_]*)"
+_HEXADECIMAL: Final = r"[-+]?0x[0-9a-fA-F_]+"
+_OCTAL: Final = r"[-+]?0[0-7_]+"
+_BINARY: Final = r"[-+]?0b[01_]+"
+_BASE_60_INT: Final = r"[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+"
+_BASE_60_FLOAT: Final = r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*"
+_TIMESTAMP: Final = (
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?"
+    r"(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?"
+)
+# Besides control characters, PyYAML refuses these; U+2028 and U+2029 are line breaks
+# to YAML 1.1 (refused here), and PyYAML does not count U+FEFF in columns.
+_UNREADABLE_NON_ASCII: Final = "\u2028\u2029\ufeff\ufffe\uffff"
 
 _BOOLEANS: Final = {
     **dict.fromkeys(("yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"), True),
     **dict.fromkeys(("no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"), False),
 }
 _NULLS: Final = frozenset({"~", "null", "Null", "NULL"})
-_FLOAT: Final = re.compile(r"[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?")
-_INFINITY: Final = re.compile(r"[-+]?\.(?:inf|Inf|INF)")
-_NOT_A_NUMBER: Final = re.compile(r"\.(?:nan|NaN|NAN)")
-_DECIMAL: Final = re.compile(r"[-+]?(?:0|[1-9][0-9_]*)")
-_HEXADECIMAL: Final = re.compile(r"[-+]?0x[0-9a-fA-F_]+")
-_OCTAL: Final = re.compile(r"[-+]?0[0-7_]+")
-_BINARY: Final = re.compile(r"[-+]?0b[01_]+")
-_BASE_60_INT: Final = re.compile(r"[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+")
-_BASE_60_FLOAT: Final = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*")
-_TIMESTAMP: Final = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-    r"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?"
-    r"(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?"
-)
 # PyYAML returns one shared NaN object, so `.nan` twice as a key is one key there.
 _NAN: Final = float("nan")
 
@@ -163,10 +167,19 @@ def normalize_line_breaks(text: str) -> str:
 
 
 def check_characters(src: str) -> None:
-    found = _UNREADABLE.search(src)
-    if found is None:
+    found = _CONTROL_CHARACTERS.search(src)
+    pos = found.start() if found else len(src)
+    if not src.isascii():
+        for char in _UNREADABLE_NON_ASCII:
+            index = src.find(char, 0, pos)
+            pos = index if index >= 0 else pos
+        try:
+            src.encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate: PyYAML refuses it too
+            pos = min(pos, exc.start)
+    if pos == len(src):
         return
-    char = found.group()
+    char = src[pos]
     code = f"U+{ord(char):04X}"
     if char in "\x85\u2028\u2029":
         message = f"{code} is a line break to YAML 1.1 tools; write it as an escape (\\N, \\L, \\P) in double quotes"
@@ -174,7 +187,7 @@ def check_characters(src: str) -> None:
         message = f"{code} (byte order mark) is only allowed at the very start; write it as \\uFEFF in double quotes"
     else:
         message = f"control character {code} is not allowed; write it as an escape in double quotes"
-    raise _Failure(found.start(), message)
+    raise _Failure(pos, message)
 
 
 def line_and_column(src: str, pos: int) -> Position:
@@ -219,6 +232,8 @@ def is_document_marker(src: str, pos: int) -> bool:
 
 
 def skip_spaces(src: str, pos: int) -> int:
+    if not src.startswith(" ", pos):
+        return pos
     end = _SPACES.match(src, pos)
     return end.end() if end else pos
 
@@ -241,7 +256,7 @@ def skip_flow_gap(src: str, pos: int) -> int:
 
 def colon_follows(src: str, pos: int) -> bool:
     """Whether a block-context ':' value indicator follows `pos` on the same line."""
-    colon = skip_spaces(src, pos)
+    colon = pos if src.startswith(":", pos) else skip_spaces(src, pos)
     return src.startswith(":", colon) and ends_token(src, colon + 1)
 
 
@@ -249,8 +264,10 @@ def finish_line(src: str, end: int) -> int:
     """After a value that ends its line: the next token, which must be on a later line."""
     following = skip_gap(src, end)
     if following < len(src) and src.find("\n", end, following) < 0:
-        if src[following] == ":":
+        if src[following] == ":" and ends_token(src, following + 1):
             raise _Failure(following, "': ' after a value would start a mapping here; quote the value if it contains ': '")
+        if src[following] == ":":
+            raise _Failure(following, "expected a space after ':'")
         raise _Failure(following, "unexpected text after the value")
     return following
 
@@ -314,6 +331,16 @@ def parse_block_node(
     not after 'key: ' or '--- '.
     """
     char = src[pos]
+    if char not in _NOT_PLAIN_START or (char in "-?:" and not ends_token(src, pos + 1)):
+        end = match_end(_PLAIN_LINE_BLOCK, src, pos)
+        if not colon_follows(src, end):
+            return parse_plain_value(src, pos, end, indent)
+        if not compact:
+            raise _Failure(
+                skip_spaces(src, end),
+                "': ' would start a mapping on the same line as its key; quote the value if it contains ': '",
+            )
+        return parse_block_mapping(src, pos, column(src, pos), path, located)
     if char == "-" and ends_token(src, pos + 1):
         if not compact:
             raise _Failure(pos, "a '- ' list can't start on the same line as its key; start it on the next line")
@@ -325,24 +352,29 @@ def parse_block_node(
         return finish_line(src, end), value
     if char == "|" or char == ">":
         return parse_block_scalar(src, pos, indent)
-    if char == "'" or char == '"':
-        end, text, multiline = parse_quoted(src, pos)
-        if not colon_follows(src, end):
-            return finish_line(src, end), text
-        if multiline:
-            raise _Failure(pos, "a key must fit on one line")
-    else:
-        check_plain_start(src, pos, flow=False)
-        end = match_end(_PLAIN_LINE_BLOCK, src, pos)
-        if not colon_follows(src, end):
+    if char != "'" and char != '"':
+        raise _Failure(pos, cannot_start_message(src, pos, flow=False))
+    end, text, multiline = parse_quoted(src, pos)
+    if not colon_follows(src, end):
+        return finish_line(src, end), text
+    if multiline:
+        raise _Failure(pos, "a key must fit on one line")
+    if not compact:
+        raise _Failure(skip_spaces(src, end), "': ' would start a mapping on the same line as its key")
+    return parse_block_mapping(src, pos, column(src, pos), path, located)
+
+
+def parse_plain_value(src: str, pos: int, end: int, indent: int) -> tuple[int, Any]:
+    """A plain scalar in block context whose first line is src[pos:end]: (next token, value)."""
+    following = skip_gap(src, end)
+    if following < len(src) and src.find("\n", end, following) < 0:
+        return finish_line(src, end), None  # raises: something follows on the same line
+    gap_has_no_comment = src.find("#", end, following) < 0
+    if gap_has_no_comment and following < len(src) and column(src, following) > indent:
+        if not is_document_marker(src, following):
             end, text = parse_plain_continuation(src, pos, end, indent, flow=False)
             return finish_line(src, end), resolve_plain(src, pos, text)
-    if not compact:
-        raise _Failure(
-            skip_spaces(src, end),
-            "': ' would start a mapping on the same line as its key; quote the value if it contains ': '",
-        )
-    return parse_block_mapping(src, pos, column(src, pos), path, located)
+    return following, resolve_plain(src, pos, src[pos:end])
 
 
 def parse_block_sequence(
@@ -384,13 +416,7 @@ def parse_block_mapping(
             first_line = line_and_column(src, located[key_path])[0]
             raise _Failure(key_pos, f"duplicate key {key!r} (first on line {first_line})")
         located[key_path] = key_pos
-        content = skip_spaces(src, pos)
-        if content < len(src) and src[content] not in "#\n":
-            if src[content] == "\t":
-                raise _Failure(content, TAB_MESSAGE)
-            pos, value = parse_block_node(src, content, col, False, key_path, located)
-        else:
-            pos, value = parse_block_value_below(src, content, col, True, key_path, located)
+        pos, value = parse_block_value(src, pos, col, key_path, located)
         mapping[key] = value
         if pos >= len(src) or is_document_marker(src, pos):
             return pos, mapping
@@ -399,6 +425,16 @@ def parse_block_mapping(
             return pos, mapping
         if next_col > col:
             raise _Failure(pos, f"bad indentation: expected column {col + 1} (a key) or less")
+
+
+def parse_block_value(src: str, pos: int, col: int, path: Path_, located: dict[Path_, int]) -> tuple[int, Any]:
+    """The value after the ':' at `pos` of a key at column `col`, on the same line or below."""
+    content = skip_spaces(src, pos)
+    if content < len(src) and src[content] not in "#\n":
+        if src[content] == "\t":
+            raise _Failure(content, TAB_MESSAGE)
+        return parse_block_node(src, content, col, False, path, located)
+    return parse_block_value_below(src, content, col, True, path, located)
 
 
 def parse_block_value_below(
@@ -422,7 +458,10 @@ def parse_block_value_below(
 def parse_block_key(src: str, pos: int) -> tuple[int, Any]:
     """A key and its ':'; returns the position after the ':' and the key."""
     char = src[pos]
-    if char == "'" or char == '"':
+    if char not in _NOT_PLAIN_START:
+        end = match_end(_PLAIN_LINE_BLOCK, src, pos)
+        key = resolve_plain(src, pos, src[pos:end])
+    elif char == "'" or char == '"':
         end, key, multiline = parse_quoted(src, pos)
         if multiline:
             raise _Failure(pos, "a key must fit on one line")
@@ -430,11 +469,13 @@ def parse_block_key(src: str, pos: int) -> tuple[int, Any]:
         raise _Failure(pos, "a '- ' list item where a 'key:' was expected; check the indentation")
     elif char == "[" or char == "{":
         raise _Failure(pos, COLLECTION_KEY_MESSAGE)
+    elif char == "|" or char == ">":
+        raise _Failure(pos, "a block scalar (| or >) must be indented more than its key")
     else:
         check_plain_start(src, pos, flow=False)
         end = match_end(_PLAIN_LINE_BLOCK, src, pos)
         key = resolve_plain(src, pos, src[pos:end])
-    colon = skip_spaces(src, end)
+    colon = end if src.startswith(":", end) else skip_spaces(src, end)
     if not (src.startswith(":", colon) and ends_token(src, colon + 1)):
         raise _Failure(pos, "expected 'key: value' here, found no ': ' after the key")
     if colon - pos > MAX_KEY_LENGTH:
@@ -446,7 +487,7 @@ def parse_block_scalar(src: str, pos: int, indent: int) -> tuple[int, str]:
     """A `|` (literal) or `>` (folded) scalar, by YAML 1.1's rules as PyYAML applies them."""
     n = len(src)
     folded = src[pos] == ">"
-    header = _BLOCK_SCALAR_HEADER.match(src, pos + 1)
+    header = re.compile(_BLOCK_SCALAR_HEADER).match(src, pos + 1)
     assert header is not None  # the pattern matches the empty string
     chomping = header.group(1) or header.group(4)
     digit = header.group(2) or header.group(3)
@@ -461,68 +502,65 @@ def parse_block_scalar(src: str, pos: int, indent: int) -> tuple[int, str]:
         end = n if end < 0 else end
     if end < n and src[end] != "\n":
         raise _Failure(end, "a block scalar starts on the line after '|' or '>'; only a comment may follow them")
-    pos = min(end + 1, n)
+    start = min(end + 1, n)
     min_indent = max(indent + 1, 1)
     if digit is None:
-        pos, breaks, max_indent = block_scalar_indentation(src, pos)
-        block_indent = max(min_indent, max_indent)
+        # Without a digit the first text line sets the indentation, or a wider blank line before it.
+        blank = src[start : match_end(re.compile(_SPACES_AND_BREAKS), src, start)]
+        block_indent = max(min_indent, *map(len, blank.split("\n")))
     else:
         block_indent = min_indent + int(digit) - 1
-        pos, breaks = block_scalar_breaks(src, pos, block_indent)
+    end, texts, blanks_before, blanks_after, last_newline = block_scalar_lines(src, start, block_indent)
     chunks: list[str] = []
-    line_break = ""
-    while pos < n and column(src, pos) == block_indent:
-        chunks.append("\n" * breaks)
-        leading_blank = src[pos] in " \t"
-        line_end = src.find("\n", pos)
-        line_end = n if line_end < 0 else line_end
-        chunks.append(src[pos:line_end])
-        line_break = "\n" if line_end < n else ""
-        pos, breaks = block_scalar_breaks(src, min(line_end + 1, n), block_indent)
-        if pos >= n or column(src, pos) != block_indent:
-            break
+    previous = ""
+    for text, blanks in zip(texts, blanks_before):
         # PyYAML folds a line break into a space only between two lines that start with
         # text; next to a more indented line, or when blank lines follow, the break stays.
-        if folded and line_break and not leading_blank and src[pos] not in " \t":
-            if not breaks:
-                chunks.append(" ")
+        if not previous:
+            chunks.append("\n" * blanks)
+        elif folded and previous[0] not in " \t" and text[0] not in " \t":
+            chunks.append("\n" * blanks if blanks else " ")
         else:
-            chunks.append(line_break)
-    if chomping != "-":
-        chunks.append(line_break)
+            chunks.append("\n" * (blanks + 1))
+        chunks.append(text)
+        previous = text
+    if chomping != "-" and last_newline:
+        chunks.append("\n")
     if chomping == "+":
-        chunks.append("\n" * breaks)
-    return skip_gap(src, pos), "".join(chunks)
+        chunks.append("\n" * blanks_after)
+    return skip_gap(src, end), "".join(chunks)
 
 
-def block_scalar_indentation(src: str, pos: int) -> tuple[int, int, int]:
-    """Skip blank lines to the first text line: (its text's position, blank lines, widest indentation seen)."""
+def block_scalar_lines(src: str, pos: int, block_indent: int) -> tuple[int, list[str], list[int], int, bool]:
+    """The lines of a block scalar from `pos`, a line start: (the start of the first line
+    after it, its text lines without the indentation, how many blank lines precede each,
+    how many follow the last, whether the last ends with a line break).
+
+    A line indented less than `block_indent` ends the scalar; so does the end of the text.
+    A blank line is one of spaces up to `block_indent`; more spaces are text."""
     n = len(src)
-    breaks = max_indent = 0
-    line_start = pos
-    while pos < n and src[pos] in " \n":
-        if src[pos] == "\n":
-            breaks += 1
-            line_start = pos + 1
+    texts: list[str] = []
+    blanks_before: list[int] = []
+    blanks = 0
+    last_newline = False
+    while pos < n:
+        line_end = src.find("\n", pos)
+        if line_end < 0:
+            line_end = n
+        spaces = match_end(_SPACES, src, pos) - pos
+        if pos + spaces == line_end and spaces <= block_indent:
+            if line_end == n:
+                break
+            blanks += 1
+        elif spaces < block_indent and pos + spaces < line_end:
+            break
         else:
-            max_indent = max(max_indent, pos + 1 - line_start)
-        pos += 1
-    return pos, breaks, max_indent
-
-
-def block_scalar_breaks(src: str, pos: int, block_indent: int) -> tuple[int, int]:
-    """Skip lines that are blank up to `block_indent`: (where the next line's text starts, their number)."""
-    n = len(src)
-    breaks = 0
-    line_start = src.rfind("\n", 0, pos) + 1
-    while True:
-        while pos < n and src[pos] == " " and pos - line_start < block_indent:
-            pos += 1
-        if pos >= n or src[pos] != "\n":
-            return pos, breaks
-        breaks += 1
-        pos += 1
-        line_start = pos
+            texts.append(src[pos + block_indent : line_end])
+            blanks_before.append(blanks)
+            blanks = 0
+            last_newline = line_end < n
+        pos = line_end + 1
+    return min(pos, n), texts, blanks_before, blanks, last_newline
 
 
 # -- flow context ---------------------------------------------------------------------
@@ -550,7 +588,7 @@ def parse_flow_sequence(src: str, pos: int, path: Path_, located: dict[Path_, in
         pos, item = parse_flow_node(src, pos, item_path, located)
         pos = skip_flow_gap(src, pos)
         if src.startswith(":", pos):
-            check_flow_key(src, item_start, pos)
+            check_flow_key(src, item_start, pos, start)
             pos, value = parse_flow_pair_value(src, pos + 1, "]", (*item_path, item), located)
             located[(*item_path, item)] = item_start
             item = {item: value}
@@ -578,7 +616,7 @@ def parse_flow_mapping(src: str, pos: int, path: Path_, located: dict[Path_, int
             raise _Failure(key_pos, f"duplicate key {key!r} (first on line {first_line})")
         pos = skip_flow_gap(src, pos)
         if src.startswith(":", pos):
-            check_flow_key(src, key_pos, pos)
+            check_flow_key(src, key_pos, pos, start)
             pos, value = parse_flow_pair_value(src, pos + 1, "}", key_path, located)
         else:
             value = None
@@ -587,12 +625,16 @@ def parse_flow_mapping(src: str, pos: int, path: Path_, located: dict[Path_, int
         pos = flow_entry_end(src, pos, start, "}")
 
 
-def check_flow_key(src: str, key_pos: int, colon: int) -> None:
-    """Refuse what PyYAML would not read as a simple key before the ':' at `colon`."""
+def check_flow_key(src: str, key_pos: int, colon: int, opening: int) -> None:
+    """Refuse what PyYAML would not read as a key before the ':' at `colon`, inside the
+    collection opened at `opening`."""
     if src[key_pos] in "[{":
         raise _Failure(key_pos, COLLECTION_KEY_MESSAGE)
     if src.find("\n", key_pos, colon) >= 0:
-        raise _Failure(colon, "the ':' must be on the same line as its key")
+        line = line_and_column(src, opening)[0]
+        raise _Failure(
+            colon, f"a key and its ':' must be on one line (is the '{src[opening]}' on line {line} left open?)"
+        )
     if colon - key_pos > MAX_KEY_LENGTH:
         raise _Failure(key_pos, f"a key may have at most {MAX_KEY_LENGTH} characters")
 
@@ -630,7 +672,7 @@ def parse_flow_node(src: str, pos: int, path: Path_, located: dict[Path_, int]) 
         end, text, _ = parse_quoted(src, pos)
         return end, text
     check_plain_start(src, pos, flow=True)
-    end = match_end(_PLAIN_LINE_FLOW, src, pos)
+    end = match_end(re.compile(_PLAIN_LINE_FLOW), src, pos)
     end, text = parse_plain_continuation(src, pos, end, -1, flow=True)
     return end, resolve_plain(src, pos, text)
 
@@ -685,7 +727,7 @@ def parse_plain_continuation(src: str, start: int, end: int, indent: int, flow: 
     space, n+1 line breaks into n newlines.
     """
     n = len(src)
-    line_pattern = _PLAIN_LINE_FLOW if flow else _PLAIN_LINE_BLOCK
+    line_pattern = re.compile(_PLAIN_LINE_FLOW) if flow else _PLAIN_LINE_BLOCK
     parts = [src[start:end]]
     while True:
         pos = skip_spaces(src, end)
@@ -714,9 +756,12 @@ def parse_plain_continuation(src: str, start: int, end: int, indent: int, flow: 
 
 def parse_quoted(src: str, pos: int) -> tuple[int, str, bool]:
     """A 'single' or "double" quoted scalar: (position after it, its text, whether it spans lines)."""
+    simple = _SIMPLE_QUOTED.match(src, pos)
+    if simple:
+        return simple.end(), simple.group(1) or simple.group(2) or "", False
     n = len(src)
     quote = src[pos]
-    run = _SINGLE_QUOTED_RUN if quote == "'" else _DOUBLE_QUOTED_RUN
+    run = re.compile(_SINGLE_QUOTED_RUN if quote == "'" else _DOUBLE_QUOTED_RUN)
     chunks: list[str] = []
     multiline = False
     end = pos + 1
@@ -739,7 +784,7 @@ def parse_quoted(src: str, pos: int) -> tuple[int, str, bool]:
             chunks.append(text)
             multiline = multiline or crossed
             continue
-        blanks_end = match_end(_BLANKS, src, end)
+        blanks_end = match_end(re.compile(_BLANKS), src, end)
         if blanks_end >= n:
             raise _Failure(pos, f"this {quote} quoted string is never closed")
         if src[blanks_end] != "\n":
@@ -780,7 +825,7 @@ def quoted_line_breaks(src: str, pos: int) -> tuple[int, int]:
     while True:
         if is_document_marker(src, pos):
             raise _Failure(pos, "a document marker (--- or ...) inside a quoted string; indent the line")
-        pos = match_end(_BLANKS, src, pos)
+        pos = match_end(re.compile(_BLANKS), src, pos)
         if pos >= n or src[pos] != "\n":
             return pos, breaks
         breaks += 1
@@ -805,31 +850,37 @@ def resolve_plain(src: str, pos: int, text: str) -> Any:
 
 
 def resolve_number(src: str, pos: int, text: str) -> Any:
-    if _FLOAT.fullmatch(text) or _INFINITY.fullmatch(text):
+    if text.isdigit() and text.isascii() and (text[0] != "0" or len(text) == 1):
+        return to_int(src, pos, text)
+    if re.fullmatch(_FLOAT, text) or re.fullmatch(_INFINITY, text):
         value = text.replace("_", "").lower()
         sign = -1.0 if value[0] == "-" else 1.0
         value = value.lstrip("+-")
         return sign * (float("inf") if value == ".inf" else float(value))
-    if _NOT_A_NUMBER.fullmatch(text):
+    if re.fullmatch(_NOT_A_NUMBER, text):
         return _NAN
-    if _DECIMAL.fullmatch(text):
-        try:
-            return int(text.replace("_", ""))
-        except ValueError:  # over CPython's 4300 digits for int(), where PyYAML crashes
-            raise _Failure(pos, "an integer this long is not supported; quote it") from None
-    if _HEXADECIMAL.fullmatch(text):
+    if re.fullmatch(_DECIMAL, text):
+        return to_int(src, pos, text.replace("_", ""))
+    if re.fullmatch(_HEXADECIMAL, text):
         digits = text.replace("_", "")
         sign = -1 if digits[0] == "-" else 1
         digits = digits.lstrip("+-")[2:]
         if not digits:
             raise _Failure(pos, f"{text} is not a number, but YAML 1.1 tools read it as one; quote it")
         return sign * int(digits, 16)
-    if _BASE_60_INT.fullmatch(text) or _BASE_60_FLOAT.fullmatch(text):
+    if re.fullmatch(_BASE_60_INT, text) or re.fullmatch(_BASE_60_FLOAT, text):
         raise _Failure(pos, f"{text} would be read as a base-60 number by YAML 1.1 tools; quote it")
-    if _OCTAL.fullmatch(text):
+    if re.fullmatch(_OCTAL, text):
         raise _Failure(pos, f"{text} would be read as an octal number by YAML 1.1 tools; quote it")
-    if _BINARY.fullmatch(text):
+    if re.fullmatch(_BINARY, text):
         raise _Failure(pos, f"{text} would be read as a binary number by YAML 1.1 tools; quote it")
-    if _TIMESTAMP.fullmatch(text):
+    if re.fullmatch(_TIMESTAMP, text):
         raise _Failure(pos, f"{text} would be read as a date by YAML 1.1 tools; quote it")
     return text
+
+
+def to_int(src: str, pos: int, digits: str) -> int:
+    try:
+        return int(digits)
+    except ValueError:  # over CPython's 4300 digits for int(), where PyYAML crashes
+        raise _Failure(pos, "an integer this long is not supported; quote it") from None

@@ -2,9 +2,10 @@
 
 Linux (the SessionStart hook's hot path) reads a few small /proc files and starts
 no process. macOS has no /proc: there the hook gets total and available memory
-through two libSystem calls (ctypes) and no process information, while
-`sfp health`, which may start processes, gets all three from `sysctl`,
-`vm_stat` and one `ps` (the `*_via_commands` functions).
+from libSystem through ctypes (`sysctlbyname`, `host_statistics64`: what `sysctl`
+and `vm_stat` print) and no process information, while `sfp health`, which may
+start processes, gets memory and Claude Code's process from `sysctl`, `vm_stat`
+and one `ps` (the `*_via_commands` functions). Disk space is `os.statvfs` on both.
 
 Which ancestor is Claude Code (`looks_like_claude`), nearest to the hook first:
   * its name (comm, or ps's command) or the basename of argv[0] is `claude` or
@@ -46,6 +47,8 @@ COMMAND_TIMEOUT_SECONDS = 5.0
 
 @dataclass(frozen=True)
 class ProcessInfo:
+    """One process: who its parent is, what it runs, how much memory it holds."""
+
     pid: int
     ppid: int
     name: str
@@ -64,12 +67,16 @@ class ProcStatus:
 
 @dataclass(frozen=True)
 class MemoryInfo:
+    """The machine's memory: all of it, and what processes can still get without swapping."""
+
     total_bytes: int
     available_bytes: int
 
 
 @dataclass(frozen=True)
 class DiskInfo:
+    """Size and free space of the file system holding `path`."""
+
     path: str  # the folder actually measured: the nearest existing ancestor
     total_bytes: int
     free_bytes: int  # free for an unprivileged user (f_bavail)
@@ -146,13 +153,13 @@ def parse_meminfo(text: str) -> MemoryInfo:
 
 def read_process(pid: int, proc_root: Path = Path("/proc")) -> ProcessInfo | None:
     """One process from /proc; None when it has vanished or can't be read."""
-    folder = proc_root / str(pid)
+    folder = f"{proc_root}/{pid}"
     try:
-        status = parse_proc_status((folder / "status").read_bytes().decode(errors="replace"))
+        status = parse_proc_status(_read_small_file(folder + "/status").decode(errors="replace"))
     except (OSError, ValueError):
         return None
     try:
-        cmdline = parse_cmdline((folder / "cmdline").read_bytes())
+        cmdline = parse_cmdline(_read_small_file(folder + "/cmdline"))
     except OSError:  # gone between the two reads: what status said still holds
         cmdline = ()
     return ProcessInfo(pid, status.ppid, status.name, cmdline, status.rss_bytes)
@@ -163,7 +170,9 @@ def iter_ancestry(
 ) -> Iterator[ProcessInfo]:
     """`pid`, its parent, ... up to the root, stopping at a vanished process or a loop."""
     seen: set[int] = set()
-    while pid > 0 and len(seen) < max_depth:
+    for _ in range(max_depth):
+        if pid <= 0 or pid in seen:
+            return
         seen.add(pid)
         process = lookup(pid)
         if process is None:
@@ -233,7 +242,7 @@ def memory_info(proc_root: Path = Path("/proc"), platform: str = sys.platform) -
     """Total and available memory without starting a process; None where unknown."""
     if platform.startswith("linux"):
         try:
-            return parse_meminfo((proc_root / "meminfo").read_text())
+            return parse_meminfo(_read_small_file(f"{proc_root}/meminfo").decode())
         except (OSError, ValueError):
             return None
     if platform == "darwin":
@@ -428,6 +437,18 @@ def _sysctl_uint64(libsystem: ctypes.CDLL, name: bytes) -> int | None:
 
 
 # --- helpers ------------------------------------------------------------------
+
+
+def _read_small_file(path: str) -> bytes:
+    """The whole file, with bare os calls: about half the cost of Path.read_bytes on /proc."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
 
 
 def _kib_value(value: str) -> int:

@@ -222,7 +222,7 @@ class _Patterns:
     def __init__(self) -> None:
         self.heading = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
         self.fence = re.compile(r" {0,3}(`{3,}|~{3,})")
-        self.bullet = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+(.*)$")
+        self.bullet = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]+(.*))?$")
         self.rule = re.compile(r" {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
         self.table_rule = re.compile(r"\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
         self.inline_tag = re.compile(r"\[([A-Z][A-Z0-9_]{0,15}):([A-Za-z0-9][\w.\-/]{0,40})\][ \t]+(\S.*)$")
@@ -252,18 +252,17 @@ def extract_tags(text: str, file: str, base_section: str | None = None, max_char
 
 
 def item_tag(item: _Item, file: str, max_chars: int) -> Tag | None:
-    p = _patterns()
-    inline = p.inline_tag.match(item.text)
+    inline = _patterns().inline_tag.match(item.text)
     if inline:
-        kind, category, rest = inline.groups()
-        value = clean_value(rest)
-        return Tag(kind, category, cut_value(value, max_chars), file, item.line) if value else None
-    if item.section is None:
+        kind, category, text = inline.groups()
+    elif item.section is not None:
+        kind, category, text = SECTION_TYPES[item.section], item.section, item.text
+    else:
         return None
-    value = clean_value(item.text)
-    if not value:
-        return None
-    return Tag(SECTION_TYPES[item.section], item.section, cut_value(value, max_chars), file, item.line)
+    value = clean_value(text)
+    if not any(c.isalnum() for c in value):
+        return None  # only punctuation or markup left: nothing to say
+    return Tag(kind, category, cut_value(value, max_chars), file, item.line)
 
 
 def markdown_items(text: str, base_section: str | None) -> Iterator[_Item]:
@@ -304,7 +303,7 @@ def markdown_items(text: str, base_section: str | None) -> Iterator[_Item]:
         elif ends_item:
             pass
         elif bullet:
-            item = _Item(number, bullet.group(1), stack[-1][1], True)
+            item = _Item(number, bullet.group(1) or "", stack[-1][1], True)
         elif item is not None:
             item.text += " " + stripped  # an indented line under a bullet continues it
         else:

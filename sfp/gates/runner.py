@@ -6,7 +6,11 @@ group the runner can signal at once: SIGTERM, then SIGKILL after a grace period.
 That happens when the gate's time is up, when the run's time is up, on fail_fast,
 on a cancel request or Ctrl-C, and also when the gate's shell exits by itself:
 background processes it left would otherwise hold the output pipe and linger.
+A gate thus ends at its limit plus the few milliseconds its group takes to die,
+or plus the grace period if something in it ignores SIGTERM.
 
+Gates the runner stops before their verdict (fail_fast, cancel) or never starts
+are reported `skipped` with the reason; only a time limit makes a `timeout`.
 Gates run on a pool of threads; each thread only waits on its child.
 """
 
@@ -15,7 +19,6 @@ from __future__ import annotations
 import codecs
 import os
 import selectors
-import shutil
 import signal
 import subprocess
 import threading
@@ -77,14 +80,16 @@ class GateResult:
 class RunSettings:
     parallel: bool = True
     max_workers: int | None = None  # None: os.cpu_count()
-    fail_fast: bool = False  # stop the run once a required or critical gate fails, times out or can't start
+    # Stop the run once a required or critical gate fails, times out or can't start; a failing
+    # optional gate is only reported, as it would not fail the run either.
+    fail_fast: bool = False
     timeout_ms: int | None = None  # for the whole run
     output_cap_bytes: int = 64 * 1024  # per gate: the head and the tail are kept
     grace_ms: int = 500  # between SIGTERM and SIGKILL
 
 
-EventHook = Callable[[str, GateSpec, "GateResult | None"], None]
-Spawn = Callable[[Sequence[str], Path, Mapping[str, str], bool], "subprocess.Popen[bytes]"]
+EventHook = Callable[[str, GateSpec, GateResult | None], None]
+Spawn = Callable[[Sequence[str], Path, Mapping[str, str], bool], subprocess.Popen[bytes]]
 
 
 def spawn_process(argv: Sequence[str], cwd: Path, env: Mapping[str, str], new_session: bool) -> subprocess.Popen[bytes]:
@@ -131,7 +136,33 @@ def run_gates(
 
 def missing_tools(tools: Sequence[str], path: str) -> list[str]:
     """The tools not found as executables on `path` (a PATH value)."""
+    import shutil  # shutil drags in compression modules; most gates require nothing
+
     return [tool for tool in tools if shutil.which(tool, path=path) is None]
+
+
+def group_has_living(pgid: int, proc_root: Path = Path("/proc")) -> bool:
+    """Whether process group `pgid` has a member that isn't a zombie (without /proc: any member).
+
+    Orphaned zombies stay in the group until init reaps them, which some sandboxes' init does
+    only every second or two, so signal 0 alone can't tell a finished group from a living one.
+    """
+    try:
+        os.killpg(pgid, 0)  # signal 0 only asks, so a reused id would come to no harm
+    except (ProcessLookupError, PermissionError):  # macOS says EPERM for a group of zombies
+        return False
+    if not proc_root.is_dir():
+        return True
+    for entry in os.scandir(proc_root):
+        if entry.name.isdigit():
+            try:
+                with open(os.path.join(entry.path, "stat"), "rb") as stat:
+                    fields = stat.read().rpartition(b")")[2].split()  # the name before ")" may hold spaces
+            except OSError:
+                continue
+            if len(fields) > 2 and fields[0] not in (b"Z", b"X") and int(fields[2]) == pgid:
+                return True
+    return False
 
 
 class CappedOutput:
@@ -221,10 +252,14 @@ class _Run:
 
 
 def _run_one(gate: GateSpec, run: _Run) -> GateResult:
-    result = _attempt(gate, run)
-    if run.settings.fail_fast and (gate.required or gate.critical) and result.status in (FAILED, TIMEOUT, ERROR):
-        run.stop(f"fail_fast: gate {gate.name!r} did not pass ({result.status})")
-    run.emit("end", gate, result)
+    try:
+        result = _attempt(gate, run)
+        if run.settings.fail_fast and (gate.required or gate.critical) and result.status in (FAILED, TIMEOUT, ERROR):
+            run.stop(f"fail_fast: gate {gate.name!r} did not pass ({result.status})")
+        run.emit("end", gate, result)
+    except BaseException:
+        run.stop("interrupted")  # the other workers stop now, not when the caller gets to this gate's future
+        raise
     return result
 
 
@@ -350,6 +385,13 @@ class _Child:
         except (ProcessLookupError, PermissionError):  # all gone; macOS says EPERM for a group of zombies
             pass
 
+    def wait_for_group(self, limit_s: float) -> None:
+        """Give members that don't hold the pipe time to die of the SIGKILL, so that none is seen alive later."""
+        until, nap = self.clock() + limit_s, 0.001
+        while self.clock() < until and group_has_living(self.proc.pid):
+            time.sleep(nap)
+            nap = min(nap * 2, 0.02)
+
     def end(self, grace_s: float) -> None:
         """SIGTERM the group; once it is gone (shell exited, pipe closed) or the grace is over, SIGKILL; reap."""
         try:
@@ -365,6 +407,8 @@ class _Child:
                 self.returncode = self.proc.wait(_REAP_S)
             except subprocess.TimeoutExpired:
                 self.returncode = None
+            if self.own_group:
+                self.wait_for_group(_DRAIN_S)
         finally:
             self.selector.close()
             self.pipe.close()

@@ -17,6 +17,9 @@ from typing import Final
 # Imported by name only when its event arrives: a prompt hook never pays for the gates.
 HANDLERS: Final[Mapping[str, str]] = {
     "SessionStart": "sfp.hooks.session_start",
+    "Stop": "sfp.hooks.stop",
+    "PreCompact": "sfp.hooks.pre_compact",
+    "SessionEnd": "sfp.hooks.session_end",
 }
 
 

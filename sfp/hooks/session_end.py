@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from sfp.handoff import make_handoff
 from sfp.hooks import HookContext
 from sfp.protocol import HookEvent, HookResult
 
 
 def handle(event: HookEvent, ctx: HookContext) -> HookResult:
+    from sfp.backup import prune_handoffs, settings_from_config
+    from sfp.config import load_config
+    from sfp.handoff import make_handoff
+
     make_handoff(ctx.claude_dir, transcript_path=event.transcript_path, session_id=event.session_id,
                  cwd=event.cwd, trigger="session_end")
+    settings = settings_from_config(load_config("sfp", ctx.claude_dir, ctx.project_dir(event.cwd)).get("backup", default={}))
+    prune_handoffs(ctx.claude_dir, settings.keep_handoffs)
     return HookResult()

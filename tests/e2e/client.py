@@ -6,7 +6,7 @@ The client goes into <project>/.cache/claude-code (gitignored) and nothing is
 written outside .cache: npm's cache and logs are pointed there too. Each
 session runs in a sandbox: a temp HOME and claude dir, a git-initialised
 project, and an environment scrubbed of the caller's ANTHROPIC_*, CLAUDE_* and
-SFP_* variables, so the client only ever talks to the local model server.
+SFP_* (and GIT_*) variables, so the client only ever talks to the local model server.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ CACHE = ROOT / ".cache"
 DEFAULT_PREFIX = CACHE / "claude-code"
 INSTALL_TIMEOUT = 900.0
 SESSION_TIMEOUT = 60.0
-SCRUBBED_PREFIXES = ("ANTHROPIC_", "CLAUDE_", "SFP_")
+# GIT_DIR and friends would send the client's (and sfp's) git calls to the caller's repository.
+SCRUBBED_PREFIXES = ("ANTHROPIC_", "CLAUDE_", "SFP_", "GIT_")
 HOOK_EVENTS = ("SessionStart", "UserPromptSubmit", "PostToolUse", "Stop", "PreCompact", "SessionEnd")
 TOOL_EVENTS = frozenset({"PreToolUse", "PostToolUse"})
 EDIT_TOOLS = "Write|Edit|MultiEdit"
@@ -287,7 +288,7 @@ class Sandbox:
         for folder in (self.claude_dir, self.home / "tmp", self.project):
             folder.mkdir(parents=True, exist_ok=True)
         subprocess.run(["git", "init", "-q", str(self.project)], check=True, capture_output=True,
-                       env=scrubbed_env(os.environ))
+                       env={**scrubbed_env(os.environ), "HOME": str(self.home)})
 
     @property
     def home(self) -> Path:

@@ -6,20 +6,17 @@ with the reason, and the run ends with a warning that names it: never a silent p
 
 from __future__ import annotations
 
-import sys
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-E2E_DIR = Path(__file__).resolve().parent
-if str(E2E_DIR) not in sys.path:
-    # The e2e helpers import each other by module name, as pytest's pythonpath does for tests/.
-    sys.path.insert(0, str(E2E_DIR))
+from e2e.client import CLIENT_VERSION, DEFAULT_PREFIX, ClientUnavailable, Sandbox, ensure_client
+from e2e.model_server import ModelServer
 
-from client import CLIENT_VERSION, ClientUnavailable, Sandbox, ensure_client  # noqa: E402
-from model_server import ModelServer  # noqa: E402
-
+# Where the client is installed; CI may point this at a cached folder.
+PREFIX_VARIABLE = "SFP_E2E_CLIENT_PREFIX"
 SKIP_PREFIX = f"e2e: real Claude Code {CLIENT_VERSION} unavailable"
 _unavailable: list[str] = []
 
@@ -30,7 +27,7 @@ def claude_bin() -> Path:
     if _unavailable:
         pytest.skip(_unavailable[0])
     try:
-        return ensure_client()
+        return ensure_client(Path(os.environ.get(PREFIX_VARIABLE) or DEFAULT_PREFIX))
     except ClientUnavailable as exc:
         _unavailable.append(f"{SKIP_PREFIX}: {exc}")
         pytest.skip(_unavailable[0])

@@ -14,7 +14,7 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -65,13 +65,19 @@ def call(name: str, **tool_input: Any) -> Turn:
     return Turn((ToolUse(name, tool_input),))
 
 
+def tool(name: str, **tool_input: Any) -> ToolUse:
+    return ToolUse(name, tool_input)
+
+
 def calls(*uses: ToolUse) -> Turn:
+    """Several tool calls in one answer (the client runs them, then sends all their results)."""
     return Turn(tuple(uses))
 
 
 @dataclass(frozen=True)
 class Request:
-    """One request the client made: its kind is `main`, `compact`, `side`, `count_tokens` or `other`."""
+    """One request the client made. Its kind: `main` (the agent loop, carries tools), `compact`,
+    `side` (a model request without tools), `count_tokens`, `probe` (HEAD /) or `other` (logged)."""
 
     method: str
     path: str
@@ -103,12 +109,10 @@ def classify(method: str, path: str, body: JsonObject | None) -> str:
 
 def is_compaction(body: JsonObject) -> bool:
     """Compaction reuses the main loop's system prompt and tools (for the prompt cache), so only the
-    instruction appended to its last user message tells it apart."""
-    messages = body.get("messages") or []
-    if not messages or messages[-1].get("role") != "user":
-        return False
-    last = " ".join(texts_of(messages[-1].get("content")))
-    return COMPACT_INSTRUCTION in last
+    instruction appended to its last user message tells it apart. Hook context injected at a resume
+    may follow that message as a `system` one, so the last message is not always it."""
+    users = [m for m in body.get("messages") or [] if m.get("role") == "user"]
+    return bool(users) and COMPACT_INSTRUCTION in " ".join(texts_of(users[-1].get("content")))
 
 
 def texts_of(content: Any) -> Iterator[str]:
@@ -156,8 +160,7 @@ class ModelServer:
 
     @property
     def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._httpd.server_port}"
 
     def start(self) -> ModelServer:
         self._thread.start()

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from client import Sandbox, hook_settings, merge_hooks
-from model_server import SUMMARY_TEXT, ModelServer, all_text, call, say
+from e2e.client import Sandbox, hook_settings, merge_hooks
+from e2e.model_server import SUMMARY_TEXT, ModelServer, all_text, call, say
 
 pytestmark = pytest.mark.e2e
 

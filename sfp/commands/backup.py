@@ -1,0 +1,134 @@
+"""`sfp backup create|list|show|verify|prune`: the runbook's backup checks (`ls -lt`, `du -sh`, metadata.json)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import IO
+
+from sfp import backup as bk
+from sfp.errors import UsageError
+
+
+def load_settings(claude_dir: Path, project: Path | None) -> bk.BackupSettings:
+    """The `backup:` settings of sfp.yaml, its user and project layers applied."""
+    from sfp.config import load_config
+
+    return bk.settings_from_config(load_config("sfp", claude_dir, project).get("backup"))
+
+
+def backup_create(claude_dir: Path, project: Path | None, *, reason: str = "manual", as_json: bool = False,
+                  out: IO[str], settings: bk.BackupSettings | None = None) -> int:
+    info = bk.create_backup(claude_dir, project, settings or load_settings(claude_dir, project), reason=reason)
+    if as_json:
+        out.write(json.dumps({**summary_json(info), "warnings": list(info.warnings)}, indent=2, ensure_ascii=False) + "\n")
+        return 0
+    for warning in info.warnings:
+        out.write(f"warning: {warning}\n")
+    out.write(f"Backed up {plural(len(info.files), 'file')} ({human_size(info.total_size)}) to {info.folder}\n")
+    out.write(f"restore with: {info.restore_command}\n")
+    return 0
+
+
+def backup_list(claude_dir: Path, *, as_json: bool, out: IO[str]) -> int:
+    backups, damaged = bk.scan_backups(claude_dir)
+    newest_first = list(reversed(backups))
+    if as_json:
+        out.write(json.dumps([summary_json(info) for info in newest_first], indent=2, ensure_ascii=False) + "\n")
+        return 0
+    if not backups:
+        out.write(f"no backups in {claude_dir / 'backups'} yet (`sfp backup create` makes one)\n")
+    else:
+        out.write(f"{'ID':<19} {'TIME':<19}  {'REASON':<12} {'FILES':>5} {'SIZE':>9}\n")
+        for info in newest_first:
+            out.write(f"{info.backup_id:<19} {local_time(info.timestamp):<19}  {info.reason:<12} {len(info.files):>5} "
+                      f"{human_size(bk.disk_usage(info.folder)):>9}\n")
+    if damaged:
+        out.write(f"{plural(len(damaged), 'damaged backup folder')} not listed: {', '.join(n for n, _ in damaged)} "
+                  "(`sfp backup verify` says what is wrong)\n")
+    return 0
+
+
+def backup_show(claude_dir: Path, backup_id: str, *, as_json: bool, out: IO[str]) -> int:
+    info = bk.load_backup(claude_dir, backup_id)
+    if as_json:
+        out.write((info.folder / bk.METADATA).read_text(encoding="utf-8"))
+        return 0
+    out.write(f"backup   {info.backup_id}  ({info.folder})\n")
+    out.write(f"time     {local_time(info.timestamp)}\nreason   {info.reason}\n")
+    out.write(f"files    {len(info.files)}, {human_size(info.total_size)}{', encrypted' if info.encrypted else ''}\n")
+    out.write(f"restore  {info.restore_command}\n")
+    for entry in info.files:
+        out.write(f"  {entry.mode:04o} {human_size(entry.size):>9}  {entry.sha256[:12]}  {entry.path}\n")
+    return 0
+
+
+def backup_verify(claude_dir: Path, project: Path | None, backup_id: str | None, *, out: IO[str],
+                  settings: bk.BackupSettings | None = None) -> int:
+    """Re-hash every stored file (decrypting when needed); exit 1 when any backup has a problem."""
+    settings = settings or load_settings(claude_dir, project)
+    if backup_id is None:
+        results = bk.verify_all(claude_dir, settings)
+    else:
+        results = [bk.verify_backup(claude_dir, bk.load_backup(claude_dir, backup_id), settings)]
+    if not results:
+        out.write(f"no backups in {claude_dir / 'backups'} to verify\n")
+    for result in results:
+        if result.problems:
+            out.write(f"❌ {result.backup_id}: {plural(len(result.problems), 'problem')}\n")
+            out.writelines(f"     {problem}\n" for problem in result.problems)
+        else:
+            out.write(f"✅ {result.backup_id}: {plural(result.files, 'file')} intact\n")
+    return 1 if any(result.problems for result in results) else 0
+
+
+def backup_prune(claude_dir: Path, project: Path | None, *, keep: int | None, dry_run: bool, out: IO[str],
+                 settings: bk.BackupSettings | None = None) -> int:
+    """Keep the newest `keep` backups (default: backup.keep)."""
+    if keep is None:
+        keep = (settings or load_settings(claude_dir, project)).keep
+    removed = bk.prune_backups(claude_dir, check_keep(keep, "--keep"), dry_run=dry_run)
+    report_pruned_backups(removed, dry_run, out)
+    return 0
+
+
+def report_pruned_backups(removed: list[bk.BackupInfo], dry_run: bool, out: IO[str]) -> None:
+    verb = "would remove" if dry_run else "removed"
+    for info in removed:
+        out.write(f"{verb} backup {info.backup_id} ({info.reason}, {local_time(info.timestamp)})\n")
+    if not removed:
+        out.write("no backups to remove\n")
+
+
+def check_keep(value: int, option: str) -> int:
+    if value < 1:
+        raise UsageError(f"{option} must be at least 1: the newest one is always kept")
+    return value
+
+
+def summary_json(info: bk.BackupInfo) -> dict[str, object]:
+    return {
+        "backup_id": info.backup_id, "timestamp": info.timestamp, "reason": info.reason, "files": len(info.files),
+        "total_size": info.total_size, "size_on_disk": bk.disk_usage(info.folder), "encrypted": info.encrypted,
+        "folder": str(info.folder), "restore_command": info.restore_command,
+    }
+
+
+def local_time(timestamp: str) -> str:
+    """`2026-02-10T11:59:52+01:00` as `2026-02-10 11:59:52` (the id's clock: local time when written)."""
+    return timestamp[:19].replace("T", " ")
+
+
+def human_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    amount = size / 1024
+    for unit in ("KB", "MB"):
+        if amount < 1024:
+            return f"{amount:.1f} {unit}"
+        amount /= 1024
+    return f"{amount:.1f} GB"
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -1,0 +1,31 @@
+"""`sfp evidence [PROJECT]`: the pre-flight checks of evidence.yaml; exit 1 when a critical one failed."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import IO
+
+from sfp.config import load_config
+from sfp.errors import UsageError
+from sfp.evidence import FAILED, report_as_json, run_evidence, settings_from
+
+ICONS = {"ok": "✅", "warning": "⚠️ ", "failed": "❌", "skipped": "➖"}
+
+
+def evidence(claude_dir: Path, project: Path, *, as_json: bool, out: IO[str]) -> int:
+    if not project.is_dir():
+        raise UsageError(f"{project} is not a folder: give the project's folder (default: the current one)")
+    config = load_config("evidence", claude_dir, project)
+    report = run_evidence(project, settings_from(config.data), os.environ)
+    if as_json:
+        out.write(json.dumps(report_as_json(report), indent=2, ensure_ascii=False) + "\n")
+    else:
+        out.write(f"{ICONS.get(report.status, '')} sfp evidence for {project}: {report.status}\n")
+        for check in report.checks:
+            critical = " (critical)" if check.critical and check.status == FAILED else ""
+            out.write(f"  {ICONS.get(check.status, '?')} {check.name:<19} {check.message}{critical}\n")
+            if check.fix and check.status in ("warning", "failed"):
+                out.write(f"  {'':<22}fix: {check.fix}\n")
+    return 1 if report.critical_failure else 0

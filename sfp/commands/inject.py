@@ -1,0 +1,26 @@
+"""`sfp inject`: print exactly what the UserPromptSubmit hook would add for a prompt (the runbook's TAG test).
+
+Without --session every call prints the full text, as for a session's first
+prompt, and nothing is remembered. With --session ID it is the hook for that
+session: it reads and updates the same per-session state, so a second call
+prints nothing until the session is compacted or a context file changes.
+The tags do not depend on the prompt's text; --prompt is taken so the
+runbook's check reads the same as before.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import IO
+
+from sfp.hooks.user_prompt_submit import prompt_context
+from sfp.protocol import fit_context
+
+
+def inject(claude_dir: Path, project: Path | None, *, prompt: str, session: str | None, out: IO[str]) -> int:
+    del prompt  # see the module docstring
+    injection = prompt_context(claude_dir, project, session or None, None, os.environ)
+    if injection.context:
+        out.write(fit_context(injection.context) + "\n")
+    return 0

@@ -1,0 +1,46 @@
+"""`sfp restore ID|--latest`: show what would change, ask, save the current files, then put the backup back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import IO
+
+from sfp import backup as bk
+from sfp.commands.backup import load_settings, local_time, plural
+from sfp.errors import UsageError
+
+
+def restore(claude_dir: Path, project: Path | None, backup_id: str | None, *, latest: bool, dry_run: bool, yes: bool,
+            out: IO[str], stdin: IO[str], settings: bk.BackupSettings | None = None) -> int:
+    if (backup_id is None) == (not latest):
+        raise UsageError("name one backup: an ID (`sfp backup list` shows them) or --latest")
+    settings = settings or load_settings(claude_dir, project)
+    backup = bk.latest_backup(claude_dir) if backup_id is None else bk.load_backup(claude_dir, backup_id)
+    plan = bk.plan_restore(claude_dir, backup, settings)
+    out.write(f"Backup {backup.backup_id} ({backup.reason}, {local_time(backup.timestamp)}), "
+              f"{plural(len(plan.changes), 'file')}:\n")
+    out.writelines(f"  {change.status:<9}  {change.target}\n" for change in plan.changes)
+    if not plan.pending:
+        out.write("nothing to restore: every file already matches the backup\n")
+        return 0
+    if dry_run:
+        out.write(f"dry run: would write {plural(len(plan.pending), 'file')}; nothing written\n")
+        return 0
+    if not yes and not confirmed(f"Restore {plural(len(plan.pending), 'file')}?", out, stdin):
+        out.write("not restored: nothing written\n")
+        return 1
+    result = bk.apply_restore(claude_dir, plan, settings)
+    if result.pre_restore is not None:
+        out.write(f"saved the files as they were to backup {result.pre_restore.backup_id} "
+                  f"(undo: {result.pre_restore.restore_command})\n")
+    out.write(f"restored {plural(len(result.written), 'file')} from backup {backup.backup_id}\n")
+    return 0
+
+
+def confirmed(question: str, out: IO[str], stdin: IO[str]) -> bool:
+    if not stdin.isatty():
+        raise UsageError("not restoring without a confirmation, and stdin is not a terminal to ask on: "
+                         "look at the list above, then run again with --yes (or --dry-run to only look)")
+    out.write(f"{question} [y/N] ")
+    out.flush()
+    return stdin.readline().strip().lower() in ("y", "yes")

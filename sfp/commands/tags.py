@@ -1,0 +1,57 @@
+"""`sfp tags`: every TAG the hook would draw from the context files, with the file and line it came from."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import IO
+
+from sfp import paths
+from sfp.config import load_config
+from sfp.tags import TagScan, context_files, home_relative, scan_tags, settings_from
+
+
+def tags(claude_dir: Path, project: Path | None, *, as_json: bool, out: IO[str]) -> int:
+    settings = settings_from(load_config("sfp", claude_dir, project).get("tags"))
+    files = context_files(claude_dir, project, settings)
+    scan = scan_tags(files, settings)
+    if as_json:
+        out.write(json.dumps(scan_as_json(scan, files, settings.enabled), indent=2, ensure_ascii=False) + "\n")
+        return 0
+    if not settings.enabled:
+        out.write("note: tags.enabled is false in sfp.yaml: the UserPromptSubmit hook adds none of these\n")
+    if scan.tags:
+        _write_tags(scan, out)
+    else:
+        looked = ", ".join(home_relative(f) for f in files) or "no files (tags.files is empty)"
+        out.write(f"no tags found; looked in: {looked}\n"
+                  f"write headed sections (## Identity, ## Rules, ...) in {home_relative(paths.context_dir(claude_dir))}/, "
+                  "or files named after them (identity.md, rules.md, ...)\n")
+    for warning in scan.warnings:
+        out.write(f"⚠️  {warning}\n")
+    return 0
+
+
+def _write_tags(scan: TagScan, out: IO[str]) -> None:
+    current = None
+    for tag in scan.tags:
+        if tag.file != current:
+            current = tag.file
+            out.write(f"{home_relative(Path(tag.file))}\n")
+        out.write(f"  {tag.line:>4}  {tag.render()}\n")
+    noun = "tag" if len(scan.tags) == 1 else "tags"
+    out.write(f"{len(scan.tags)} {noun} from {len(scan.files)} file{'' if len(scan.files) == 1 else 's'}\n")
+
+
+def scan_as_json(scan: TagScan, files: list[Path], enabled: bool) -> dict[str, object]:
+    read = {str(f) for f in scan.files}
+    return {
+        "enabled": enabled,
+        "files": [{"path": str(f), "read": str(f) in read, "exists": os.path.exists(f)} for f in files],
+        "tags": [
+            {"type": t.type, "category": t.category, "value": t.value, "file": t.file, "line": t.line, "tag": t.render()}
+            for t in scan.tags
+        ],
+        "warnings": list(scan.warnings),
+    }

@@ -1,0 +1,28 @@
+"""PreCompact: a handoff and a backup before the context is compacted, then retention.
+
+When the backup can't be written the hook fails, and fallback.yaml's
+`critical` policy turns that into exit 2: the client then blocks the
+compaction, so nothing is compacted away unsaved.
+"""
+
+from __future__ import annotations
+
+from sfp.hooks import HookContext
+from sfp.protocol import HookEvent, HookResult
+
+
+def handle(event: HookEvent, ctx: HookContext) -> HookResult:
+    from sfp.backup import create_backup, prune_backups, prune_handoffs, settings_from_config
+    from sfp.config import load_config
+    from sfp.handoff import make_handoff
+
+    project = ctx.project_dir(event.cwd)
+    settings = settings_from_config(load_config("sfp", ctx.claude_dir, project).get("backup", default={}))
+    trigger = event.text("trigger") or "auto"
+    stored, _ = make_handoff(ctx.claude_dir, transcript_path=event.transcript_path, session_id=event.session_id,
+                             cwd=event.cwd, trigger=trigger, notes=event.text("custom_instructions"))
+    backup = create_backup(ctx.claude_dir, project if project and project.is_dir() else None, settings,
+                           reason=f"pre-compact ({trigger})")
+    prune_backups(ctx.claude_dir, settings.keep)
+    prune_handoffs(ctx.claude_dir, settings.keep_handoffs)
+    return HookResult(message=f"💾 sfp: handoff {stored.id} and backup {backup.backup_id} saved before compaction")

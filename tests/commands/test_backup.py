@@ -1,0 +1,115 @@
+"""`sfp backup create|list|show|verify|prune` as functions: what a person reads, and the exit codes."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from sfp import backup as bk
+from sfp.commands.backup import (backup_create, backup_list, backup_prune, backup_show, backup_verify, human_size,
+                                 load_settings)
+from sfp.errors import UsageError
+
+SETTINGS = bk.BackupSettings()
+
+
+def populate(claude_dir: Path, project: Path) -> None:
+    (claude_dir / ".context").mkdir()
+    (claude_dir / ".context" / "CLAUDE.md").write_text("# context\n")
+    (project / "CLAUDE.md").write_text("project instructions\n")
+
+
+def run(function, *args, **kwargs) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    out = io.StringIO()
+    code = function(*args, out=out, **kwargs)
+    return code, out.getvalue()
+
+
+def test_create_prints_where_and_how_to_restore(claude_dir: Path, project: Path) -> None:
+    populate(claude_dir, project)
+    code, out = run(backup_create, claude_dir, project, settings=SETTINGS)
+    [info] = bk.list_backups(claude_dir)
+    assert code == 0 and info.reason == "manual"
+    assert f"Backed up 2 files (31 B) to {info.folder}\n" in out and f"restore with: {info.restore_command}\n" in out
+
+
+def test_create_json_carries_the_warnings(claude_dir: Path, project: Path) -> None:
+    populate(claude_dir, project)
+    code, out = run(backup_create, claude_dir, project, as_json=True, reason="pre-compact",
+                    settings=bk.BackupSettings(extra_paths=("nope.md",)))
+    data = json.loads(out)
+    assert code == 0 and data["reason"] == "pre-compact" and data["files"] == 2
+    assert data["warnings"] == ["extra path nope.md: not found"]
+
+
+def test_list_shows_newest_first_with_time_reason_count_and_size(claude_dir: Path, project: Path) -> None:
+    populate(claude_dir, project)
+    first = bk.create_backup(claude_dir, project, SETTINGS, reason="manual", clock=lambda: 1770721192.0)
+    second = bk.create_backup(claude_dir, None, SETTINGS, reason="pre-compact", clock=lambda: 1770721252.0)
+    (claude_dir / "backups" / "20200101-000000").mkdir()
+    code, out = run(backup_list, claude_dir, as_json=False)
+    lines = out.splitlines()
+    assert code == 0 and lines[0].split() == ["ID", "TIME", "REASON", "FILES", "SIZE"]
+    assert lines[1].startswith(second.backup_id) and lines[2].startswith(first.backup_id)
+    assert time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(1770721192.0)) in lines[2]
+    assert lines[2].split()[3:5] == ["manual", "2"] and lines[1].split()[3:5] == ["pre-compact", "1"]
+    assert "1 damaged backup folder not listed: 20200101-000000" in lines[3]
+    code, out = run(backup_list, claude_dir, as_json=True)
+    assert [b["backup_id"] for b in json.loads(out)] == [second.backup_id, first.backup_id]
+
+
+def test_list_with_no_backups_says_how_to_make_one(claude_dir: Path) -> None:
+    assert "sfp backup create" in run(backup_list, claude_dir, as_json=False)[1]
+
+
+def test_show_lists_every_file_and_json_is_the_metadata(claude_dir: Path, project: Path) -> None:
+    populate(claude_dir, project)
+    info = bk.create_backup(claude_dir, project, SETTINGS, reason="manual")
+    code, out = run(backup_show, claude_dir, info.backup_id, as_json=False)
+    assert code == 0 and str(project / "CLAUDE.md") in out and info.files[0].sha256[:12] in out
+    code, out = run(backup_show, claude_dir, info.backup_id, as_json=True)
+    assert json.loads(out) == json.loads((info.folder / "metadata.json").read_text())
+    with pytest.raises(UsageError, match="no backup 20200101-000000"):
+        run(backup_show, claude_dir, "20200101-000000", as_json=False)
+    with pytest.raises(UsageError, match="not a backup id"):
+        run(backup_show, claude_dir, "../../etc", as_json=False)
+
+
+def test_verify_exits_1_when_a_stored_file_changed(claude_dir: Path, project: Path) -> None:
+    populate(claude_dir, project)
+    good = bk.create_backup(claude_dir, project, SETTINGS, reason="manual")
+    assert run(backup_verify, claude_dir, project, None, settings=SETTINGS) == (0, f"✅ {good.backup_id}: 2 files intact\n")
+    bad = bk.create_backup(claude_dir, project, SETTINGS, reason="manual")
+    bad.stored_path(bad.files[0]).write_text("bit rot")
+    code, out = run(backup_verify, claude_dir, project, None, settings=SETTINGS)
+    assert code == 1 and f"❌ {bad.backup_id}: 1 problem" in out and "does not match its checksum" in out
+    assert run(backup_verify, claude_dir, project, good.backup_id, settings=SETTINGS)[0] == 0
+
+
+def test_prune_keeps_the_configured_number(claude_dir: Path, project: Path) -> None:
+    populate(claude_dir, project)
+    ids = [bk.create_backup(claude_dir, project, SETTINGS, reason="manual", clock=lambda: 1770721192.0).backup_id
+           for _ in range(4)]
+    code, out = run(backup_prune, claude_dir, project, keep=None, dry_run=False, settings=bk.BackupSettings(keep=3))
+    assert code == 0 and out == f"removed backup {ids[0]} (manual, {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(1770721192.0))})\n"
+    assert [b.backup_id for b in bk.list_backups(claude_dir)] == ids[1:]
+    with pytest.raises(UsageError, match="at least 1"):
+        run(backup_prune, claude_dir, project, keep=0, dry_run=False, settings=SETTINGS)
+
+
+def test_human_size() -> None:
+    assert [human_size(n) for n in (0, 1023, 1024, 1536, 5 * 1024**2, 3 * 1024**3)] == \
+        ["0 B", "1023 B", "1.0 KB", "1.5 KB", "5.0 MB", "3.0 GB"]
+
+
+def test_settings_come_from_sfp_yaml_layers(claude_dir: Path, project: Path) -> None:
+    pytest.importorskip("sfp.miniyaml")
+    (claude_dir / "sfp").mkdir()
+    (claude_dir / "sfp" / "sfp.yaml").write_text("backup:\n  keep: 4\n  extra_paths: [docs]\n")
+    (project / ".sfp").mkdir()
+    (project / ".sfp" / "sfp.yaml").write_text("backup:\n  keep_handoffs: 7\n")
+    assert load_settings(claude_dir, project) == bk.BackupSettings(keep=4, keep_handoffs=7, extra_paths=("docs",))

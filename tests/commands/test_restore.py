@@ -1,0 +1,92 @@
+"""`sfp restore`: the plan first, a question (or a refusal when nobody can answer), the undo backup, the write."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from sfp import backup as bk
+from sfp.commands.restore import restore
+from sfp.errors import UsageError
+
+SETTINGS = bk.BackupSettings()
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture
+def changed(claude_dir: Path, project: Path) -> bk.BackupInfo:
+    """A backup, then a context file changed and the project's CLAUDE.md deleted."""
+    (claude_dir / ".context").mkdir()
+    (claude_dir / ".context" / "CLAUDE.md").write_text("# good context\n")
+    (claude_dir / "CLAUDE.md").write_text("user\n")
+    (project / "CLAUDE.md").write_text("project\n")
+    info = bk.create_backup(claude_dir, project, SETTINGS, reason="pre-compact", clock=lambda: 1770721192.0)
+    (claude_dir / ".context" / "CLAUDE.md").write_text("# bad context\n")
+    (project / "CLAUDE.md").unlink()
+    return info
+
+
+def call(claude_dir: Path, project: Path, backup_id: str | None = None, *, latest: bool = False, dry_run: bool = False,
+         yes: bool = False, stdin: io.StringIO | None = None) -> tuple[int, str]:
+    out = io.StringIO()
+    code = restore(claude_dir, project, backup_id, latest=latest, dry_run=dry_run, yes=yes, out=out,
+                   stdin=stdin if stdin is not None else io.StringIO(), settings=SETTINGS)
+    return code, out.getvalue()
+
+
+def test_latest_yes_restores_and_leaves_a_pre_restore_backup(changed: bk.BackupInfo, claude_dir: Path, project: Path) -> None:
+    code, out = call(claude_dir, project, latest=True, yes=True)
+    assert code == 0
+    assert (claude_dir / ".context" / "CLAUDE.md").read_text() == "# good context\n"
+    assert (project / "CLAUDE.md").read_text() == "project\n"
+    before, undo = bk.list_backups(claude_dir)
+    assert before.backup_id == changed.backup_id and undo.reason == "pre-restore"
+    assert (undo.folder / "files/claude/.context/CLAUDE.md").read_text() == "# bad context\n"
+    assert f"  changed    {claude_dir / '.context' / 'CLAUDE.md'}\n" in out
+    assert f"  new        {project / 'CLAUDE.md'}\n" in out and f"  unchanged  {claude_dir / 'CLAUDE.md'}\n" in out
+    assert f"undo: {undo.restore_command}" in out and "restored 2 files from backup" in out
+
+
+def test_without_a_terminal_or_yes_it_refuses_after_showing_the_plan(changed: bk.BackupInfo, claude_dir: Path, project: Path) -> None:
+    out = io.StringIO()
+    with pytest.raises(UsageError, match="stdin is not a terminal.*--yes") as caught:
+        restore(claude_dir, project, changed.backup_id, latest=False, dry_run=False, yes=False, out=out,
+                stdin=io.StringIO("y\n"), settings=SETTINGS)
+    assert caught.value.exit_code == 2 and "changed" in out.getvalue()
+    assert (claude_dir / ".context" / "CLAUDE.md").read_text() == "# bad context\n"
+    assert len(bk.list_backups(claude_dir)) == 1
+
+
+def test_a_terminal_answer_decides(changed: bk.BackupInfo, claude_dir: Path, project: Path) -> None:
+    code, out = call(claude_dir, project, changed.backup_id, stdin=Terminal("n\n"))
+    assert code == 1 and "Restore 2 files? [y/N] " in out and "nothing written" in out
+    assert (claude_dir / ".context" / "CLAUDE.md").read_text() == "# bad context\n"
+    code, _ = call(claude_dir, project, changed.backup_id, stdin=Terminal("y\n"))
+    assert code == 0 and (claude_dir / ".context" / "CLAUDE.md").read_text() == "# good context\n"
+
+
+def test_dry_run_writes_nothing(changed: bk.BackupInfo, claude_dir: Path, project: Path) -> None:
+    code, out = call(claude_dir, project, latest=True, dry_run=True)
+    assert code == 0 and "dry run: would write 2 files; nothing written" in out
+    assert not (project / "CLAUDE.md").exists() and len(bk.list_backups(claude_dir)) == 1
+
+
+def test_nothing_to_do_when_everything_matches(changed: bk.BackupInfo, claude_dir: Path, project: Path) -> None:
+    call(claude_dir, project, latest=True, yes=True)
+    code, out = call(claude_dir, project, changed.backup_id)  # no --yes needed: nothing to write
+    assert code == 0 and "nothing to restore" in out
+
+
+def test_needs_exactly_one_of_an_id_or_latest(claude_dir: Path, project: Path) -> None:
+    with pytest.raises(UsageError, match="an ID .* or --latest"):
+        call(claude_dir, project)
+    with pytest.raises(UsageError, match="an ID .* or --latest"):
+        call(claude_dir, project, "20260210-115952", latest=True)
+    with pytest.raises(UsageError, match="no backups"):
+        call(claude_dir, project, latest=True)
