@@ -64,6 +64,9 @@ AUTO_FIX = Map(
     }
 )
 
+# YAML reads a bare `off` as false: both mean off.
+ON_STARTUP = Scalar((str, bool), choices=("off", "pointer", "full", False))
+
 _MB = Map({"degraded_mb": NUMBER, "unhealthy_mb": NUMBER})
 SFP = Map(
     {
@@ -72,7 +75,7 @@ SFP = Map(
             "available_memory": _MB,
             "disk_free": _MB,
         }),
-        "handoff": Map({"budget_chars": INT, "on_startup": choice("off", "pointer", "full"), "recent_days": NUMBER}),
+        "handoff": Map({"budget_chars": INT, "on_startup": ON_STARTUP, "recent_days": NUMBER}),
         "backup": Map(values=ANY),
         "tags": Map(values=ANY),
     }

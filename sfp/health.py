@@ -55,12 +55,13 @@ def run_health(
     thresholds: Mapping[str, Mapping[str, float]] = DEFAULT_THRESHOLDS,
     *,
     proc_root: Path = Path("/proc"),
+    allow_commands: bool = False,
 ) -> HealthReport:
     checks: list[tuple[str, Callable[[], Check]]] = [
         ("python_version", lambda: check_python_version()),
         ("plugin_integrity", lambda: check_plugin_integrity()),
         ("context_integrity", lambda: check_context_integrity(claude_dir)),
-        ("memory_usage", lambda: check_memory_usage(thresholds, proc_root=proc_root)),
+        ("memory_usage", lambda: check_memory_usage(thresholds, proc_root=proc_root, allow_commands=allow_commands)),
         ("disk_space", lambda: check_disk_space(paths.backups_dir(claude_dir), thresholds)),
     ]
     results = [_guarded(name, check) for name, check in checks]
@@ -114,20 +115,35 @@ def check_context_integrity(claude_dir: Path) -> Check:
     return Check("context_integrity", HEALTHY, f"{_home_relative(path)} ({size:,} bytes)", details)
 
 
-def check_memory_usage(thresholds: Mapping[str, Mapping[str, float]], *, proc_root: Path = Path("/proc")) -> Check:
-    from sfp.sysinfo import claude_process, memory_info
+def check_memory_usage(
+    thresholds: Mapping[str, Mapping[str, float]],
+    *,
+    proc_root: Path = Path("/proc"),
+    allow_commands: bool = False,
+    platform: str = sys.platform,
+) -> Check:
+    """The Claude Code process's resident memory and the machine's available memory.
 
-    process = claude_process(proc_root=proc_root)
-    memory = memory_info(proc_root=proc_root)
+    Hooks read /proc only; `sfp health` may also ask `ps`/`sysctl`/`vm_stat`
+    (`allow_commands`), which is how a Mac gets the process's memory.
+    """
+    from sfp import sysinfo
+
+    process = sysinfo.claude_process(proc_root=proc_root, platform=platform)
+    memory = sysinfo.memory_info(proc_root=proc_root, platform=platform)
+    if allow_commands and platform != "linux":
+        process = process or sysinfo.claude_process_via_commands()
+        memory = memory or sysinfo.memory_info_via_commands()
     details: dict[str, Any] = {}
     statuses = [HEALTHY]
     parts = []
-    if process is not None and process.rss_bytes is not None:
+    if process is not None and process.rss_bytes is not None and sysinfo.looks_like_claude(process):
         rss_mb = process.rss_bytes / MB
         details.update(process_pid=process.pid, process_name=process.name, process_rss_mb=round(rss_mb, 1))
-        status = _above(rss_mb, thresholds["claude_process_rss"])
-        statuses.append(status)
-        parts.append(f"{process.name} (pid {process.pid}) uses {rss_mb:,.0f} MB")
+        statuses.append(_above(rss_mb, thresholds["claude_process_rss"]))
+        parts.append(f"Claude Code (pid {process.pid}) uses {rss_mb:,.0f} MB")
+    else:
+        details["process"] = "no Claude Code process above this one (not run as a hook)"
     if memory is not None:
         available_mb = memory.available_bytes / MB
         details.update(available_mb=round(available_mb, 1), total_mb=round(memory.total_bytes / MB, 1))

@@ -46,6 +46,7 @@ def handoff_context(claude_dir: Path, event: HookEvent, settings: Mapping[str, A
     """compact/resume: the newest handoff of this project; startup: a pointer to a recent one (config)."""
     source = event.text("source") or "startup"
     mode = settings.get("on_startup", "pointer") if source in ("startup", "clear") else "full"
+    mode = "off" if mode is False else mode  # YAML reads a bare `off` as false
     if mode == "off" or source == "clear":
         return None
     from sfp.git import find_root
