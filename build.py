@@ -34,6 +34,20 @@ EPOCH = 315619200
 MANIFEST = "_manifest.json"
 
 
+def compile_default(name: str, text: str) -> str:
+    """The default config pre-parsed by sfp's own parser, so hooks skip the YAML work."""
+    sys.path.insert(0, str(ROOT))
+    try:
+        from sfp.config import compile_default as compile_with_sfp
+        from sfp.errors import ConfigError
+    finally:
+        sys.path.pop(0)
+    try:
+        return compile_with_sfp(name, text)
+    except ConfigError as exc:
+        raise SystemExit(f"build.py: config/{name}.yaml: {exc}") from None
+
+
 def stage(target: Path) -> Path:
     """Copy what ships (sfp/*.py, config/*.yaml as sfp/_defaults/) into `target`."""
     package = target / "sfp"
@@ -43,6 +57,8 @@ def stage(target: Path) -> Path:
         _copy(source, package / source.relative_to(PACKAGE))
     for source in sorted(DEFAULT_CONFIGS.glob("*.yaml")):
         _copy(source, package / "_defaults" / source.name)
+        compiled = compile_default(source.stem, source.read_text(encoding="utf-8"))
+        (package / "_defaults" / f"{source.stem}.json").write_text(compiled + "\n", encoding="utf-8")
     _write_manifest(package)
     _normalise(target)
     return target

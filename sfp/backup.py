@@ -302,7 +302,7 @@ def create_backup(
     Raises StorageError (one line) when the backup can't be written; nothing partial stays visible.
     """
     backups = ensure_private_dir(paths.backups_dir(claude_dir))
-    remove_stale_temporaries(backups, now=clock())
+    remove_stale_temporaries(backups, now=time.time())  # file times are real time, whatever `clock` says
     roots = backup_roots(claude_dir, project)
     extra, warnings = extra_paths(settings.extra_paths, claude_dir, project)
     sources, skipped = sources_for([*default_paths(claude_dir, project), *extra, *include], roots)
@@ -666,14 +666,15 @@ def unsafe_entries(backup: BackupInfo, claude_dir: Path) -> list[str]:
 
 def _plain_root(root: Path) -> bool:
     text = str(root)
-    return root.is_absolute() and os.path.normpath(text) == text and root != Path(root.anchor)
+    return root.is_absolute() and "\0" not in text and os.path.normpath(text) == text and root != Path(root.anchor)
 
 
 def _entry_problem(backup: BackupInfo, entry: StoredFile, roots: Mapping[str, Path]) -> str | None:
     if entry.root not in roots:
         return f"{entry.path}: belongs to an unknown root {entry.root!r}"
     relative = PurePosixPath(entry.relative_path)
-    if relative.is_absolute() or not relative.parts or any(p in ("..", ".") for p in entry.relative_path.split("/")):
+    if relative.is_absolute() or "\0" in entry.relative_path or \
+            any(part in ("", ".", "..") for part in entry.relative_path.split("/")):
         return f"{entry.relative_path}: not a plain path inside the {entry.root} folder"
     if entry.root == ROOT_CLAUDE and relative.parts[0] == paths.backups_dir(Path()).name:
         return f"{entry.relative_path}: would write into the backups themselves"
@@ -773,10 +774,12 @@ def apply_restore(
     if problems:
         raise SfpError(f"refusing to restore backup {plan.backup.backup_id}: {problems[0]}; nothing was written")
     for change in pending:
-        change.target.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
-        write_atomic(change.target, change.content, mode=change.entry.mode)
+        # Through a link that stays inside the root (checked above), so the link itself survives.
+        destination = change.target.resolve()
+        destination.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+        write_atomic(destination, change.content, mode=change.entry.mode)
         with contextlib.suppress(OSError):
-            os.utime(change.target, ns=(change.entry.mtime_ns, change.entry.mtime_ns))
+            os.utime(destination, ns=(change.entry.mtime_ns, change.entry.mtime_ns))
     return RestoreResult(before, tuple(change.target for change in pending))
 
 

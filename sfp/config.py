@@ -64,19 +64,47 @@ def layer_files(name: str, claude_dir: Path, project_dir: Path | None) -> list[P
 
 def default_text(name: str) -> str:
     """The built-in `<name>.yaml`: from inside the zipapp, or from `config/` in a source checkout."""
-    from importlib.resources import files
+    from sfp.resources import read_package_file
 
-    resource = files("sfp").joinpath(DEFAULTS_PACKAGE_DIR, f"{name}.yaml")
-    try:
-        return resource.read_text(encoding="utf-8")
-    except (FileNotFoundError, NotADirectoryError):
-        pass
+    data = read_package_file(f"{DEFAULTS_PACKAGE_DIR}/{name}.yaml")
+    if data is not None:
+        return data.decode("utf-8")
     # A source checkout keeps the defaults at the top level, next to the package.
     checkout = Path(__file__).resolve().parent.parent / "config" / f"{name}.yaml"
     try:
         return checkout.read_text(encoding="utf-8")
     except OSError:
         raise ConfigError(f"built-in {name}.yaml is missing: this copy of sfp is damaged; reinstall sfp.pyz") from None
+
+
+def default_layer(name: str) -> Layer:
+    """The built-in layer. A build ships it pre-parsed as JSON (checked against the YAML at build
+    time), so a hook needs neither the YAML parser nor the schema check for it."""
+    import json
+
+    from sfp.resources import read_package_file
+
+    source = f"built-in:{name}.yaml"
+    compiled = read_package_file(f"{DEFAULTS_PACKAGE_DIR}/{name}.json")
+    if compiled is not None:
+        try:
+            document = json.loads(compiled)
+            positions = {tuple(entry[:-2]): (entry[-2], entry[-1]) for entry in document["positions"]}
+            return Layer(source, document["value"], positions)
+        except (ValueError, KeyError, TypeError):
+            raise ConfigError(f"built-in {name}.json is damaged; reinstall sfp.pyz") from None
+    return parse_layer(default_text(name), source, name)
+
+
+def compile_default(name: str, text: str) -> str:
+    """The JSON a build ships for the built-in `<name>.yaml` (see default_layer)."""
+    import json
+
+    layer = parse_layer(text, f"built-in:{name}.yaml", name)
+    if layer.warnings:
+        raise ConfigError("; ".join(layer.warnings))
+    positions = [[*path, line, col] for path, (line, col) in layer.positions.items()]
+    return json.dumps({"value": layer.value, "positions": positions}, ensure_ascii=False, separators=(",", ":"))
 
 
 def parse_layer(text: str, source: str, name: str) -> Layer:
@@ -108,7 +136,7 @@ def read_layer(path: Path, name: str) -> Layer | None:
 
 def load_config(name: str, claude_dir: Path, project_dir: Path | None = None) -> Config:
     check_name(name)
-    layers = [parse_layer(default_text(name), f"built-in:{name}.yaml", name)]
+    layers = [default_layer(name)]
     for path in layer_files(name, claude_dir, project_dir):
         layer = read_layer(path, name)
         if layer is not None:

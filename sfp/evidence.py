@@ -33,9 +33,8 @@ import os
 import stat
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 OK: Final = "ok"
 WARNING: Final = "warning"
@@ -61,24 +60,25 @@ MAX_MANIFEST_BYTES: Final = 1024 * 1024
 MAX_PARENT_LEVELS: Final = 32
 
 
-@dataclass(frozen=True)
-class CheckSpec:
+# NamedTuples, not dataclasses: this runs inside the prompt hook, where defining a dataclass costs ~1 ms.
+class CheckSpec(NamedTuple):
     name: str
     critical: bool = False
     enabled: bool = True
 
 
-@dataclass(frozen=True)
-class EvidenceSettings:
-    checks: tuple[CheckSpec, ...] = tuple(CheckSpec(name) for name in CHECK_NAMES)
+DEFAULT_CHECKS: Final = tuple(CheckSpec(name) for name in CHECK_NAMES)
+
+
+class EvidenceSettings(NamedTuple):
+    checks: tuple[CheckSpec, ...] = DEFAULT_CHECKS
     required_files: tuple[str, ...] = ()
-    manifests: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_MANIFESTS))
+    manifests: Mapping[str, tuple[str, ...]] = DEFAULT_MANIFESTS
     fail_fast: bool = True
     timeout_ms: int = 30000
 
 
-@dataclass(frozen=True)
-class CheckResult:
+class CheckResult(NamedTuple):
     name: str
     status: str  # ok | warning | failed | skipped
     message: str
@@ -86,8 +86,7 @@ class CheckResult:
     fix: str | None = None
 
 
-@dataclass(frozen=True)
-class EvidenceReport:
+class EvidenceReport(NamedTuple):
     project: Path
     checks: tuple[CheckResult, ...]
     duration_ms: float
@@ -136,14 +135,14 @@ def _mapping(value: object) -> Mapping[str, Any]:
 
 # --- running ---------------------------------------------------------------------------------------
 
-@dataclass
 class _Project:
     """What the checks share: the folder, its file names (one listing) and the manifests parsed once."""
 
-    root: Path
-    names: frozenset[str]
-    environ: Mapping[str, str]
-    parsed: dict[str, Any] = field(default_factory=dict)
+    def __init__(self, root: Path, names: frozenset[str], environ: Mapping[str, str]) -> None:
+        self.root = root
+        self.names = names
+        self.environ = environ
+        self.parsed: dict[str, Any] = {}
 
     def has_file(self, name: str) -> bool:
         return name in self.names and os.path.isfile(self.root / name)

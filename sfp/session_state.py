@@ -23,9 +23,8 @@ import os
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from sfp import paths
 from sfp.storage import ensure_private_dir, file_lock, write_atomic
@@ -145,8 +144,7 @@ def _unlink(path: Path) -> None:
 
 # --- compaction --------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class TranscriptScan:
+class TranscriptScan(NamedTuple):
     compacted: bool  # a compact boundary (or a rewritten transcript) after the start offset
     scanned_to: int  # where the next scan starts: just after the last whole line that was read
     size: int  # the transcript's size when it was read (0 when it does not exist)

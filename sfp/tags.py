@@ -33,9 +33,8 @@ import os
 import re
 import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from sfp import paths
 
@@ -54,8 +53,8 @@ PROJECT_FILES: Final = ("CLAUDE.md", ".claude/CLAUDE.md")
 ELLIPSIS: Final = "…"
 
 
-@dataclass(frozen=True)
-class Tag:
+# Records are NamedTuples: this module is imported on every prompt, and a dataclass costs ~6x more to define.
+class Tag(NamedTuple):
     type: str
     category: str
     value: str
@@ -66,8 +65,7 @@ class Tag:
         return f"[{self.type}:{self.category}] {self.value}"
 
 
-@dataclass(frozen=True)
-class TagSettings:
+class TagSettings(NamedTuple):
     files: tuple[str, ...] = DEFAULT_FILES
     project_claude_md: bool = True
     max_value_chars: int = 100
@@ -78,8 +76,7 @@ class TagSettings:
     state_keep_days: int = 7
 
 
-@dataclass(frozen=True)
-class TagScan:
+class TagScan(NamedTuple):
     tags: tuple[Tag, ...]
     warnings: tuple[str, ...]
     files: tuple[Path, ...]  # the files that were read
@@ -208,12 +205,14 @@ def dedupe(tags: Iterable[Tag]) -> list[Tag]:
 
 # --- extraction (pure) -----------------------------------------------------------------------------
 
-@dataclass
 class _Item:
-    line: int
-    text: str
-    section: str | None
-    is_bullet: bool  # a bullet item takes the indented lines after it; a plain line stands alone
+    __slots__ = ("line", "text", "section", "is_bullet")
+
+    def __init__(self, line: int, text: str, section: str | None, is_bullet: bool) -> None:
+        self.line = line
+        self.text = text
+        self.section = section
+        self.is_bullet = is_bullet  # a bullet item takes the indented lines after it; a plain line stands alone
 
 
 class _Patterns:
@@ -381,8 +380,7 @@ def cut_value(value: str, limit: int) -> str:
 
 # --- the block the model sees ----------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class TagsBlock:
+class TagsBlock(NamedTuple):
     text: str
     shown: int
     dropped: int

@@ -352,7 +352,7 @@ class _Child:
         self.selector = selectors.DefaultSelector()
         self.selector.register(self.pipe, selectors.EVENT_READ)
         self.eof = False
-        self.nap = 0.001
+        self.nap = 0.0002
         self.returncode: int | None = None
 
     def exited(self) -> bool:

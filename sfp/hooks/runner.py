@@ -127,13 +127,15 @@ def _call_with_alarm(handler: Handler, event: HookEvent, ctx: HookContext) -> Ho
     def on_alarm(signum: int, frame: object) -> None:
         raise BudgetExceeded()
 
-    previous = signal.signal(signal.SIGALRM, on_alarm)
+    # SIGTERM too: the client (or a person) ending the hook must not orphan what it started.
+    previous = {sig: signal.signal(sig, on_alarm) for sig in (signal.SIGALRM, signal.SIGTERM)}
     signal.setitimer(signal.ITIMER_REAL, remaining)
     try:
         return handler(event, ctx)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        for sig, handler_before in previous.items():
+            signal.signal(sig, handler_before)
 
 
 def read_input(fd: int, limit: int = MAX_INPUT_BYTES, deadline_s: float = STDIN_DEADLINE_S) -> bytes:

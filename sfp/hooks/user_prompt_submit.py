@@ -21,9 +21,8 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from sfp import paths
 from sfp.hooks import HookContext
@@ -44,8 +43,7 @@ ALREADY: Final = "already added in this session"
 DISABLED: Final = "turned off (tags.enabled: false in sfp.yaml)"
 
 
-@dataclass(frozen=True)
-class Injection:
+class Injection(NamedTuple):
     context: str | None  # what the model gets; None: nothing
     reason: str  # why it was added, or why not
     shown: int = 0  # tags in the text
@@ -91,7 +89,7 @@ def prompt_context(
     record = {"fingerprint": prints, "transcript": str(transcript) if transcript else None,
               "scanned_to": scanned_to, "added_at": time.time() if now is None else now, "reason": reason}
     problem = _save(claude_dir, session_id, record, settings, now)
-    return injection if problem is None else _with_warning(injection, problem)
+    return injection if problem is None else injection._replace(warnings=(*injection.warnings, problem))
 
 
 def why_add(saved: Mapping[str, Any], prints: list[list[object]], transcript: Path | None) -> tuple[str | None, int]:
@@ -177,11 +175,6 @@ def _save(claude_dir: Path, session_id: str, record: Mapping[str, Any], settings
     except SfpError as exc:
         return f"session state not saved, so the tags will be added again: {exc}"
     return None
-
-
-def _with_warning(injection: Injection, warning: str) -> Injection:
-    return Injection(injection.context, injection.reason, injection.shown, injection.dropped,
-                     (*injection.warnings, warning))
 
 
 def _fit(text: str, limit: int) -> str:
