@@ -68,6 +68,7 @@ _FLOW_INDICATORS: Final = frozenset(",[]{}")
 _NOT_PLAIN_START: Final = frozenset("-?:,[]{}#&*!|>'\"%@` \t\n")
 _RESOLVABLE_START: Final = frozenset("yYnNtTfFoO~-+0123456789.=<")
 _NUMBER_START: Final = frozenset("-+0123456789.")
+_DIGITS: Final = frozenset("0123456789")
 _HEX_DIGITS: Final = frozenset("0123456789abcdefABCDEF")
 
 # Compiled at import: what nearly every document needs. Blank lines, comments and
@@ -87,8 +88,6 @@ _PLAIN_LINE_FLOW: Final = rf"{_FLOW_RUN}(?: ++(?!#){_FLOW_RUN})*+"
 _SINGLE_QUOTED_RUN: Final = r"[^' \t\n]++"
 _DOUBLE_QUOTED_RUN: Final = r'[^"\\ \t\n]++'
 _BLANKS: Final = r"[ \t]*+"
-_SPACES_AND_BREAKS: Final = r"[ \n]*+"
-_BLOCK_SCALAR_HEADER: Final = r"(?:([+-])([0-9])?|([0-9])([+-])?)?"
 _FLOAT: Final = r"[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
 _INFINITY: Final = r"[-+]?\.(?:inf|Inf|INF)"
 _NOT_A_NUMBER: Final = r"\.(?:nan|NaN|NAN)"
@@ -264,12 +263,16 @@ def finish_line(src: str, end: int) -> int:
     """After a value that ends its line: the next token, which must be on a later line."""
     following = skip_gap(src, end)
     if following < len(src) and src.find("\n", end, following) < 0:
-        if src[following] == ":" and ends_token(src, following + 1):
-            raise _Failure(following, "': ' after a value would start a mapping here; quote the value if it contains ': '")
-        if src[following] == ":":
-            raise _Failure(following, "expected a space after ':'")
-        raise _Failure(following, "unexpected text after the value")
+        raise text_after_value(src, following)
     return following
+
+
+def text_after_value(src: str, pos: int) -> _Failure:
+    if src[pos] == ":" and ends_token(src, pos + 1):
+        return _Failure(pos, "': ' after a value would start a mapping here; quote the value if it contains ': '")
+    if src[pos] == ":":
+        return _Failure(pos, "expected a space after ':'")
+    return _Failure(pos, "unexpected text after the value")
 
 
 # -- the document ------------------------------------------------------------------------
@@ -368,7 +371,7 @@ def parse_plain_value(src: str, pos: int, end: int, indent: int) -> tuple[int, A
     """A plain scalar in block context whose first line is src[pos:end]: (next token, value)."""
     following = skip_gap(src, end)
     if following < len(src) and src.find("\n", end, following) < 0:
-        return finish_line(src, end), None  # raises: something follows on the same line
+        raise text_after_value(src, following)
     gap_has_no_comment = src.find("#", end, following) < 0
     if gap_has_no_comment and following < len(src) and column(src, following) > indent:
         if not is_document_marker(src, following):
@@ -438,19 +441,19 @@ def parse_block_value(src: str, pos: int, col: int, path: Path_, located: dict[P
 
 
 def parse_block_value_below(
-    src: str, pos: int, col: int, indentless_list: bool, path: Path_, located: dict[Path_, int]
+    src: str, pos: int, col: int, mapping_value: bool, path: Path_, located: dict[Path_, int]
 ) -> tuple[int, Any]:
     """The value of a key or '- ' item whose line ends after the indicator: the node on the
     lines below when indented more than `col`, else nothing (None). A mapping value may also
-    be a '- ' list at the key's own column (`indentless_list`)."""
+    be a '- ' list at its key's own column; a '- ' item is located at its node."""
     pos = skip_gap(src, pos)
     if pos < len(src) and not is_document_marker(src, pos):
         node_col = column(src, pos)
         if node_col > col:
-            if not indentless_list:
+            if not mapping_value:
                 located[path] = pos
             return parse_block_node(src, pos, col, True, path, located)
-        if indentless_list and node_col == col and is_block_entry(src, pos):
+        if mapping_value and node_col == col and is_block_entry(src, pos):
             return parse_block_sequence(src, pos, col, path, located)
     return pos, None
 
@@ -487,13 +490,16 @@ def parse_block_scalar(src: str, pos: int, indent: int) -> tuple[int, str]:
     """A `|` (literal) or `>` (folded) scalar, by YAML 1.1's rules as PyYAML applies them."""
     n = len(src)
     folded = src[pos] == ">"
-    header = re.compile(_BLOCK_SCALAR_HEADER).match(src, pos + 1)
-    assert header is not None  # the pattern matches the empty string
-    chomping = header.group(1) or header.group(4)
-    digit = header.group(2) or header.group(3)
-    if digit == "0":
-        raise _Failure(header.start() + (header.group(1) is not None), "block scalar indentation must be 1-9, not 0")
-    end = header.end()
+    chomping = digit = ""
+    end = pos + 1
+    while end < n and (src[end] in "+-" and not chomping or src[end] in _DIGITS and not digit):
+        if src[end] in "+-":
+            chomping = src[end]
+        elif src[end] == "0":
+            raise _Failure(end, "block scalar indentation must be 1-9, not 0")
+        else:
+            digit = src[end]
+        end += 1
     if not ends_token(src, end) or src.startswith("\t", end):
         raise _Failure(end, "expected '-', '+' or a digit 1-9 after '|' or '>', then the end of the line")
     end = skip_spaces(src, end)
@@ -504,12 +510,10 @@ def parse_block_scalar(src: str, pos: int, indent: int) -> tuple[int, str]:
         raise _Failure(end, "a block scalar starts on the line after '|' or '>'; only a comment may follow them")
     start = min(end + 1, n)
     min_indent = max(indent + 1, 1)
-    if digit is None:
-        # Without a digit the first text line sets the indentation, or a wider blank line before it.
-        blank = src[start : match_end(re.compile(_SPACES_AND_BREAKS), src, start)]
-        block_indent = max(min_indent, *map(len, blank.split("\n")))
-    else:
+    if digit:
         block_indent = min_indent + int(digit) - 1
+    else:
+        block_indent = max(min_indent, detected_indentation(src, start))
     end, texts, blanks_before, blanks_after, last_newline = block_scalar_lines(src, start, block_indent)
     chunks: list[str] = []
     previous = ""
@@ -529,6 +533,17 @@ def parse_block_scalar(src: str, pos: int, indent: int) -> tuple[int, str]:
     if chomping == "+":
         chunks.append("\n" * blanks_after)
     return skip_gap(src, end), "".join(chunks)
+
+
+def detected_indentation(src: str, pos: int) -> int:
+    """The indentation of the first text line from `pos`, a line start, or of a wider blank line before it."""
+    widest = 0
+    while True:
+        spaces_end = match_end(_SPACES, src, pos)
+        widest = max(widest, spaces_end - pos)
+        if spaces_end >= len(src) or src[spaces_end] != "\n":
+            return widest
+        pos = spaces_end + 1
 
 
 def block_scalar_lines(src: str, pos: int, block_indent: int) -> tuple[int, list[str], list[int], int, bool]:
@@ -644,9 +659,7 @@ def parse_flow_pair_value(
 ) -> tuple[int, Any]:
     """The value after a ':' in flow context (None when ',' or the closing bracket follows)."""
     pos = skip_flow_gap(src, pos)
-    if pos < len(src) and (src[pos] == "," or src[pos] == closing):
-        return pos, None
-    if pos >= len(src):
+    if pos >= len(src) or src[pos] == "," or src[pos] == closing:
         return pos, None
     pos, value = parse_flow_node(src, pos, path, located)
     return skip_flow_gap(src, pos), value
@@ -851,7 +864,11 @@ def resolve_plain(src: str, pos: int, text: str) -> Any:
 
 def resolve_number(src: str, pos: int, text: str) -> Any:
     if text.isdigit() and text.isascii() and (text[0] != "0" or len(text) == 1):
-        return to_int(src, pos, text)
+        return to_int(src, pos, text)  # the common case, without a regex
+    whole, dot, fraction = text.lstrip("+-").partition(".")
+    if dot and whole.isdigit() and whole.isascii() and (not fraction or fraction.isdigit() and fraction.isascii()):
+        if len(text) - len(whole) - len(dot) - len(fraction) <= 1:  # one sign at most
+            return float(text)
     if re.fullmatch(_FLOAT, text) or re.fullmatch(_INFINITY, text):
         value = text.replace("_", "").lower()
         sign = -1.0 if value[0] == "-" else 1.0

@@ -284,9 +284,38 @@ def _attempt(gate: GateSpec, run: _Run) -> GateResult:
         return _result(gate, ERROR, duration_ms=_ms_since(started, run), reason=f"could not start {SHELL}: {exc}")
     status, reason, returncode, output = _supervise(proc, own_group, gate, started, run)
     text, truncated = output.text()
+    tool = _missing_leading_tool(gate.command, returncode, env)
+    if tool is not None:
+        # `ruff check .` with no ruff: the shell says "not found" (127). A gate that can't run
+        # says nothing about the code, so it is skipped, as with `requires`.
+        return _result(gate, SKIPPED, duration_ms=_ms_since(started, run), reason=f"requires {tool} (not on PATH)")
     if not own_group:
         reason = f"{reason}; {NO_SESSION_NOTE}" if reason else NO_SESSION_NOTE
     return _result(gate, status, returncode, _ms_since(started, run), run.redact(text), reason, truncated)
+
+
+def _missing_leading_tool(command: str, returncode: int | None, env: Mapping[str, str]) -> str | None:
+    """The command's first word when the shell couldn't find it (exit 127), else None."""
+    if returncode != 127:
+        return None
+    import shlex
+
+    try:
+        words = shlex.split(command, comments=True)
+    except ValueError:
+        return None
+    while words and "=" in words[0] and not words[0].startswith("="):
+        words = words[1:]  # VAR=value prefixes
+    if not words or "/" in words[0] or words[0] in _SHELL_WORDS:
+        return None
+    return words[0] if missing_tools([words[0]], env.get("PATH", os.defpath)) else None
+
+
+# Words that start shell syntax, not a tool: an `if` block's 127 says nothing about `if`.
+_SHELL_WORDS: Final = frozenset({
+    "if", "for", "while", "until", "case", "{", "(", "!", "[", "[[", "test", "exec", "command", "cd",
+    "export", "set", "eval", "time", "nohup", "env", "sudo", "xargs",
+})
 
 
 def _launch(command: str, cwd: Path, env: Mapping[str, str], run: _Run) -> tuple[subprocess.Popen[bytes], bool]:
