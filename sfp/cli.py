@@ -176,6 +176,10 @@ def build_parser() -> argparse.ArgumentParser:
     handoff.add_argument("--transcript", metavar="FILE", help="build from this transcript (default: the project's newest)")
     handoff.add_argument("--project", metavar="DIR", help="the project (default: current folder)")
 
+    kpi = command("kpi", "quality-gate KPIs: pass rate, failures by gate, slowest gates")
+    kpi.add_argument("--since", type=float, metavar="DAYS", help="only runs of the last DAYS days")
+    kpi.add_argument("--json", action="store_true", help="print JSON")
+
     command("demo", "run every hook event against a sample project and show what comes back")
     return parser
 
@@ -234,6 +238,10 @@ def dispatch(ns: argparse.Namespace, out: IO[str]) -> int:
         if ns.action == "show":
             return handoff_command.handoff_show(root, ns.id, as_json=ns.json, out=out)
         return handoff_command.handoff_create(root, _project(ns.project), transcript=ns.transcript, out=out)
+    if name == "kpi":
+        from sfp.commands.kpi import kpi
+
+        return kpi(root, since_days=ns.since, as_json=ns.json, out=out)
     if name == "demo":
         from sfp.commands.demo import demo
 

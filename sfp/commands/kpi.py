@@ -1,0 +1,39 @@
+"""`sfp kpi`: how the quality gates have been doing — pass rate, failures by gate, slowest gates."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import IO
+
+from sfp.errors import UsageError
+from sfp.kpi import read_events
+from sfp.kpi_report import failures_by_gate, slowest, summarize
+
+
+def kpi(claude_dir: Path, *, since_days: float | None, as_json: bool, out: IO[str]) -> int:
+    if since_days is not None and since_days <= 0:
+        raise UsageError("--since takes a number of days greater than 0")
+    since = time.time() - since_days * 86400 if since_days is not None else None
+    summary = summarize(read_events(claude_dir, "quality_gates", since))
+    if as_json:
+        out.write(json.dumps({
+            "runs": summary.runs, "passed_runs": summary.passed_runs, "pass_rate": summary.pass_rate,
+            "failures_by_gate": [asdict(g) for g in failures_by_gate(summary)],
+            "slowest_gates": [asdict(g) for g in slowest(summary)],
+        }, indent=2) + "\n")
+        return 0
+    window = f" in the last {since_days:g} day(s)" if since_days is not None else ""
+    if not summary.runs:
+        out.write(f"no quality-gate runs recorded{window}\n")
+        return 0
+    out.write(f"📊 {summary.runs} gate run(s){window}: {summary.pass_rate:.0%} passed with no failing gate\n")
+    failing = failures_by_gate(summary)
+    if failing:
+        out.write("failures by gate:\n")
+        out.writelines(f"  {g.name:<24} {g.failures} of {g.runs} run(s)\n" for g in failing)
+    out.write("slowest gates (median):\n")
+    out.writelines(f"  {g.name:<24} {g.median_ms / 1000:.2f}s (max {g.max_ms / 1000:.2f}s)\n" for g in slowest(summary))
+    return 0
