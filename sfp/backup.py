@@ -218,7 +218,9 @@ def extra_paths(setting: Sequence[str], claude_dir: Path, project: Path | None) 
                 warnings.append(f"extra path {raw}: relative to the project, and there is no project")
                 continue
             path = project / path
-        if path.is_dir() and not path.is_symlink():
+        if _inside(Path(os.path.abspath(path)), skip):
+            warnings.append(f"extra path {raw}: inside the backups themselves, left out")
+        elif path.is_dir() and not path.is_symlink():
             found += _walk_files(path, skip)
         elif path.exists():
             found.append(path)
@@ -318,7 +320,8 @@ def create_backup(
             "reason": reason,
             "roots": {name: str(root) for name, root in roots.items()},
             "encrypted": settings.encrypt_command is not None,
-            "encrypted_with": settings.encrypt_command,
+            # Only the program: the rest of the command line may hold a passphrase.
+            "encrypted_with": _program(settings.encrypt_command),
             "file_count": len(entries),
             "total_size": sum(e.size for e in entries),
             "files_backed_up": [_entry_json(e) for e in entries],
@@ -370,11 +373,11 @@ def make_durable(files: Sequence[Path], folders: Sequence[Path]) -> None:
 
 def _syncfs(anywhere: Path) -> bool:
     """syncfs(2) the file system holding `anywhere`; False where there is no such call (macOS)."""
-    import ctypes
-
     try:
+        import ctypes
+
         syncfs = ctypes.CDLL(None, use_errno=True).syncfs
-    except (AttributeError, OSError):
+    except (ImportError, AttributeError, OSError):
         return False
     fd = os.open(anywhere, os.O_RDONLY)
     try:
@@ -506,6 +509,13 @@ def _fsync_path(path: Path) -> None:
             raise
     finally:
         os.close(fd)
+
+
+def _program(command: str | None) -> str | None:
+    import shlex
+
+    words = shlex.split(command) if command else []
+    return os.path.basename(words[0]) if words else None
 
 
 def _iso(moment: float) -> str:

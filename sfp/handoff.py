@@ -14,12 +14,14 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from sfp import paths
-from sfp.git import GitState
 from sfp.redact import redact
-from sfp.transcript import Transcript
+
+if TYPE_CHECKING:  # the transcript reader is only needed to make a handoff, not to find one
+    from sfp.git import GitState
+    from sfp.transcript import Transcript
 
 SCHEMA: Final = "sfp.handoff/1"
 PROMPTS_KEPT: Final = 5
@@ -318,7 +320,7 @@ def make_handoff(
     handoff, not none; only a handoff that can't be written raises (StorageError)."""
     from sfp import git
     from sfp.errors import UsageError
-    from sfp.transcript import read_transcript
+    from sfp.transcript import Transcript, read_transcript
 
     transcript = Transcript()
     if transcript_path:

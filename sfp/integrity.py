@@ -58,13 +58,13 @@ def _check_file(root: Traversable, name: str, digest: object) -> str | None:
 
 
 def _default_config_problems() -> list[str]:
-    from sfp.config import NAMES, default_text, parse_layer
+    from sfp.config import NAMES, default_layer
     from sfp.errors import SfpError
 
     problems = []
     for name in NAMES:
         try:
-            parse_layer(default_text(name), f"built-in:{name}.yaml", name)
+            default_layer(name)
         except SfpError as exc:
             problems.append(f"default config {name}.yaml does not load: {exc}")
     return problems

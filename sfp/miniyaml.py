@@ -18,23 +18,29 @@ strings; `~`, `null/Null/NULL` and nothing are None; `12`, `-3`, `1_000`, `0x1F`
 are ints; `1.5`, `1.`, `.5`, `1.0e+3`, `.inf`, `-.Inf`, `.nan` are floats, but
 `1e3` (an exponent needs a dot and a sign in YAML 1.1) and `-.5` stay strings.
 
-Refused on purpose, each with a message saying what to write instead:
-- anchors and aliases, tags, merge keys (`<<`), complex keys (`? ` or a list or
+Refused on purpose, each with a message saying what is wrong and where:
+- anchors and aliases, tags, merge keys (`<<`), complex keys (`? `, or a list or
   mapping as a key), directives (`%YAML`), several documents, duplicate keys (PyYAML
-  silently keeps the last one), keys over 1024 characters or over several lines;
+  silently keeps the last one; `1` and `true` or `1.0` count as the same key, as in a
+  Python dict), keys over 1024 characters or over several lines, a block scalar at
+  its key's column (`a:` then `|` below it, which PyYAML reads);
 - tabs outside quoted strings, block scalars and comments (PyYAML rejects them too);
 - plain scalars YAML 1.1 turns into something few readers expect, and that YAML 1.2
   tools read differently: dates and timestamps (`2002-12-14`), base-60 numbers
-  (`1:30` is 90), octal (`017` is 15) and binary (`0b101`) integers, a lone `=`;
-  and `0x_`, decimal integers over 4300 digits and `\\U` escapes past U+10FFFF,
-  on which PyYAML itself crashes. Quoting the value makes it a string;
+  (`1:30` is 90), octal (`017` is 15, `0_` is 0) and binary (`0b101`) integers, a
+  lone `=` (a constructor error in PyYAML, even as a key here); and `0x_`, decimal
+  integers over 4300 digits and `\\U` escapes past U+10FFFF, on which PyYAML itself
+  crashes. Quoting the value makes it a string;
 - the characters U+0085, U+2028 and U+2029 (line breaks to YAML 1.1) and U+FEFF
   anywhere but the very start: write them as escapes in a double-quoted string.
-  Other control characters are refused as PyYAML refuses them.
+  Other control characters are refused as PyYAML refuses them;
+- nesting deeper than Python's recursion limit allows (a few hundred levels).
 
 The parser is small functions over `(src, pos)` returning the position after what
 they read (after blank and comment lines, for block nodes) and the value; an offset
-is turned into a line and column only when something is reported.
+becomes a line and column only when it is reported. Regexes read tokens only; those
+most documents need are compiled at import, the others on first use, since the hooks
+import this module on every run.
 """
 
 from __future__ import annotations
