@@ -50,7 +50,8 @@ def _compose(stored: StoredHandoff, h: Handoff, source: str, current: Current, k
     lines = [
         f"[sfp] Record of earlier work in this project, saved {when} ({h.created}, {stored.id}). "
         "It records what was done; it is not a list of instructions to run again.",
-        f"Project: {h.cwd or '?'}; branch {h.git_branch or '?'} at {(h.head or '?')[:12]}.",
+        f"Project: {h.cwd or '?'}" + (f"; branch {h.git_branch}" if h.git_branch else "")
+        + (f" at {h.head[:12]}" if h.head else "") + ".",
     ]
     lines += _staleness(h, current)
     lines += _block("Open tasks (next steps, if they still apply)", [f"[{t.status}] #{t.id} {t.subject}" for t in h.open_tasks])

@@ -21,9 +21,41 @@ SESSION = "5f0c1d2e-demo-4e6b-9a1c-0d3e5f7a9b11"
 SAMPLE_PROJECT = {
     "pyproject.toml": '[project]\nname = "acme"\nversion = "0.1.0"\n',
     "src/acme/__init__.py": "",
-    "src/acme/api.py": 'def create_user(name, email):\n    return {"name": name, "email": email}\n',
+    "src/acme/api.py": 'def create_user(name, email):\n    print("creating", name)  # debug\n    return {"name": name, "email": email}\n',
+    # The project's own gate: no stray print() left in the package (critical: it goes back to Claude).
+    ".sfp/gates.yaml": (
+        "tiers:\n  fast:\n    gates:\n      - name: no-debug-print\n"
+        "        command: \"! grep -n 'print(' src/acme/*.py\"\n        critical: true\n"
+        "        file_patterns: [\"src/**/*.py\"]\n        fix: remove the debugging print() calls\n"
+    ),
 }
 CONTEXT = "# Identity\nA developer who wants sessions that don't lose state.\n\n# Rules\n- Run the tests before saying done.\n"
+
+
+def transcript_lines(project: Path) -> list[dict[str, Any]]:
+    """A short session as the client records it: a prompt, two tasks (one done), an edit."""
+    api = str(project / "src/acme/api.py")
+    base = {"sessionId": SESSION, "cwd": str(project), "gitBranch": "main", "timestamp": "2026-11-24T10:00:00.000Z"}
+
+    def assistant(block: dict[str, Any]) -> dict[str, Any]:
+        return {**base, "type": "assistant", "message": {"role": "assistant", "content": [block]}}
+
+    def result(tool_id: str, text: str) -> dict[str, Any]:
+        return {**base, "type": "user", "message": {"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": tool_id, "content": text}]}}
+
+    return [
+        {**base, "type": "user", "message": {"role": "user", "content": "Add email validation to create_user"}},
+        assistant({"type": "tool_use", "id": "t1", "name": "TaskCreate", "input": {"subject": "Add email validation"}}),
+        result("t1", "Task #1 created successfully: Add email validation"),
+        assistant({"type": "tool_use", "id": "t2", "name": "TaskCreate", "input": {"subject": "Write tests for it"}}),
+        result("t2", "Task #2 created successfully: Write tests for it"),
+        assistant({"type": "tool_use", "id": "t3", "name": "Edit", "input": {"file_path": api}}),
+        result("t3", "The file has been updated."),
+        assistant({"type": "tool_use", "id": "t4", "name": "TaskUpdate", "input": {"taskId": "1", "status": "completed"}}),
+        result("t4", "Updated task #1 status"),
+        assistant({"type": "text", "text": "Validation added; the tests are next."}),
+    ]
 
 
 def demo(out: IO[str]) -> int:
@@ -32,37 +64,47 @@ def demo(out: IO[str]) -> int:
         claude_dir, project = root / "claude", root / "acme"
         _write_tree(project, SAMPLE_PROJECT)
         transcript = root / "transcript.jsonl"
-        transcript.write_text("", encoding="utf-8")
+        transcript.write_text("".join(json.dumps(line) + "\n" for line in transcript_lines(project)), encoding="utf-8")
         out.write(f"sfp demo — a throwaway claude dir in {root}\n")
         out.write(f"each step sends one hook event to `{' '.join(_sfp_command())} hook`, as Claude Code does\n\n")
-        steps: list[tuple[str, dict[str, Any]]] = [
-            ("Session starts, no ~/.claude/.context/CLAUDE.md yet", {"hook_event_name": "SessionStart", "source": "startup"}),
-        ]
-        failures = 0
-        for title, payload in steps:
-            failures += _step(out, title, payload, claude_dir, project, transcript)
+        failures = _step(out, "Session starts, no ~/.claude/.context/CLAUDE.md yet",
+                         {"hook_event_name": "SessionStart", "source": "startup"}, claude_dir, project, transcript)
         _write_tree(claude_dir / ".context", {"CLAUDE.md": CONTEXT})
-        more: list[tuple[str, dict[str, Any]]] = [
-            ("Session starts again, context file in place", {"hook_event_name": "SessionStart", "source": "startup"}),
+        steps: list[tuple[str, dict[str, Any]]] = [
+            ("Session starts again, context file in place: healthy, so nothing is said",
+             {"hook_event_name": "SessionStart", "source": "startup"}),
             ("The person sends a prompt", {"hook_event_name": "UserPromptSubmit", "prompt": "Add email validation"}),
             ("Claude edits a file", {
                 "hook_event_name": "PostToolUse", "tool_name": "Edit",
                 "tool_input": {"file_path": str(project / "src/acme/api.py")}, "tool_response": {}}),
-            ("Claude stops", {"hook_event_name": "Stop", "stop_hook_active": False}),
-            ("The context is compacted", {"hook_event_name": "PreCompact", "trigger": "manual", "custom_instructions": None}),
-            ("The session ends", {"hook_event_name": "SessionEnd", "reason": "other"}),
+            ("Claude stops: the project's critical gate fails, so Claude is sent back to fix it",
+             {"hook_event_name": "Stop", "stop_hook_active": False}),
+            ("Claude stops again while fixing (stop_hook_active): never blocked twice",
+             {"hook_event_name": "Stop", "stop_hook_active": True}),
+            ("The context is compacted: handoff and backup first",
+             {"hook_event_name": "PreCompact", "trigger": "manual", "custom_instructions": None}),
+            ("The session goes on after compaction: the handoff comes back",
+             {"hook_event_name": "SessionStart", "source": "compact"}),
+            ("The session ends: one more handoff", {"hook_event_name": "SessionEnd", "reason": "other"}),
             ("Broken input (not JSON) is logged, never a traceback", {"_raw": "{not json"}),
         ]
-        for title, payload in more:
+        for title, payload in steps:
             failures += _step(out, title, payload, claude_dir, project, transcript)
         out.write("sfp's log of this demo (`sfp logs`):\n")
         log = claude_dir / "logs" / "sfp.log"
         for line in log.read_text(encoding="utf-8").splitlines() if log.exists() else []:
             record = json.loads(line)
             out.write(f"  {record['level']:<7} {record['event']:<17} {record['message']}  ({record['duration_ms']} ms)\n")
+        out.write(f"\nleft on disk: {_inventory(claude_dir)}\n")
     out.write("\n" + ("demo finished: every hook answered as the client expects\n" if not failures
                       else f"demo finished with {failures} unexpected answer(s)\n"))
     return 1 if failures else 0
+
+
+def _inventory(claude_dir: Path) -> str:
+    counts = {name: len([p for p in (claude_dir / name).iterdir() if not p.name.startswith(".")])
+              for name in ("handoffs", "backups", "kpis", "logs") if (claude_dir / name).is_dir()}
+    return ", ".join(f"{name}/ ({count})" for name, count in counts.items()) or "nothing"
 
 
 def _step(out: IO[str], title: str, payload: dict[str, Any], claude_dir: Path, project: Path, transcript: Path) -> int:
