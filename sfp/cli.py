@@ -180,6 +180,18 @@ def build_parser() -> argparse.ArgumentParser:
     kpi.add_argument("--since", type=float, metavar="DAYS", help="only runs of the last DAYS days")
     kpi.add_argument("--json", action="store_true", help="print JSON")
 
+    tags = command("tags", "list the TAGs drawn from your context files, with the file and line of each")
+    tags.add_argument("--json", action="store_true", help="print the tags as JSON")
+    tags.add_argument("--project", metavar="DIR", help="project whose CLAUDE.md and config apply (default: current folder)")
+    evidence = command("evidence", "check a project is ready: manifests, installed dependencies, required files")
+    evidence.add_argument("project", nargs="?", metavar="PROJECT", help="the project's folder (default: current folder)")
+    evidence.add_argument("--json", action="store_true", help="print the report as JSON")
+    inject = command("inject", "print exactly what the UserPromptSubmit hook would add to a prompt")
+    inject.add_argument("--prompt", metavar="TEXT", required=True, help="the prompt (the tags do not depend on it)")
+    inject.add_argument("--session", metavar="ID",
+                        help="act as the hook in this session: add once, remember it (default: no session, add every time)")
+    inject.add_argument("--project", metavar="DIR", help="the project (default: current folder)")
+
     command("demo", "run every hook event against a sample project and show what comes back")
     return parser
 
@@ -242,6 +254,18 @@ def dispatch(ns: argparse.Namespace, out: IO[str]) -> int:
         from sfp.commands.kpi import kpi
 
         return kpi(root, since_days=ns.since, as_json=ns.json, out=out)
+    if name == "tags":
+        from sfp.commands.tags import tags
+
+        return tags(root, _project(ns.project), as_json=ns.json, out=out)
+    if name == "evidence":
+        from sfp.commands.evidence import evidence
+
+        return evidence(root, _project(ns.project), as_json=ns.json, out=out)
+    if name == "inject":
+        from sfp.commands.inject import inject
+
+        return inject(root, _project(ns.project), prompt=ns.prompt, session=ns.session, out=out)
     if name == "demo":
         from sfp.commands.demo import demo
 

@@ -77,7 +77,10 @@ SFP = Map(
         }),
         "handoff": Map({"budget_chars": INT, "on_startup": ON_STARTUP, "recent_days": NUMBER}),
         "backup": Map(values=ANY),
-        "tags": Map(values=ANY),
+        "tags": Map({
+            "enabled": BOOL, "files": Seq(STR), "project_claude_md": BOOL, "max_value_chars": INT,
+            "budget_chars": INT, "max_file_bytes": INT, "evidence": BOOL, "state_keep_days": INT,
+        }),
     }
 )
 

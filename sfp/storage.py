@@ -17,9 +17,11 @@ PRIVATE_FILE = 0o600
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create `path` (and parents) as 0700 folders; tighten it if it already exists."""
+    """Create `path` and any missing parents as 0700 folders; tighten `path` if it already exists."""
     try:
-        path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+        missing = [p for p in (path, *path.parents) if not p.exists()]
+        for folder in reversed(missing):  # mkdir(parents=True) would give the parents the umask's mode
+            folder.mkdir(mode=PRIVATE_DIR, exist_ok=True)
         if path.stat().st_mode & 0o077:
             path.chmod(PRIVATE_DIR)
     except OSError as exc:

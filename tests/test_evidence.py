@@ -349,6 +349,10 @@ def test_the_compat_config_gives_the_three_checks(claude_dir: Path) -> None:
     assert settings.manifests["node"] == ("package.json",)
 
 
+def test_the_built_in_config_says_what_the_code_defaults_say(claude_dir: Path) -> None:
+    assert settings_from(load_config("evidence", claude_dir, None).data) == EvidenceSettings()
+
+
 def test_settings_from_takes_what_is_given_and_defaults_the_rest() -> None:
     settings = settings_from({
         "checks": [{"name": "config-files", "critical": True}, {"name": "dependencies-check", "enabled": False},

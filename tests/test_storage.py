@@ -37,6 +37,12 @@ def test_ensure_private_dir_tightens_an_open_folder(tmp_path: Path) -> None:
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
 
 
+def test_ensure_private_dir_makes_missing_parents_private_too(tmp_path: Path) -> None:
+    ensure_private_dir(tmp_path / "claude" / "sfp" / "state")
+    for folder in ("claude", "claude/sfp", "claude/sfp/state"):
+        assert stat.S_IMODE((tmp_path / folder).stat().st_mode) == 0o700
+
+
 def test_ensure_private_dir_over_a_file_is_a_storage_error(tmp_path: Path) -> None:
     (tmp_path / "x").write_text("")
     with pytest.raises(StorageError, match="cannot create folder"):

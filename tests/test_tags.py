@@ -321,6 +321,12 @@ def test_fingerprint_changes_when_a_file_is_written_and_not_otherwise(tmp_path: 
     assert fingerprint([path]) != written
 
 
+def test_the_built_in_config_says_what_the_code_defaults_say(claude_dir: Path) -> None:
+    from sfp.config import load_config
+
+    assert settings_from(load_config("sfp", claude_dir, None).get("tags")) == TagSettings()
+
+
 def test_settings_from_config_keeps_defaults_for_missing_or_wrong_values() -> None:
     assert settings_from(None) == TagSettings()
     assert settings_from({"files": "rules.md", "budget_chars": "big", "enabled": "no"}) == TagSettings()

@@ -17,6 +17,7 @@ from typing import Final
 # Imported by name only when its event arrives: a prompt hook never pays for the gates.
 HANDLERS: Final[Mapping[str, str]] = {
     "SessionStart": "sfp.hooks.session_start",
+    "UserPromptSubmit": "sfp.hooks.user_prompt_submit",
     "Stop": "sfp.hooks.stop",
     "PreCompact": "sfp.hooks.pre_compact",
     "SessionEnd": "sfp.hooks.session_end",
