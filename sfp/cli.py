@@ -192,6 +192,38 @@ def build_parser() -> argparse.ArgumentParser:
                         help="act as the hook in this session: add once, remember it (default: no session, add every time)")
     inject.add_argument("--project", metavar="DIR", help="the project (default: current folder)")
 
+    backup = command("backup", "make, list, show, verify or prune backups of the context files")
+    backup_actions = backup.add_subparsers(dest="backup_command", metavar="ACTION", parser_class=Parser)
+    backup_actions.required = True
+    backup_create = backup_actions.add_parser("create", help="back up the context files, CLAUDE.md files and newest handoff now")
+    backup_create.add_argument("--reason", default="manual", help="why, recorded in metadata.json (default: manual)")
+    backup_create.add_argument("--json", action="store_true", help="print what was stored as JSON")
+    backup_list = backup_actions.add_parser("list", help="the backups, newest first: id, time, reason, files, size")
+    backup_list.add_argument("--json", action="store_true", help="print as JSON")
+    backup_show = backup_actions.add_parser("show", help="one backup: its metadata and every file in it")
+    backup_show.add_argument("id", help="a backup id (`sfp backup list`)")
+    backup_show.add_argument("--json", action="store_true", help="print its metadata.json")
+    backup_verify = backup_actions.add_parser("verify", help="re-hash every stored file; exit 1 on any problem")
+    backup_verify.add_argument("id", nargs="?", help="one backup (default: all of them)")
+    backup_prune = backup_actions.add_parser("prune", help="remove all but the newest backups")
+    backup_prune.add_argument("--keep", type=int, metavar="N", help="how many to keep (default: backup.keep in sfp.yaml, 10)")
+    backup_prune.add_argument("--dry-run", action="store_true", help="say what would go, remove nothing")
+    for sub in (backup_create, backup_verify, backup_prune):
+        sub.add_argument("--project", metavar="DIR", help="the project (default: current folder)")
+
+    restore = command("restore", "put a backup's files back; the files as they are now are backed up first")
+    restore.add_argument("id", nargs="?", help="a backup id (`sfp backup list`)")
+    restore.add_argument("--latest", action="store_true", help="the newest backup")
+    restore.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
+    restore.add_argument("-y", "--yes", action="store_true", help="don't ask (needed when stdin is not a terminal)")
+    restore.add_argument("--project", metavar="DIR", help="project whose sfp.yaml applies (default: current folder)")
+
+    prune = command("prune", "the weekly clean-up: keep the newest backups and handoffs, remove the rest")
+    prune.add_argument("--keep-backups", type=int, metavar="N", help="default: backup.keep in sfp.yaml (10)")
+    prune.add_argument("--keep-handoffs", type=int, metavar="N", help="default: backup.keep_handoffs in sfp.yaml (20)")
+    prune.add_argument("--dry-run", action="store_true", help="say what would go, remove nothing")
+    prune.add_argument("--project", metavar="DIR", help="project whose sfp.yaml applies (default: current folder)")
+
     command("demo", "run every hook event against a sample project and show what comes back")
     return parser
 
@@ -266,6 +298,28 @@ def dispatch(ns: argparse.Namespace, out: IO[str]) -> int:
         from sfp.commands.inject import inject
 
         return inject(root, _project(ns.project), prompt=ns.prompt, session=ns.session, out=out)
+    if name == "backup":
+        from sfp.commands import backup as backup_command
+
+        project = _project(getattr(ns, "project", None))
+        backup_action: Callable[[], int] = {
+            "create": lambda: backup_command.backup_create(root, project, reason=ns.reason, as_json=ns.json, out=out),
+            "list": lambda: backup_command.backup_list(root, as_json=ns.json, out=out),
+            "show": lambda: backup_command.backup_show(root, ns.id, as_json=ns.json, out=out),
+            "verify": lambda: backup_command.backup_verify(root, project, ns.id, out=out),
+            "prune": lambda: backup_command.backup_prune(root, project, keep=ns.keep, dry_run=ns.dry_run, out=out),
+        }[ns.backup_command]
+        return backup_action()
+    if name == "restore":
+        from sfp.commands.restore import restore
+
+        return restore(root, _project(ns.project), ns.id, latest=ns.latest, dry_run=ns.dry_run, yes=ns.yes,
+                       out=out, stdin=sys.stdin)
+    if name == "prune":
+        from sfp.commands.prune import prune
+
+        return prune(root, _project(ns.project), keep_backups=ns.keep_backups, keep_handoffs=ns.keep_handoffs,
+                     dry_run=ns.dry_run, out=out)
     if name == "demo":
         from sfp.commands.demo import demo
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from sfp import paths
 from sfp.errors import ConfigError
@@ -23,16 +22,14 @@ DEFAULTS_PACKAGE_DIR: Final = "_defaults"
 Path_ = tuple[str | int, ...]
 
 
-@dataclass(frozen=True)
-class Layer:
+class Layer(NamedTuple):
     source: str  # a file path, or "built-in:<name>.yaml"
     value: dict[str, Any]
     positions: Mapping[Path_, tuple[int, int]]
     warnings: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     name: str
     data: dict[str, Any]
     origins: Mapping[Path_, str]  # each mapping key of `data` -> "source:line"
@@ -144,9 +141,13 @@ def load_config(name: str, claude_dir: Path, project_dir: Path | None = None) ->
     return merge_layers(name, layers)
 
 
-def merge_layers(name: str, layers: list[Layer]) -> Config:
-    from sfp.config_specs import REPLACE_GROUPS
+# Keys that a higher layer replaces as a group: a project's gates are exactly what its file lists.
+REPLACE_GROUPS: Final[dict[str, tuple[frozenset[str], ...]]] = {
+    "gates": (frozenset({"tiers", "gates"}),),
+}
 
+
+def merge_layers(name: str, layers: list[Layer]) -> Config:
     groups = REPLACE_GROUPS.get(name, ())
     data: dict[str, Any] = {}
     origins: dict[Path_, str] = {}

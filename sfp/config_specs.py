@@ -7,6 +7,7 @@ from typing import Final
 from sfp.schema import ANY, BOOL, INT, NUMBER, STR, Map, Scalar, Seq, Spec, choice
 
 OPTIONAL_INT = Scalar((int,), nullable=True)
+OPTIONAL_STR = Scalar((str,), nullable=True)
 
 GATE = Map(
     {
@@ -76,7 +77,8 @@ SFP = Map(
             "disk_free": _MB,
         }),
         "handoff": Map({"budget_chars": INT, "on_startup": ON_STARTUP, "recent_days": NUMBER}),
-        "backup": Map(values=ANY),
+        "backup": Map({"keep": INT, "keep_handoffs": INT, "extra_paths": Seq(STR),
+                       "encrypt_command": OPTIONAL_STR, "decrypt_command": OPTIONAL_STR}),
         "tags": Map({
             "enabled": BOOL, "files": Seq(STR), "project_claude_md": BOOL, "max_value_chars": INT,
             "budget_chars": INT, "max_file_bytes": INT, "evidence": BOOL, "state_keep_days": INT,
@@ -86,9 +88,4 @@ SFP = Map(
 
 SPECS: Final[dict[str, Spec]] = {
     "sfp": SFP, "gates": GATES, "alerts": ALERTS, "evidence": EVIDENCE, "fallback": FALLBACK, "auto_fix": AUTO_FIX,
-}
-
-# Keys that a higher layer replaces as a group: a project's gates are exactly what its file lists.
-REPLACE_GROUPS: Final[dict[str, tuple[frozenset[str], ...]]] = {
-    "gates": (frozenset({"tiers", "gates"}),),
 }

@@ -3,20 +3,22 @@ from `git` itself where it isn't (handoffs, gates)."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import subprocess
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from types import MappingProxyType
 from pathlib import Path
 
 GIT_TIMEOUT_S = 10
 
 
-@dataclass(frozen=True)
-class GitState:
+class GitState(NamedTuple):
     root: str
     branch: str | None
     head: str | None
     status: tuple[str, ...] = ()  # `git status --short` lines
-    numstat: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)  # path -> (+, -)
+    numstat: Mapping[str, tuple[int | None, int | None]] = MappingProxyType({})  # path -> (+, -)
 
 
 def find_root(start: Path) -> Path | None:

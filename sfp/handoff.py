@@ -12,9 +12,8 @@ import json
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final, NamedTuple, TYPE_CHECKING
 
 from sfp import paths
 from sfp.redact import redact
@@ -33,22 +32,19 @@ SECRET_PATH_PATTERNS: Final = (
 )
 
 
-@dataclass(frozen=True)
-class FileChange:
+class FileChange(NamedTuple):
     path: str
     added: int | None = None
     removed: int | None = None
 
 
-@dataclass(frozen=True)
-class TaskNote:
+class TaskNote(NamedTuple):
     id: str
     subject: str
     status: str
 
 
-@dataclass(frozen=True)
-class Handoff:
+class Handoff(NamedTuple):
     created: str  # ISO 8601, UTC
     session_id: str | None
     trigger: str  # manual | auto | session_end | command
@@ -68,7 +64,7 @@ class Handoff:
     failed_commands: tuple[str, ...] = ()
     notes: str | None = None  # PreCompact custom_instructions
     compactions: int = 0
-    schema: str = field(default=SCHEMA)
+    schema: str = SCHEMA
 
 
 def is_secret_path(path: str) -> bool:
@@ -182,7 +178,16 @@ def _quote(text: str) -> str:
 
 
 def to_json(handoff: Handoff) -> dict[str, Any]:
-    return asdict(handoff)
+    return {key: _plain(value) for key, value in handoff._asdict().items()}
+
+
+def _plain(value: Any) -> Any:
+    """Records inside the handoff as JSON objects (a NamedTuple would otherwise become a list)."""
+    if isinstance(value, tuple) and hasattr(value, "_asdict"):
+        return {key: _plain(item) for key, item in value._asdict().items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
 
 
 def from_json(value: Mapping[str, Any]) -> Handoff:
@@ -219,8 +224,7 @@ def from_json(value: Mapping[str, Any]) -> Handoff:
 # --- storage ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class StoredHandoff:
+class StoredHandoff(NamedTuple):
     markdown: Path
     json: Path
 

@@ -6,16 +6,16 @@ cache that was half-extracted or edited, or a damaged zip, shows up here.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import json
-from dataclasses import dataclass
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 
 MANIFEST = "_manifest.json"
 
 
-@dataclass(frozen=True)
-class IntegrityReport:
+class IntegrityReport(NamedTuple):
     location: str
     files_checked: int  # 0 when there is no manifest (a source checkout)
     problems: tuple[str, ...]

@@ -28,9 +28,9 @@ Refused on purpose, each with a message saying what is wrong and where:
 - plain scalars YAML 1.1 turns into something few readers expect, and that YAML 1.2
   tools read differently: dates and timestamps (`2002-12-14`), base-60 numbers
   (`1:30` is 90), octal (`017` is 15, `0_` is 0) and binary (`0b101`) integers, a
-  lone `=` (a constructor error in PyYAML, even as a key here); and `0x_`, decimal
-  integers over 4300 digits and `\\U` escapes past U+10FFFF, on which PyYAML itself
-  crashes. Quoting the value makes it a string;
+  lone `=` (PyYAML fails on it as a value, reads it as a key; refused as both here);
+  and `0x_`, decimal integers over 4300 digits and `\\U` escapes past U+10FFFF, on
+  which PyYAML itself crashes. Quoting the value makes it a string;
 - the characters U+0085, U+2028 and U+2029 (line breaks to YAML 1.1) and U+FEFF
   anywhere but the very start: write them as escapes in a double-quoted string.
   Other control characters are refused as PyYAML refuses them;
@@ -75,6 +75,7 @@ _NOT_PLAIN_START: Final = frozenset("-?:,[]{}#&*!|>'\"%@` \t\n")
 _RESOLVABLE_START: Final = frozenset("yYnNtTfFoO~-+0123456789.=<")
 _NUMBER_START: Final = frozenset("-+0123456789.")
 _DIGITS: Final = frozenset("0123456789")
+_NUMBER_CHARACTERS: Final = frozenset("0123456789+-._:xabcdefABCDEFinINFNtTZ \t")  # in YAML 1.1 numbers, dates, times
 _HEX_DIGITS: Final = frozenset("0123456789abcdefABCDEF")
 
 # Compiled at import: what nearly every document needs. Blank lines, comments and
@@ -816,7 +817,7 @@ def parse_quoted(src: str, pos: int) -> tuple[int, str, bool]:
 
 
 def parse_escape(src: str, pos: int, quote_pos: int) -> tuple[int, str, bool]:
-    """The escape at src[pos] == '\\' in a double-quoted scalar: (position after it, its text, whether it ended a line)."""
+    """The escape at src[pos] == '\\' in double quotes: (position after it, its text, whether it ended a line)."""
     code = src[pos + 1 : pos + 2]
     if code in _ESCAPES:
         return pos + 2, _ESCAPES[code], False
@@ -875,6 +876,8 @@ def resolve_number(src: str, pos: int, text: str) -> Any:
     if dot and whole.isdigit() and whole.isascii() and (not fraction or fraction.isdigit() and fraction.isascii()):
         if len(text) - len(whole) - len(dot) - len(fraction) <= 1:  # one sign at most
             return float(text)
+    if not _NUMBER_CHARACTERS.issuperset(text):
+        return text  # `-v`, `.env`: no number, date or time has such letters
     if re.fullmatch(_FLOAT, text) or re.fullmatch(_INFINITY, text):
         value = text.replace("_", "").lower()
         sign = -1.0 if value[0] == "-" else 1.0

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from sfp.errors import UsageError
 
@@ -30,8 +29,7 @@ class HookInputError(UsageError):
     """The bytes on stdin are not a hook event we can use."""
 
 
-@dataclass(frozen=True)
-class HookEvent:
+class HookEvent(NamedTuple):
     name: str
     session_id: str | None
     transcript_path: str | None
@@ -46,8 +44,7 @@ class HookEvent:
         return self.payload.get(key) is True
 
 
-@dataclass(frozen=True)
-class HookResult:
+class HookResult(NamedTuple):
     context: str | None = None  # for the model (SessionStart, UserPromptSubmit)
     message: str | None = None  # for the person (systemMessage)
     block_reason: str | None = None  # Stop: keep Claude working on this
@@ -58,8 +55,7 @@ class HookResult:
         return not (self.context or self.message or self.block_reason or self.blocking_error)
 
 
-@dataclass(frozen=True)
-class Rendered:
+class Rendered(NamedTuple):
     stdout: str
     stderr: str
     exit_code: int

@@ -10,9 +10,8 @@ from __future__ import annotations
 import calendar
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, NamedTuple
 
 from sfp.handoff import FileChange, Handoff, StoredHandoff
 
@@ -20,8 +19,7 @@ DEFAULT_BUDGET: Final = 4000
 CEILING: Final = 8000  # the client turns 10,000+ characters into a ~1,900-character preview
 
 
-@dataclass(frozen=True)
-class Current:
+class Current(NamedTuple):
     head: str | None  # HEAD now, read from .git
     now: float
 

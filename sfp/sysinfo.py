@@ -21,9 +21,10 @@ matches, the hook's direct parent is reported instead.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import StorageError
@@ -45,8 +46,7 @@ PS_TABLE_COMMAND = ("ps", "-A", "-ww", "-o", "pid=,ppid=,rss=,args=")
 COMMAND_TIMEOUT_SECONDS = 5.0
 
 
-@dataclass(frozen=True)
-class ProcessInfo:
+class ProcessInfo(NamedTuple):
     """One process: who its parent is, what it runs, how much memory it holds."""
 
     pid: int
@@ -56,8 +56,7 @@ class ProcessInfo:
     rss_bytes: int | None  # None for kernel threads and zombies
 
 
-@dataclass(frozen=True)
-class ProcStatus:
+class ProcStatus(NamedTuple):
     """The fields sfp uses from /proc/<pid>/status."""
 
     name: str
@@ -65,16 +64,14 @@ class ProcStatus:
     rss_bytes: int | None
 
 
-@dataclass(frozen=True)
-class MemoryInfo:
+class MemoryInfo(NamedTuple):
     """The machine's memory: all of it, and what processes can still get without swapping."""
 
     total_bytes: int
     available_bytes: int
 
 
-@dataclass(frozen=True)
-class DiskInfo:
+class DiskInfo(NamedTuple):
     """Size and free space of the file system holding `path`."""
 
     path: str  # the folder actually measured: the nearest existing ancestor
@@ -82,8 +79,7 @@ class DiskInfo:
     free_bytes: int  # free for an unprivileged user (f_bavail)
 
 
-@dataclass(frozen=True)
-class VmStat:
+class VmStat(NamedTuple):
     """The page counts of `vm_stat` that make up "available"."""
 
     page_size_bytes: int

@@ -24,9 +24,8 @@ import re
 import stat
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import BinaryIO, Final, NamedTuple
 
 from sfp.errors import UsageError
 
@@ -91,8 +90,7 @@ _EXIT_CODE_LINE: Final = re.compile(r"Exit code -?\d+")
 _TOOL_USE_ERROR_TAG: Final = re.compile(r"</?tool_use_error>")
 
 
-@dataclass(frozen=True)
-class Task:
+class Task(NamedTuple):
     id: str
     subject: str
     status: str  # pending | in_progress | completed (deleted tasks are left out of Transcript.tasks)
@@ -100,16 +98,14 @@ class Task:
     active_form: str = ""
 
 
-@dataclass(frozen=True)
-class FailedTool:
+class FailedTool(NamedTuple):
     tool: str
     summary: str  # "<target>: <error>", or just the error when there is no target
     target: str = ""  # Bash command (first line) or file path, pattern, url...
     error: str = ""  # first line of the error text
 
 
-@dataclass(frozen=True)
-class Transcript:
+class Transcript(NamedTuple):
     # session_id, cwd, git_branch: the last seen on a user/assistant/system record.
     session_id: str | None = None
     cwd: str | None = None
@@ -507,7 +503,7 @@ def _take_tool_result(block: dict[str, object], details: object, summary: _Summa
     elif call is not None and call.new_task is not None:
         task_id = created_task_id(details, text)
         if task_id:
-            summary.tasks.put(replace(call.new_task, id=task_id))
+            summary.tasks.put(call.new_task._replace(id=task_id))
 
 
 def created_task_id(details: object, text: str) -> str | None:
@@ -605,9 +601,9 @@ class _Tasks:
         else:
             task = before
         if isinstance(status, str) and status in TASK_STATUSES:
-            task = replace(task, status=status)
+            task = task._replace(status=status)
         if subject:
-            task = replace(task, subject=_clip(subject, MAX_SUBJECT_CHARS))
+            task = task._replace(subject=_clip(subject, MAX_SUBJECT_CHARS))
         self.put(task)
         return task_id, before
 

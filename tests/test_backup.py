@@ -142,7 +142,8 @@ def test_extra_paths_walk_folders_relative_to_the_project_and_warn_about_the_res
     (project / "docs" / "deep" / "b.md").write_text("b")
     (tmp_path / "elsewhere.md").write_text("outside")
     (claude_dir / "settings.json").write_text("{}")
-    settings = bk.BackupSettings(extra_paths=("docs", str(tmp_path / "elsewhere.md"), "missing.md", str(claude_dir)))
+    settings = bk.BackupSettings(extra_paths=("docs", str(tmp_path / "elsewhere.md"), "missing.md", str(claude_dir),
+                                              str(claude_dir / "backups")))
     make(claude_dir, project)  # an earlier backup, which the claude dir entry must not swallow
     info = make(claude_dir, project, settings)
     places = {(e.root, e.relative_path) for e in info.files}
@@ -150,6 +151,7 @@ def test_extra_paths_walk_folders_relative_to_the_project_and_warn_about_the_res
     assert not any(rel.startswith("backups/") for _, rel in places)
     assert any("elsewhere.md" in w and "outside" in w for w in info.warnings)
     assert any("missing.md" in w and "not found" in w for w in info.warnings)
+    assert any("backups" in w and "inside the backups themselves" in w for w in info.warnings)
 
 
 def test_a_file_linking_out_of_its_folder_is_left_out_with_a_warning(claude_dir: Path, project: Path, tmp_path: Path) -> None:
@@ -327,6 +329,18 @@ def test_restore_saves_a_changed_file_even_when_it_is_no_longer_part_of_new_back
     assert saved.read_text() == "edited later\n" and old_handoff.read_text() == "handoff 1\n"
 
 
+def test_restore_writes_through_a_link_that_stays_inside_and_keeps_the_link(claude_dir: Path, project: Path) -> None:
+    populate(claude_dir, project)
+    (project / "docs").mkdir()
+    real = project / "docs" / "CLAUDE.md"
+    (project / "CLAUDE.md").rename(real)
+    (project / "CLAUDE.md").symlink_to(Path("docs") / "CLAUDE.md")
+    info = make(claude_dir, project)
+    real.write_text("changed\n")
+    bk.apply_restore(claude_dir, bk.plan_restore(claude_dir, info, bk.BackupSettings()), bk.BackupSettings())
+    assert (project / "CLAUDE.md").is_symlink() and real.read_text() == "project instructions\n"
+
+
 def test_nothing_to_restore_writes_nothing_and_makes_no_pre_restore_backup(claude_dir: Path, project: Path) -> None:
     populate(claude_dir, project)
     original = make(claude_dir, project)
@@ -356,6 +370,12 @@ def test_refuses_a_dot_dot_path(tampered: bk.BackupInfo, claude_dir: Path, proje
     rewrite_metadata(tampered, {"relative_path": "../evil.md", "path": str(claude_dir / "../evil.md")})
     refused(claude_dir, bk.load_backup(claude_dir, tampered.backup_id), tmp_path, match="not a plain path")
     assert not (tmp_path / "evil.md").exists()
+
+
+@pytest.mark.parametrize("relative", ["", ".context//CLAUDE.md", "./CLAUDE.md", "CLAUDE.md\0.txt"])
+def test_refuses_paths_that_are_not_plain(tampered: bk.BackupInfo, claude_dir: Path, relative: str) -> None:
+    rewrite_metadata(tampered, {"relative_path": relative, "path": str(claude_dir) + "/" + relative})
+    refused(claude_dir, bk.load_backup(claude_dir, tampered.backup_id), match="not a plain path")
 
 
 def test_refuses_an_absolute_path_elsewhere(tampered: bk.BackupInfo, claude_dir: Path, tmp_path: Path) -> None:
@@ -430,7 +450,7 @@ def test_encrypted_backup_round_trip(claude_dir: Path, project: Path) -> None:
     settings = bk.BackupSettings(encrypt_command=ENCODE, decrypt_command=DECODE)
     info = make(claude_dir, project, settings)
     meta = json.loads((info.folder / bk.METADATA).read_text())
-    assert meta["encrypted"] is True and meta["encrypted_with"] == ENCODE
+    assert meta["encrypted"] is True and meta["encrypted_with"] == os.path.basename(shlex.split(ENCODE)[0])
     stored = (info.folder / "files/claude/CLAUDE.md").read_bytes()
     assert stored != b"user instructions\n" and stored == base64.b64encode(b"user instructions\n")
     assert bk.verify_backup(claude_dir, info, settings).problems == ()

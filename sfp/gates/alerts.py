@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 LEVELS: Final = ("critical", "high", "medium", "low")
 EMOJI: Final = {"CRITICAL": "🔴", "HIGH": "🟠", "MEDIUM": "🟡", "LOW": "🟢", "INFO": "🔵"}
 METRICS: Final = (("failure_rate", "Failure rate", "failed"), ("timeout_rate", "Timeout rate", "timeout"))
 
 
-@dataclass(frozen=True)
-class Alert:
+class Alert(NamedTuple):
     level: str  # CRITICAL | HIGH | MEDIUM | LOW | INFO
     metric: str
     value: float

@@ -5,9 +5,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from sfp.gates.alerts import Alert, evaluate, has_critical
 from sfp.gates.definitions import Gate, run_settings, tier_gates
@@ -18,8 +17,7 @@ STATUSES: Final = ("passed", "failed", "timeout", "skipped", "error")
 EventHook = Callable[[str, GateSpec, "GateResult | None"], None]
 
 
-@dataclass(frozen=True)
-class GateRun:
+class GateRun(NamedTuple):
     tier: str
     project: Path
     changed_files: tuple[str, ...]
@@ -76,7 +74,7 @@ def run_tier(
     settings = run_settings(data)
     if time_limit_s is not None:
         limit_ms = max(int(time_limit_s * 1000), 1)
-        settings = replace(settings, timeout_ms=min(settings.timeout_ms or limit_ms, limit_ms))
+        settings = settings._replace(timeout_ms=min(settings.timeout_ms or limit_ms, limit_ms))
     specs = [gate.spec for gate, _ in selected]
     results = run_gates(specs, settings, cwd=project, redact=redact, on_event=on_event, cancel=cancel) if specs else []
     alerts = evaluate([r.status for r in results], thresholds)

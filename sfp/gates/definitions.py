@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from sfp.errors import UsageError
 from sfp.gates.runner import GateSpec, RunSettings
@@ -15,8 +14,7 @@ TIERS: Final = ("fast", "deep")
 DEFAULT_TIMEOUT_MS: Final = 60_000
 
 
-@dataclass(frozen=True)
-class Gate:
+class Gate(NamedTuple):
     spec: GateSpec
     file_patterns: tuple[str, ...]  # empty: the gate runs whenever anything changed
 

@@ -16,6 +16,8 @@ Gates run on a pool of threads; each thread only waits on its child.
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import codecs
 import os
 import selectors
@@ -24,9 +26,8 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Final, NamedTuple
 
 SHELL: Final = "/bin/sh"
 
@@ -48,22 +49,20 @@ _LINE_LOOKBACK: Final = 512  # how far back a cut looks for a line end, so lines
 _CONTINUATION: Final = range(0x80, 0xC0)  # UTF-8 continuation bytes
 
 
-@dataclass(frozen=True)
-class GateSpec:
+class GateSpec(NamedTuple):
     name: str
     command: str  # shell text, run by /bin/sh -c
     timeout_ms: int
     required: bool = False
     critical: bool = False
-    env: Mapping[str, str] = field(default_factory=dict, hash=False)  # added to the run's environment
+    env: Mapping[str, str] = MappingProxyType({})  # added to the run's environment
     cwd: Path | None = None  # relative to the run's cwd; None: the run's cwd
     requires: tuple[str, ...] = ()  # tools that must be on PATH, else the gate is skipped
     fix: str | None = None
     description: str | None = None
 
 
-@dataclass(frozen=True)
-class GateResult:
+class GateResult(NamedTuple):
     name: str
     status: str  # PASSED | FAILED | TIMEOUT | SKIPPED | ERROR
     returncode: int | None  # the shell's exit status; None when it didn't run to its end
@@ -76,8 +75,7 @@ class GateResult:
     fix: str | None
 
 
-@dataclass(frozen=True)
-class RunSettings:
+class RunSettings(NamedTuple):
     parallel: bool = True
     max_workers: int | None = None  # None: os.cpu_count()
     # Stop the run once a required or critical gate fails, times out or can't start; a failing
@@ -213,27 +211,25 @@ def _cut_tail(tail: bytes) -> bytes:
     return tail[skip:]
 
 
-@dataclass
 class _Run:
     """What the gates of one run share: settings, the world, and whether the run was stopped."""
 
-    settings: RunSettings
-    cwd: Path
-    redact: Callable[[str], str]
-    environ: Mapping[str, str]
-    clock: Callable[[], float]
-    spawn: Spawn
-    cancel: threading.Event | None
-    on_event: EventHook | None
-    deadline: float = float("inf")
-    stopped: str | None = None
-    no_session: bool = False  # the platform refused one: later gates don't ask again
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    event_lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def __post_init__(self) -> None:
-        if self.settings.timeout_ms is not None:
-            self.deadline = self.clock() + self.settings.timeout_ms / 1000
+    def __init__(self, settings: RunSettings, cwd: Path, redact: Callable[[str], str], environ: Mapping[str, str],
+                 clock: Callable[[], float], spawn: Spawn, cancel: threading.Event | None,
+                 on_event: EventHook | None) -> None:
+        self.settings = settings
+        self.cwd = cwd
+        self.redact = redact
+        self.environ = environ
+        self.clock = clock
+        self.spawn = spawn
+        self.cancel = cancel
+        self.on_event = on_event
+        self.deadline = float("inf") if settings.timeout_ms is None else clock() + settings.timeout_ms / 1000
+        self.stopped: str | None = None
+        self.no_session = False  # the platform refused one: later gates don't ask again
+        self.lock = threading.Lock()
+        self.event_lock = threading.Lock()
 
     def stop(self, reason: str) -> None:
         with self.lock:

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, NamedTuple
 
 # Imported by name only when its event arrives: a prompt hook never pays for the gates.
 HANDLERS: Final[Mapping[str, str]] = {
@@ -24,8 +23,7 @@ HANDLERS: Final[Mapping[str, str]] = {
 }
 
 
-@dataclass(frozen=True)
-class HookContext:
+class HookContext(NamedTuple):
     claude_dir: Path
     environ: Mapping[str, str]
     deadline: float  # time.monotonic() by which the handler must have answered

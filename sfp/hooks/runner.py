@@ -12,9 +12,8 @@ import os
 import signal
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, IO, NamedTuple
 
 from sfp.hooks import HANDLERS, HookContext
 from sfp.log import write_log
@@ -30,8 +29,7 @@ class BudgetExceeded(BaseException):
     """Raised in the handler when its time is up (BaseException: no `except Exception` may swallow it)."""
 
 
-@dataclass(frozen=True)
-class Policy:
+class Policy(NamedTuple):
     on_failure: str = "log_only"
     timeout_action: str = "continue"
     user_message: str = ""

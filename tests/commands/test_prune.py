@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import SfpRunner
 from sfp import backup as bk
 from sfp.commands.prune import prune
 from sfp.errors import UsageError
@@ -62,3 +63,18 @@ def test_nothing_to_prune_says_so(claude_dir: Path) -> None:
 def test_keep_below_one_is_a_usage_error(claude_dir: Path) -> None:
     with pytest.raises(UsageError, match="--keep-handoffs must be at least 1"):
         call(claude_dir, keep_backups=3, keep_handoffs=0, dry_run=False, settings=bk.BackupSettings())
+
+
+def test_cli_prune_and_backup_verify(sfp: SfpRunner, claude_dir: Path) -> None:
+    handoffs(claude_dir, 3)
+    backups(claude_dir, 2)
+    run = sfp("prune", "--keep-backups", "1", "--keep-handoffs", "2", "--dry-run")
+    assert run.code == 0 and run.out.count("would remove") == 3, run.err
+    assert sfp("prune", "--keep-backups", "1", "--keep-handoffs", "2").code == 0
+    assert len(bk.list_backups(claude_dir)) == 1 and len(os.listdir(claude_dir / "handoffs")) == 4
+    assert sfp("backup", "verify").code == 0
+    [left] = bk.list_backups(claude_dir)
+    left.stored_path(left.files[0]).write_text("rot")
+    failed = sfp("backup", "verify")
+    assert failed.code == 1 and "does not match its checksum" in failed.out
+    assert sfp("prune", "--keep-backups", "0").code == 2

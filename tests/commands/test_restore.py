@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import io
+import json
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import SfpRunner
+from helpers import clean_env
 from sfp import backup as bk
 from sfp.commands.restore import restore
 from sfp.errors import UsageError
@@ -90,3 +96,52 @@ def test_needs_exactly_one_of_an_id_or_latest(claude_dir: Path, project: Path) -
         call(claude_dir, project, "20260210-115952", latest=True)
     with pytest.raises(UsageError, match="no backups"):
         call(claude_dir, project, latest=True)
+
+
+# -- as a person runs it ------------------------------------------------------------------------------
+
+
+def test_cli_refuses_a_pipe_without_yes_then_restores_with_it(sfp: SfpRunner, claude_dir: Path, project: Path) -> None:
+    (claude_dir / ".context").mkdir()
+    context = claude_dir / ".context" / "CLAUDE.md"
+    context.write_text("# good\n")
+    assert sfp("backup", "create", "--project", str(project)).code == 0
+    context.write_text("# bad\n")
+    refused = sfp("restore", "--latest", input="y\n")
+    assert refused.code == 2 and "stdin is not a terminal" in refused.err and "changed" in refused.out
+    assert context.read_text() == "# bad\n"
+    done = sfp("restore", "--latest", "--yes", input="")
+    assert done.code == 0, done.err
+    assert context.read_text() == "# good\n" and "restored 1 file" in done.out
+    listed = sfp("backup", "list", "--json").json()
+    assert isinstance(listed, list) and [b["reason"] for b in listed] == ["pre-restore", "manual"]
+
+
+def test_cli_refuses_a_tampered_backup_with_one_line_and_writes_nothing(sfp: SfpRunner, claude_dir: Path, tmp_path: Path) -> None:
+    (claude_dir / "CLAUDE.md").write_text("mine\n")
+    created = sfp("backup", "create", "--json").json()
+    assert isinstance(created, dict)
+    metadata = Path(str(created["folder"])) / "metadata.json"
+    meta = json.loads(metadata.read_text())
+    meta["files_backed_up"][0]["relative_path"] = "../escaped.md"
+    metadata.write_text(json.dumps(meta))
+    (claude_dir / "CLAUDE.md").write_text("changed\n")
+    run = sfp("restore", str(created["backup_id"]), "--yes", input="")
+    assert run.code == 1 and run.err.count("\n") == 1 and "refusing to restore" in run.err
+    assert not (tmp_path / "escaped.md").exists() and (claude_dir / "CLAUDE.md").read_text() == "changed\n"
+
+
+def test_the_restore_command_in_metadata_works_as_written(built: dict[str, Path], claude_dir: Path, tmp_path: Path) -> None:
+    env = clean_env(claude_dir, home=tmp_path, SHIV_ROOT=str(tmp_path / "shiv"))
+    (claude_dir / "CLAUDE.md").write_text("before\n")
+    made = subprocess.run([sys.executable, str(built["shiv"]), "backup", "create", "--json"], capture_output=True,
+                          text=True, env=env, cwd=tmp_path, timeout=60)
+    assert made.returncode == 0, made.stderr
+    command = json.loads(made.stdout)["restore_command"]
+    assert shlex.split(command)[:3] == [sys.executable, str(built["shiv"].resolve()), "--claude-dir"]
+    (claude_dir / "CLAUDE.md").write_text("after\n")
+    del env["CLAUDE_CONFIG_DIR"]  # the command names the claude dir itself
+    done = subprocess.run([*shlex.split(command), "--yes"], capture_output=True, text=True, env=env, cwd="/",
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert (claude_dir / "CLAUDE.md").read_text() == "before\n"
