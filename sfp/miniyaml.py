@@ -383,8 +383,8 @@ def parse_plain_value(src: str, pos: int, end: int, indent: int) -> tuple[int, A
     if gap_has_no_comment and following < len(src) and column(src, following) > indent:
         if not is_document_marker(src, following):
             end, text = parse_plain_continuation(src, pos, end, indent, flow=False)
-            return finish_line(src, end), resolve_plain(src, pos, text)
-    return following, resolve_plain(src, pos, src[pos:end])
+            return finish_line(src, end), resolve_plain(pos, text)
+    return following, resolve_plain(pos, src[pos:end])
 
 
 def parse_block_sequence(
@@ -470,7 +470,7 @@ def parse_block_key(src: str, pos: int) -> tuple[int, Any]:
     char = src[pos]
     if char not in _NOT_PLAIN_START:
         end = match_end(_PLAIN_LINE_BLOCK, src, pos)
-        key = resolve_plain(src, pos, src[pos:end])
+        key = resolve_plain(pos, src[pos:end])
     elif char == "'" or char == '"':
         end, key, multiline = parse_quoted(src, pos)
         if multiline:
@@ -484,7 +484,7 @@ def parse_block_key(src: str, pos: int) -> tuple[int, Any]:
     else:
         check_plain_start(src, pos, flow=False)
         end = match_end(_PLAIN_LINE_BLOCK, src, pos)
-        key = resolve_plain(src, pos, src[pos:end])
+        key = resolve_plain(pos, src[pos:end])
     colon = end if src.startswith(":", end) else skip_spaces(src, end)
     if not (src.startswith(":", colon) and ends_token(src, colon + 1)):
         raise _Failure(pos, "expected 'key: value' here, found no ': ' after the key")
@@ -694,7 +694,7 @@ def parse_flow_node(src: str, pos: int, path: Path_, located: dict[Path_, int]) 
     check_plain_start(src, pos, flow=True)
     end = match_end(re.compile(_PLAIN_LINE_FLOW), src, pos)
     end, text = parse_plain_continuation(src, pos, end, -1, flow=True)
-    return end, resolve_plain(src, pos, text)
+    return end, resolve_plain(pos, text)
 
 
 # -- scalars ----------------------------------------------------------------------------
@@ -852,7 +852,7 @@ def quoted_line_breaks(src: str, pos: int) -> tuple[int, int]:
         pos += 1
 
 
-def resolve_plain(src: str, pos: int, text: str) -> Any:
+def resolve_plain(pos: int, text: str) -> Any:
     """The value of the plain scalar `text` read at `pos`, as YAML 1.1 resolves it (or a refusal)."""
     if text[0] not in _RESOLVABLE_START:
         return text
@@ -861,7 +861,7 @@ def resolve_plain(src: str, pos: int, text: str) -> Any:
     if text in _NULLS:
         return None
     if text[0] in _NUMBER_START:
-        return resolve_number(src, pos, text)
+        return resolve_number(pos, text)
     if text == "=":
         raise _Failure(pos, "a lone '=' is a special value to YAML 1.1 tools; quote it")
     if text == "<<":
@@ -869,9 +869,9 @@ def resolve_plain(src: str, pos: int, text: str) -> Any:
     return text
 
 
-def resolve_number(src: str, pos: int, text: str) -> Any:
+def resolve_number(pos: int, text: str) -> Any:
     if text.isdigit() and text.isascii() and (text[0] != "0" or len(text) == 1):
-        return to_int(src, pos, text)  # the common case, without a regex
+        return to_int(pos, text)  # the common case, without a regex
     whole, dot, fraction = text.lstrip("+-").partition(".")
     if dot and whole.isdigit() and whole.isascii() and (not fraction or fraction.isdigit() and fraction.isascii()):
         if len(text) - len(whole) - len(dot) - len(fraction) <= 1:  # one sign at most
@@ -886,7 +886,7 @@ def resolve_number(src: str, pos: int, text: str) -> Any:
     if re.fullmatch(_NOT_A_NUMBER, text):
         return _NAN
     if re.fullmatch(_DECIMAL, text):
-        return to_int(src, pos, text.replace("_", ""))
+        return to_int(pos, text.replace("_", ""))
     if re.fullmatch(_HEXADECIMAL, text):
         digits = text.replace("_", "")
         sign = -1 if digits[0] == "-" else 1
@@ -905,7 +905,7 @@ def resolve_number(src: str, pos: int, text: str) -> Any:
     return text
 
 
-def to_int(src: str, pos: int, digits: str) -> int:
+def to_int(pos: int, digits: str) -> int:
     try:
         return int(digits)
     except ValueError:  # over CPython's 4300 digits for int(), where PyYAML crashes
