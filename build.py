@@ -71,7 +71,7 @@ def _copy(source: Path, dest: Path) -> None:
 
 def _write_manifest(package: Path) -> None:
     sums = {
-        path.relative_to(package).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        path.relative_to(package).as_posix(): [hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_size]
         for path in sorted(package.rglob("*"))
         if path.is_file()
     }

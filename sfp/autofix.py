@@ -25,7 +25,10 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any, Final, NamedTuple
+from typing import IO, TYPE_CHECKING, Any, Final, NamedTuple
+
+if TYPE_CHECKING:
+    import subprocess
 
 FORMATTED: Final = "formatted"
 UNCHANGED: Final = "unchanged"
@@ -39,6 +42,7 @@ OUTPUT_CAP_BYTES: Final = 64 * 1024
 MISSING_MARKER_MAX_AGE_S: Final = 7 * 24 * 3600
 KPI_KIND: Final = "auto_fix"
 NO_SUCH_FILE: Final = "no such file"
+OUTSIDE_PROJECT: Final = "outside the project"
 
 
 # NamedTuples rather than frozen dataclasses: this module loads after every edit Claude makes,
@@ -167,13 +171,24 @@ def may_have_formatter(file_name: str, config_texts: Sequence[str]) -> bool:
     some layer as a word of its own. A layer holding a backslash might spell
     it with a YAML escape, so such a layer always counts as a maybe.
     """
-    import re
-
     token = extension_token(file_name)
     if token is None:
         return False
-    word = re.compile(r"(?<![A-Za-z0-9_])" + re.escape(token) + r"(?![A-Za-z0-9_])", re.IGNORECASE)
-    return any("\\" in text or word.search(text) for text in config_texts)
+    return any("\\" in text or has_word(text.lower(), token) for text in config_texts)
+
+
+_WORD_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+def has_word(text: str, word: str) -> bool:
+    """Whether `word` occurs in `text` not touching a letter, digit or `_` (`rs` is not in `formatters`)."""
+    start = text.find(word)
+    while start >= 0:
+        end = start + len(word)
+        if (start == 0 or text[start - 1] not in _WORD_CHARS) and (end == len(text) or text[end] not in _WORD_CHARS):
+            return True
+        start = text.find(word, start + 1)
+    return False
 
 
 def config_texts(claude_dir: Path, project: Path | None) -> list[str]:
@@ -208,7 +223,7 @@ def locate(path: Path | str, project: Path) -> tuple[Path | None, str | None]:
         return None, "not a regular file"
     root = Path(os.path.realpath(project))
     if real == root or not real.is_relative_to(root):
-        return None, f"outside the project {root}"
+        return None, f"{OUTSIDE_PROJECT} {root}"
     return real, None
 
 
@@ -315,7 +330,7 @@ def run_formatter(call: Invocation, timeout_s: float, grace_s: float = KILL_GRAC
         return Outcome(None if timed_out else process.returncode, _read_output(sink), timed_out)
 
 
-def stop_group(process: Any, grace_s: float) -> None:
+def stop_group(process: subprocess.Popen[bytes], grace_s: float) -> None:
     """SIGTERM the process group led by `process`, wait up to `grace_s` for it to go, then SIGKILL what's left."""
     import signal
 
@@ -393,7 +408,7 @@ def auto_fix(
     started = time.monotonic()
     target, why_not = locate(path, project)
     if target is None:
-        if why_not and why_not.startswith("outside"):
+        if why_not and why_not.startswith(OUTSIDE_PROJECT):
             from sfp.log import write_log
 
             write_log(claude_dir, "info", "auto_fix", f"skipped {path}: {why_not}", session=session)

@@ -53,13 +53,15 @@ def run_health(
     thresholds: Mapping[str, Mapping[str, float]] = DEFAULT_THRESHOLDS,
     *,
     proc_root: Path = Path("/proc"),
-    allow_commands: bool = False,
+    thorough: bool = False,
 ) -> HealthReport:
+    """The five checks. `thorough` (the CLI, not a hook): re-hash sfp's files, and ask `ps`/`sysctl`
+    where /proc can't tell."""
     checks: list[tuple[str, Callable[[], Check]]] = [
         ("python_version", lambda: check_python_version()),
-        ("plugin_integrity", lambda: check_plugin_integrity()),
+        ("plugin_integrity", lambda: check_plugin_integrity(deep=thorough)),
         ("context_integrity", lambda: check_context_integrity(claude_dir)),
-        ("memory_usage", lambda: check_memory_usage(thresholds, proc_root=proc_root, allow_commands=allow_commands)),
+        ("memory_usage", lambda: check_memory_usage(thresholds, proc_root=proc_root, allow_commands=thorough)),
         ("disk_space", lambda: check_disk_space(paths.backups_dir(claude_dir), thresholds)),
     ]
     results = [_guarded(name, check) for name, check in checks]
@@ -82,10 +84,10 @@ def check_python_version(version: tuple[int, ...] = tuple(sys.version_info[:3]))
                  fix="point the hook command at python3.11 or newer (`sfp install` does this)")
 
 
-def check_plugin_integrity() -> Check:
+def check_plugin_integrity(*, deep: bool = True) -> Check:
     from sfp.integrity import verify_package
 
-    report = verify_package()
+    report = verify_package(deep=deep)
     details: dict[str, Any] = {"files_checked": report.files_checked, "location": report.location}
     if report.problems:
         details["problems"] = list(report.problems[:10])

@@ -1,16 +1,18 @@
-"""Is the running sfp the one that was built? Checks every file against the build manifest.
+"""Is the running sfp the one that was built? Checks its files against the build manifest.
 
-build.py writes `_manifest.json` (path -> sha256) into the package; a shiv
-cache that was half-extracted or edited, or a damaged zip, shows up here.
+build.py writes `_manifest.json` (path -> [sha256, size]) into the package.
+A shiv cache that was half-extracted or edited, or a damaged copy, shows up
+here. At SessionStart the check compares sizes (a stat per file, well under
+a millisecond); `sfp health` and `sfp doctor` re-hash every file.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from typing import NamedTuple
 
-import json
-from importlib.resources import files
-from importlib.resources.abc import Traversable
+from sfp.resources import package_location, read_package_file
 
 MANIFEST = "_manifest.json"
 
@@ -21,40 +23,43 @@ class IntegrityReport(NamedTuple):
     problems: tuple[str, ...]
 
 
-def verify_package(package: Traversable | None = None) -> IntegrityReport:
-    root = package if package is not None else files("sfp")
+def verify_package(*, deep: bool = True) -> IntegrityReport:
+    location = package_location()
+    raw = read_package_file(MANIFEST)
+    if raw is None:
+        return IntegrityReport(location, 0, tuple(_default_config_problems()))
     try:
-        manifest_text = root.joinpath(MANIFEST).read_text(encoding="utf-8")
-    except (FileNotFoundError, NotADirectoryError):
-        return IntegrityReport(str(root), 0, tuple(_default_config_problems()))
-    except OSError as exc:
-        return IntegrityReport(str(root), 0, (f"cannot read the build manifest: {exc}",))
-    try:
-        expected = json.loads(manifest_text)
+        expected = json.loads(raw)
     except ValueError:
-        return IntegrityReport(str(root), 0, ("the build manifest is not valid JSON",))
+        return IntegrityReport(location, 0, ("the build manifest is not valid JSON",))
     if not isinstance(expected, dict):
-        return IntegrityReport(str(root), 0, ("the build manifest is not a JSON object",))
-    problems = [p for name, digest in sorted(expected.items()) if (p := _check_file(root, name, digest))]
+        return IntegrityReport(location, 0, ("the build manifest is not a JSON object",))
+    on_disk = os.path.isdir(location)
+    check = _check_size if on_disk and not deep else _check_content
+    problems = [p for name, entry in sorted(expected.items()) if (p := check(location, name, entry))]
     problems += _default_config_problems()
-    return IntegrityReport(str(root), len(expected), tuple(problems))
+    return IntegrityReport(location, len(expected), tuple(problems))
 
 
-def _check_file(root: Traversable, name: str, digest: object) -> str | None:
-    import hashlib
-
-    node = root
-    for part in name.split("/"):
-        node = node.joinpath(part)
+def _check_size(location: str, name: str, entry: object) -> str | None:
+    size = entry[1] if isinstance(entry, list) and len(entry) == 2 else None
     try:
-        data = node.read_bytes()
-    except (FileNotFoundError, NotADirectoryError):
+        actual = os.stat(os.path.join(location, *name.split("/"))).st_size
+    except FileNotFoundError:
         return f"{name} is missing"
     except OSError as exc:
-        return f"{name} is unreadable ({exc})"
-    if hashlib.sha256(data).hexdigest() != digest:
-        return f"{name} differs from the build"
-    return None
+        return f"{name} is unreadable ({exc.strerror})"
+    return None if actual == size else f"{name} differs from the build"
+
+
+def _check_content(location: str, name: str, entry: object) -> str | None:
+    import hashlib
+
+    digest = entry[0] if isinstance(entry, list) and len(entry) == 2 else None
+    data = read_package_file(name)
+    if data is None:
+        return f"{name} is missing"
+    return None if hashlib.sha256(data).hexdigest() == digest else f"{name} differs from the build"
 
 
 def _default_config_problems() -> list[str]:

@@ -63,7 +63,7 @@ def test_manifest_lists_every_shipped_file_with_its_sum(built: dict[str, Path]) 
     assert set(manifest) == shipped - {"_manifest.json"}
     import hashlib
 
-    assert manifest["cli.py"] == hashlib.sha256(archive.read("sfp/cli.py")).hexdigest()
+    assert manifest["cli.py"] == [hashlib.sha256(archive.read("sfp/cli.py")).hexdigest(), len(archive.read("sfp/cli.py"))]
 
 
 @pytest.mark.parametrize("kind", KINDS)
