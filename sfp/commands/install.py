@@ -23,7 +23,15 @@ def install(claude_dir: Path, project: Path, *, scope: str, settings_file: str |
     after = cc.with_sfp_hooks(before, cc.hook_entries(cc.hook_command(interpreter(), str(pyz)), timeouts))
     # A project's shared settings.json is meant to be committed: readable like the rest of the repo.
     mode = 0o644 if scope == "project" and not settings_file else 0o600
-    return _apply(path, before, after, dry_run, out, f"sfp hooks for {len(cc.EVENTS)} events → {pyz}", mode)
+    code = _apply(path, before, after, dry_run, out, f"sfp hooks for {len(cc.EVENTS)} events → {pyz}", mode)
+    if not dry_run:
+        from sfp.versions import keep_build
+
+        kept = keep_build(claude_dir, pyz)
+        if kept.previous is not None:
+            out.write(f"previous sfp {kept.previous.version} is kept as {kept.previous.copy}\n"
+                      f"to go back: {interpreter()} {kept.previous.copy} install\n")
+    return code
 
 
 def uninstall(claude_dir: Path, project: Path, *, scope: str, settings_file: str | None, dry_run: bool, out: IO[str]) -> int:

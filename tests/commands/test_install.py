@@ -127,3 +127,22 @@ def test_install_from_a_source_checkout_says_to_use_the_zipapp(sfp, claude_dir: 
     run = sfp("install")
     assert run.code == 2 and "sfp.pyz" in run.err
     assert not (claude_dir / "settings.json").exists()
+
+
+def test_an_upgrade_keeps_the_previous_build_and_says_how_to_go_back(built: dict[str, Path], tmp_path: Path,
+                                                                     claude_dir: Path) -> None:
+    env = clean_env(claude_dir, home=tmp_path, SHIV_ROOT=str(tmp_path / "shiv"))
+    run = lambda pyz: subprocess.run([sys.executable, str(pyz), "install"], capture_output=True, text=True, env=env,
+                                     cwd=tmp_path, timeout=60)
+    first = run(built["shiv"])
+    assert first.returncode == 0
+    assert "previous sfp" not in first.stdout
+    upgraded = run(built["lean"])  # another build of sfp at another path: an "upgrade"
+    assert "previous sfp" in upgraded.stdout and "to go back:" in upgraded.stdout
+    [kept] = [line.split(" kept as ")[1] for line in upgraded.stdout.splitlines() if line.startswith("previous sfp")]
+    assert Path(kept).read_bytes() == built["shiv"].read_bytes()
+    back = subprocess.run([sys.executable, kept, "install"], capture_output=True, text=True, env=env, cwd=tmp_path,
+                          timeout=60)
+    assert back.returncode == 0
+    settings = json.loads((claude_dir / "settings.json").read_text())
+    assert kept in settings["hooks"]["Stop"][0]["hooks"][0]["command"]
