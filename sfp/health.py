@@ -6,6 +6,7 @@ subprocess.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
@@ -54,12 +55,13 @@ def run_health(
     *,
     proc_root: Path = Path("/proc"),
     thorough: bool = False,
+    project: Path | None = None,
 ) -> HealthReport:
     """The five checks. `thorough` (the CLI, not a hook): re-hash sfp's files, and ask `ps`/`sysctl`
     where /proc can't tell."""
     checks: list[tuple[str, Callable[[], Check]]] = [
         ("python_version", lambda: check_python_version()),
-        ("plugin_integrity", lambda: check_plugin_integrity(deep=thorough)),
+        ("plugin_integrity", lambda: check_plugin_integrity(claude_dir, project, deep=thorough, as_hook=not thorough)),
         ("context_integrity", lambda: check_context_integrity(claude_dir)),
         ("memory_usage", lambda: check_memory_usage(thresholds, proc_root=proc_root, allow_commands=thorough)),
         ("disk_space", lambda: check_disk_space(paths.backups_dir(claude_dir), thresholds)),
@@ -84,7 +86,13 @@ def check_python_version(version: tuple[int, ...] = tuple(sys.version_info[:3]))
                  fix="point the hook command at python3.11 or newer (`sfp install` does this)")
 
 
-def check_plugin_integrity(*, deep: bool = True) -> Check:
+def check_plugin_integrity(claude_dir: Path, project: Path | None, *, deep: bool = True,
+                           as_hook: bool = False, environ: Mapping[str, str] = os.environ) -> Check:
+    """The running sfp matches its build, and the hooks installed in Claude Code's settings can run.
+
+    As a hook sfp is evidently installed (perhaps as a plugin), so only broken entries count there;
+    `sfp health` also says when no settings file runs sfp at all.
+    """
     from sfp.integrity import verify_package
 
     report = verify_package(deep=deep)
@@ -94,7 +102,66 @@ def check_plugin_integrity(*, deep: bool = True) -> Check:
         return Check("plugin_integrity", UNHEALTHY, f"sfp is damaged: {report.problems[0]}", details,
                      fix="replace sfp.pyz with a fresh copy (`make` builds one), then clear the shiv cache (~/.shiv/sfp.pyz_*)")
     what = f"{report.files_checked} files match the build manifest" if report.files_checked else "running from a source checkout"
+    installed, broken = installed_hook_problems(claude_dir, project, ask_interpreters=deep)
+    details["installed_in"] = installed
+    if broken:
+        details["problems"] = broken
+        return Check("plugin_integrity", UNHEALTHY, f"an installed sfp hook can't run: {broken[0]}", details,
+                     fix="run `sfp install` again from the sfp.pyz you use (`sfp doctor` shows every finding)")
+    if not installed and not as_hook and not environ.get("CLAUDE_PLUGIN_ROOT"):
+        return Check("plugin_integrity", DEGRADED, f"{what}, but no Claude Code settings file runs sfp's hooks", details,
+                     fix="run `sfp install` (or `sfp plugin DIR` and `claude --plugin-dir DIR`)")
     return Check("plugin_integrity", HEALTHY, f"{what}; default configs load", details)
+
+
+def installed_hook_problems(claude_dir: Path, project: Path | None, *,
+                            ask_interpreters: bool = False) -> tuple[list[str], list[str]]:
+    """(settings files that run sfp, what is broken in them): a command's file gone, an interpreter
+    missing or too old. Another interpreter's version is asked (a subprocess) only when
+    `ask_interpreters`; the hooks' path only checks that it exists."""
+    import shlex
+
+    from sfp import settings as cc
+    from sfp.errors import UsageError
+
+    installed, broken = [], []
+    scopes = cc.SCOPES if project is not None else ("user",)
+    for scope in scopes:
+        path = cc.settings_path(scope, claude_dir, project or Path("."))
+        try:
+            hooks = cc.installed_hooks(cc.read_settings(path), path)
+        except UsageError:
+            broken.append(f"{path} is not valid JSON")
+            continue
+        if hooks:
+            installed.append(str(path))
+        for command in sorted({hook.command for hook in hooks}):
+            try:
+                words = shlex.split(command)
+            except ValueError:
+                words = []
+            if len(words) < 2 or "${CLAUDE_PLUGIN_ROOT}" in command:
+                continue
+            if not os.path.isfile(words[1]):
+                broken.append(f"{words[1]} (in {path}) does not exist")
+            elif not _python_ok(words[0], ask_interpreters):
+                broken.append(f"interpreter {words[0]} (in {path}) is missing or older than 3.11")
+    return installed, broken
+
+
+def _python_ok(python: str, ask: bool) -> bool:
+    if os.path.realpath(python) == os.path.realpath(sys.executable):
+        return sys.version_info[:2] >= MIN_PYTHON
+    import shutil
+
+    found = shutil.which(python)
+    if found is None:
+        return False
+    if not ask:
+        return True
+    from sfp.doctor import OK, check_python
+
+    return check_python(python).status == OK
 
 
 def check_context_integrity(claude_dir: Path) -> Check:

@@ -12,9 +12,8 @@ import json
 import re
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from sfp.errors import UsageError
 
@@ -26,16 +25,14 @@ SCOPES: Final = ("user", "project", "local")
 _SFP_COMMAND = re.compile(r"""(?:^|[/\s'"])sfp[^/\s'"]*\.pyz['"]?\s+hook(?:\s|$)""")
 
 
-@dataclass(frozen=True)
-class HookEntry:
+class HookEntry(NamedTuple):
     event: str
     matcher: str | None
     command: str
     timeout: int
 
 
-@dataclass(frozen=True)
-class InstalledHook:
+class InstalledHook(NamedTuple):
     settings: Path
     event: str
     command: str

@@ -77,7 +77,8 @@ def test_smoke_version_health_and_hook(built: dict[str, Path], kind: str, tmp_pa
     health = run("health", "--json")
     report = json.loads(health.stdout)
     integrity = next(c for c in report["checks"] if c["name"] == "plugin_integrity")
-    assert integrity["status"] == "healthy" and integrity["details"]["files_checked"] > 10
+    assert integrity["details"]["files_checked"] > 10 and integrity["details"]["installed_in"] == []
+    assert integrity["status"] == "degraded" and "sfp install" in integrity["details"]["fix"]  # files fine, not installed
     hook = run("hook", data=(DATA / "payloads" / "00-SessionStart.json").read_bytes())
     assert hook.returncode == 0 and b"Traceback" not in hook.stderr
     answer = json.loads(hook.stdout)  # no .context/CLAUDE.md here: degraded, so it speaks

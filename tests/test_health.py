@@ -95,3 +95,40 @@ def test_cli_exit_code_follows_status(sfp, claude_dir: Path) -> None:  # type: i
     context.write_text("")
     unhealthy = sfp("health")
     assert unhealthy.code == 1 and "❌ context_integrity" in unhealthy.out and "fix:" in unhealthy.out
+
+
+def install_entry(claude_dir: Path, command: str) -> None:
+    import json
+
+    hooks = {"Stop": [{"hooks": [{"type": "command", "command": command}]}]}
+    (claude_dir / "settings.json").write_text(json.dumps({"hooks": hooks}))
+
+
+def test_not_installed_is_degraded_in_the_cli_but_not_as_a_hook(claude_dir: Path) -> None:
+    from sfp.health import check_plugin_integrity
+
+    cli = check_plugin_integrity(claude_dir, None, deep=False, environ={})
+    assert cli.status == DEGRADED and "sfp install" in (cli.fix or "")
+    assert check_plugin_integrity(claude_dir, None, deep=False, as_hook=True, environ={}).status == HEALTHY
+    assert check_plugin_integrity(claude_dir, None, deep=False, environ={"CLAUDE_PLUGIN_ROOT": "/p"}).status == HEALTHY
+
+
+def test_an_installed_hook_whose_file_is_gone_is_unhealthy(claude_dir: Path, tmp_path: Path) -> None:
+    from sfp.health import check_plugin_integrity
+
+    install_entry(claude_dir, f"python3 {tmp_path / 'gone' / 'sfp.pyz'} hook")
+    check = check_plugin_integrity(claude_dir, None, deep=False, as_hook=True, environ={})
+    assert check.status == UNHEALTHY and "does not exist" in check.message
+
+
+def test_an_installed_hook_with_an_old_interpreter_is_unhealthy_in_the_cli(claude_dir: Path, tmp_path: Path) -> None:
+    from sfp.health import check_plugin_integrity
+
+    old = tmp_path / "python3.9"
+    old.write_text("#!/bin/sh\necho 3.9\n")
+    old.chmod(0o755)
+    pyz = tmp_path / "sfp.pyz"
+    pyz.write_text("")
+    install_entry(claude_dir, f"{old} {pyz} hook")
+    check = check_plugin_integrity(claude_dir, None, deep=True, environ={})
+    assert check.status == UNHEALTHY and "older than 3.11" in check.message

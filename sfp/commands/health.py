@@ -14,7 +14,7 @@ ICONS = {"healthy": "✅", "degraded": "⚠️ ", "unhealthy": "❌"}
 
 def health(claude_dir: Path, project: Path | None, *, as_json: bool, out: IO[str]) -> int:
     config = load_config("sfp", claude_dir, project)
-    report = run_health(claude_dir, thresholds_from(config.get("health")), thorough=True)
+    report = run_health(claude_dir, thresholds_from(config.get("health")), thorough=True, project=project)
     if as_json:
         out.write(json.dumps(report_as_json(report), indent=2, ensure_ascii=False) + "\n")
     else:

@@ -14,8 +14,9 @@ from sfp.protocol import HookEvent, HookResult
 
 
 def handle(event: HookEvent, ctx: HookContext) -> HookResult:
-    settings = _settings(ctx.claude_dir, ctx.project_dir(event.cwd))
-    report = run_health(ctx.claude_dir, thresholds_from(settings.get("health")))
+    project = ctx.project_dir(event.cwd)
+    settings = _settings(ctx.claude_dir, project)
+    report = run_health(ctx.claude_dir, thresholds_from(settings.get("health")), project=project)
     parts, message = [], None
     if report.status != HEALTHY:
         parts.append(health_context(report))
