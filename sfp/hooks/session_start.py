@@ -63,6 +63,8 @@ def handoff_context(claude_dir: Path, event: HookEvent, settings: Mapping[str, A
     if found is None:
         return None
     stored, handoff = found
+    if source == "resume" and handoff.session_id and handoff.session_id == event.session_id:
+        return None  # resuming restores this session's whole conversation: its own record adds nothing
     now = time.time()
     if source in ("startup", "clear"):
         if not is_recent(handoff, now, float(settings.get("recent_days", 7))):

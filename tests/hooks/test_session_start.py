@@ -60,6 +60,13 @@ def test_resume_brings_it_back_too(sfp: SfpRunner, claude_dir: Path, project: Pa
     assert "> resume me" in context_of(sfp("hook", input=event(project, "resume")).out)
 
 
+def test_resuming_the_same_session_does_not_repeat_its_own_record(sfp: SfpRunner, claude_dir: Path, project: Path) -> None:
+    healthy(claude_dir)
+    save_handoff(claude_dir, project, "x")  # written by session old12345
+    same = json.loads(event(project, "resume")) | {"session_id": "old12345"}
+    assert sfp("hook", input=json.dumps(same)).out == ""
+
+
 def test_another_projects_handoff_never_comes_back(sfp: SfpRunner, claude_dir: Path, tmp_path: Path) -> None:
     healthy(claude_dir)
     other, mine = tmp_path / "other", tmp_path / "mine"
