@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
@@ -59,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--markdown", action="store_true", help="print a table for docs/benchmarks.md")
     args = parser.parse_args(argv)
-    python = shutil.which("python3") or sys.executable
+    # The interpreter itself, not a version-manager shim (pyenv's adds ~400 ms to every start).
+    python = os.path.realpath(sys.executable)
     pyz, lean = ROOT / "dist" / "sfp.pyz", ROOT / "dist" / "sfp-lean.pyz"
     for needed in (pyz, lean):
         if not needed.exists():
@@ -76,9 +76,13 @@ def main(argv: list[str] | None = None) -> int:
             "python3 -c pass": ([python, "-c", "pass"], b""),
             "do-nothing shiv zipapp": ([python, str(noop)], b""),
         }
+        notes = work / "notes.txt"  # a file type no formatter is configured for
+        notes.write_text("bench\n")
         for event, name in EVENTS.items():
             payload = json.loads((PAYLOADS / name).read_text())
             payload["cwd"] = str(work)
+            if event == "PostToolUse":
+                payload["tool_input"]["file_path"] = str(notes)
             cases[f"sfp.pyz hook {event}"] = ([python, str(pyz), "hook"], json.dumps(payload).encode())
         start_payload = json.loads((PAYLOADS / EVENTS["SessionStart"]).read_text()) | {"cwd": str(work)}
         cases["sfp-lean.pyz hook SessionStart"] = ([python, str(lean), "hook"], json.dumps(start_payload).encode())

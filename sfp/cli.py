@@ -224,6 +224,11 @@ def build_parser() -> argparse.ArgumentParser:
     prune.add_argument("--dry-run", action="store_true", help="say what would go, remove nothing")
     prune.add_argument("--project", metavar="DIR", help="project whose sfp.yaml applies (default: current folder)")
 
+    autofix = command("autofix", "format files with the formatter auto_fix.yaml names for their type, as the hook does")
+    autofix.add_argument("files", nargs="+", metavar="FILE", help="the files to format")
+    autofix.add_argument("--project", metavar="DIR", help="the project the files must be in (default: current folder)")
+    autofix.add_argument("--json", action="store_true", help="print one JSON object per file")
+
     command("demo", "run every hook event against a sample project and show what comes back")
     return parser
 
@@ -320,6 +325,10 @@ def dispatch(ns: argparse.Namespace, out: IO[str]) -> int:
 
         return prune(root, _project(ns.project), keep_backups=ns.keep_backups, keep_handoffs=ns.keep_handoffs,
                      dry_run=ns.dry_run, out=out)
+    if name == "autofix":
+        from sfp.commands.autofix import autofix
+
+        return autofix(root, _project(ns.project), ns.files, as_json=ns.json, out=out)
     if name == "demo":
         from sfp.commands.demo import demo
 

@@ -15,7 +15,7 @@ import pytest
 from helpers import DATA
 from sfp.autofix import (
     FAILED, FORMATTED, KILL_GRACE_S, SKIPPED, TIMEOUT, UNCHANGED, AutoFixSettings, Formatter, auto_fix,
-    exclusion, first_time_missing, formatter_for, hook_message, may_have_formatter, npx_package,
+    exclusion, first_time_missing, formatter_for, has_word, hook_message, may_have_formatter, npx_package,
     settings_from,
 )
 from sfp.config import default_text
@@ -391,6 +391,14 @@ def test_the_longest_matching_extension_wins_and_disabled_formatters_are_named()
 ])
 def test_the_cheap_check_only_says_no_when_no_layer_can_match(name: str, texts: list[str], expected: bool) -> None:
     assert may_have_formatter(name, texts) is expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("rs", True), ("[rs]", True), ("'.rs'", True), ("formatters", False), ("rs_x", False), ("rs2", False),
+    ("formatters: [rs]", True), ("rsrs, rs", True), ("", False),
+])
+def test_has_word(text: str, expected: bool) -> None:
+    assert has_word(text, "rs") is expected
 
 
 def test_exclusion_matches_folders_and_names_inside_the_project() -> None:

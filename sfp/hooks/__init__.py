@@ -17,6 +17,7 @@ from typing import Final, NamedTuple
 HANDLERS: Final[Mapping[str, str]] = {
     "SessionStart": "sfp.hooks.session_start",
     "UserPromptSubmit": "sfp.hooks.user_prompt_submit",
+    "PostToolUse": "sfp.hooks.post_tool_use",
     "Stop": "sfp.hooks.stop",
     "PreCompact": "sfp.hooks.pre_compact",
     "SessionEnd": "sfp.hooks.session_end",
