@@ -25,28 +25,41 @@ def _p(kind: str, pattern: str, group: int = 0, flags: int = 0) -> SecretPattern
     return SecretPattern(kind, re.compile(pattern, flags), group)
 
 
-PATTERNS: Final[tuple[SecretPattern, ...]] = (
-    _p("private-key", r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----(?:.|\n)*?(?:-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|\Z)"),
-    _p("aws-access-key-id", r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA)[0-9A-Z]{16}\b"),
-    _p("github-token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})"),
-    _p("gitlab-token", r"\bglpat-[A-Za-z0-9_-]{20,}"),
-    _p("slack-token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
-    _p("anthropic-key", r"\bsk-ant-[A-Za-z0-9_-]{20,}"),
-    _p("openai-key", r"\bsk-(?:proj-|svcacct-)?[A-Za-z0-9_-]{32,}"),
-    _p("google-api-key", r"\bAIza[0-9A-Za-z_-]{35}"),
-    _p("stripe-key", r"\b(?:sk|rk)_(?:live|test)_[0-9a-zA-Z]{16,}"),
-    _p("npm-token", r"\bnpm_[A-Za-z0-9]{36}\b"),
-    _p("jwt", r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
-    _p("url-credentials", r"\b[a-z][a-z0-9+.-]*://[^\s:/@'\"]+:([^\s@/'\"]+)@", 1),
-    _p("bearer-token", r"\b(?:Bearer|Basic)\s+([A-Za-z0-9._~+/=-]{16,})", 1),
-    # NAME = "value", NAME: value, --name=value, export NAME=value
-    _p(
-        "secret-assignment",
-        rf"\b{_SECRET_NAME}\b[\"']?\s*(?::=|=|:)\s*(\"[^\"\n]{{4,}}\"|'[^'\n]{{4,}}'|[^\s\"',;)}}\]]{{4,}})",
-        1,
-        re.IGNORECASE,
-    ),
-)
+def patterns() -> tuple[SecretPattern, ...]:
+    """The table, compiled on first use: most log lines never need it, and every hook writes one."""
+    global _PATTERNS
+    if _PATTERNS is None:
+        _PATTERNS = _compile_patterns()
+    return _PATTERNS
+
+
+_PATTERNS: tuple[SecretPattern, ...] | None = None
+
+
+def _compile_patterns() -> tuple[SecretPattern, ...]:
+    return (
+        _p("private-key", r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----(?:.|\n)*?(?:-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|\Z)"),
+        _p("aws-access-key-id", r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA)[0-9A-Z]{16}\b"),
+        _p("github-token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})"),
+        _p("gitlab-token", r"\bglpat-[A-Za-z0-9_-]{20,}"),
+        _p("slack-token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
+        _p("anthropic-key", r"\bsk-ant-[A-Za-z0-9_-]{20,}"),
+        _p("openai-key", r"\bsk-(?:proj-|svcacct-)?[A-Za-z0-9_-]{32,}"),
+        _p("google-api-key", r"\bAIza[0-9A-Za-z_-]{35}"),
+        _p("stripe-key", r"\b(?:sk|rk)_(?:live|test)_[0-9a-zA-Z]{16,}"),
+        _p("npm-token", r"\bnpm_[A-Za-z0-9]{36}\b"),
+        _p("jwt", r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+        _p("url-credentials", r"\b[a-z][a-z0-9+.-]*://[^\s:/@'\"]+:([^\s@/'\"]+)@", 1),
+        _p("bearer-token", r"\b(?:Bearer|Basic)\s+([A-Za-z0-9._~+/=-]{16,})", 1),
+        # NAME = "value", NAME: value, --name=value, export NAME=value
+        _p(
+            "secret-assignment",
+            rf"\b{_SECRET_NAME}\b[\"']?\s*(?::=|=|:)\s*(\"[^\"\n]{{4,}}\"|'[^'\n]{{4,}}'|[^\s\"',;)}}\]]{{4,}})",
+            1,
+            re.IGNORECASE,
+        ),
+    )
+
 
 # A cheap pre-check: text without any of these can't match any pattern, so
 # the common case (no secret at all) costs one scan instead of fourteen.
@@ -68,7 +81,7 @@ def find_secrets(text: str) -> list[SecretMatch]:
     if not _TRIGGER.search(text):
         return []
     found: list[SecretMatch] = []
-    for pattern in PATTERNS:
+    for pattern in patterns():
         for match in pattern.regex.finditer(text):
             start, end = match.span(pattern.group)
             if start < end and not _is_placeholder(text[start:end]):
