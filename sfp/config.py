@@ -8,7 +8,6 @@ asks for is read.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final, NamedTuple
@@ -168,7 +167,8 @@ def _merge_into(target: dict[str, Any], upper: dict[str, Any], layer: Layer, ori
         if isinstance(value, dict) and isinstance(target.get(key), dict):
             _merge_into(target[key], value, layer, origins, child)
         else:
-            target[key] = copy.deepcopy(value)
+            # No copy: layers are parsed for this one load and dropped after it, so the result may own them.
+            target[key] = value
             _drop_origins(origins, {key}, path)
             _record_origins(value, layer, origins, child)
         origins[child] = _source_line(layer, child)

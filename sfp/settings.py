@@ -7,10 +7,8 @@ uninstall gives back the same JSON value, and install twice equals once.
 
 from __future__ import annotations
 
-import copy
 import json
 import re
-import shlex
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final, NamedTuple
@@ -50,6 +48,8 @@ def settings_path(scope: str, claude_dir: Path, project: Path) -> Path:
 
 
 def hook_command(python: str, pyz: str) -> str:
+    import shlex
+
     return f"{shlex.quote(python)} {shlex.quote(pyz)} hook"
 
 
@@ -85,6 +85,8 @@ def read_settings(path: Path) -> dict[str, Any]:
 
 def with_sfp_hooks(settings: Mapping[str, Any], entries: list[HookEntry]) -> dict[str, Any]:
     """`settings` with exactly `entries` as sfp's hooks; entries already there in that form stay in place."""
+    import copy
+
     if _current_entries(settings) == [(e.event, e.matcher, e.command, e.timeout) for e in entries]:
         return copy.deepcopy(dict(settings))
     result = without_sfp_hooks(settings)
@@ -105,6 +107,8 @@ def with_sfp_hooks(settings: Mapping[str, Any], entries: list[HookEntry]) -> dic
 
 def without_sfp_hooks(settings: Mapping[str, Any]) -> dict[str, Any]:
     """`settings` minus sfp's entries; containers left empty by the removal go too, nothing else changes."""
+    import copy
+
     result = copy.deepcopy(dict(settings))
     hooks = result.get("hooks")
     if not isinstance(hooks, dict):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import os
 import time
 from collections.abc import Iterator
@@ -56,6 +55,8 @@ def write_atomic(path: Path, data: bytes | str, mode: int = PRIVATE_FILE) -> Non
 
 def append_line(path: Path, line: str, mode: int = PRIVATE_FILE) -> None:
     """Append one line under an exclusive lock, so concurrent hooks never interleave."""
+    import fcntl  # a C extension: loaded only by the hooks that append
+
     payload = (line.rstrip("\n") + "\n").encode("utf-8")
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, mode)
@@ -74,6 +75,8 @@ def file_lock(path: Path, timeout: float = 10.0) -> Iterator[None]:
 
     Polls instead of blocking so a hook with a deadline can give up.
     """
+    import fcntl
+
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
     except OSError as exc:

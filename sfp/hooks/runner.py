@@ -136,33 +136,40 @@ def _call_with_alarm(handler: Handler, event: HookEvent, ctx: HookContext) -> Ho
             signal.signal(sig, handler_before)
 
 
+class _StdinDeadline(Exception):
+    pass
+
+
 def read_input(fd: int, limit: int = MAX_INPUT_BYTES, deadline_s: float = STDIN_DEADLINE_S) -> bytes:
-    """All of stdin, or HookInputError when it is too big or doesn't end in time."""
-    import select
+    """All of stdin, or HookInputError when it is too big or doesn't end in time.
+
+    A timer signal ends a blocked read at the deadline (the select module would be
+    one more C extension to load on every hook).
+    """
+
+    def expire(signum: int, frame: object) -> None:
+        raise _StdinDeadline()
 
     chunks: list[bytes] = []
     size = 0
-    deadline = time.monotonic() + deadline_s
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise HookInputError(f"stdin did not close within {deadline_s:.0f} s")
-        try:
-            ready, _, _ = select.select([fd], [], [], left)
-        except (OSError, ValueError) as exc:
-            raise HookInputError(f"cannot read stdin: {exc}") from None
-        if not ready:
-            continue
-        try:
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, deadline_s)
+    try:
+        while True:
             chunk = os.read(fd, 65536)
-        except OSError as exc:
-            raise HookInputError(f"cannot read stdin: {exc.strerror}") from None
-        if not chunk:
-            return b"".join(chunks)
-        size += len(chunk)
-        if size > limit:
-            raise HookInputError(f"input over the {limit:,}-byte limit")
-        chunks.append(chunk)
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > limit:
+                raise HookInputError(f"input over the {limit:,}-byte limit")
+            chunks.append(chunk)
+    except _StdinDeadline:
+        raise HookInputError(f"stdin did not close within {deadline_s:g} s") from None
+    except OSError as exc:
+        raise HookInputError(f"cannot read stdin: {exc.strerror}") from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def load_policy(event_name: str, claude_dir: Path, cwd: str | None) -> Policy:
