@@ -39,8 +39,14 @@ e2e: build
 demo: build
 	$(PYTHON) dist/sfp.pyz demo
 
+# Every benchmark, in one run; results and the machine go in docs/benchmarks.md.
 bench: build lean
 	$(VPY) bench/run.py
+	$(VPY) bench/precompact_bench.py
+	$(VPY) bench/transcript_bench.py
+	$(VPY) bench/gates_bench.py
+	$(VPY) bench/backup_bench.py
+	@if [ -f bench/secrets_bench.py ]; then $(VPY) bench/secrets_bench.py; fi
 
 clean:
 	rm -rf dist build .mypy_cache .pytest_cache
