@@ -338,6 +338,26 @@ def make_handoff(
     return write_handoff(claude_dir, handoff), handoff
 
 
+def drop_superseded(claude_dir: Path, keep: StoredHandoff, session_id: str | None) -> list[Path]:
+    """Remove this session's older SessionEnd handoffs: each `claude -p` run ends the session once,
+    and only the newest of those says anything the others don't. Compaction handoffs stay."""
+    if not session_id:
+        return []
+    removed = []
+    for stored in list_handoffs(claude_dir):
+        if stored.markdown == keep.markdown or f"-{session_id[:8]}" not in stored.markdown.name:
+            continue
+        old = load_handoff(stored)
+        if old is not None and old.session_id == session_id and old.trigger == "session_end":
+            for path in (stored.json, stored.markdown):
+                try:
+                    path.unlink()
+                    removed.append(path)
+                except OSError:
+                    pass
+    return removed
+
+
 def transcripts_folder(claude_dir: Path, cwd: str) -> Path:
     """Where Claude Code keeps a project's transcripts: every character but letters and digits becomes `-`."""
     import re

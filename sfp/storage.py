@@ -21,6 +21,8 @@ def ensure_private_dir(path: Path) -> Path:
         missing = [p for p in (path, *path.parents) if not p.exists()]
         for folder in reversed(missing):  # mkdir(parents=True) would give the parents the umask's mode
             folder.mkdir(mode=PRIVATE_DIR, exist_ok=True)
+        if not path.is_dir():  # a file in the way is the person's: report it, don't touch it
+            raise StorageError(f"cannot use {path} as a folder: a file of that name is in the way")
         if path.stat().st_mode & 0o077:
             path.chmod(PRIVATE_DIR)
     except OSError as exc:

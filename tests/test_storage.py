@@ -43,6 +43,15 @@ def test_ensure_private_dir_makes_missing_parents_private_too(tmp_path: Path) ->
         assert stat.S_IMODE((tmp_path / folder).stat().st_mode) == 0o700
 
 
+def test_a_file_where_the_folder_should_be_is_reported_and_left_alone(tmp_path: Path) -> None:
+    in_the_way = tmp_path / "backups"
+    in_the_way.write_text("mine")
+    in_the_way.chmod(0o644)
+    with pytest.raises(StorageError, match="a file of that name is in the way"):
+        ensure_private_dir(in_the_way)
+    assert stat.S_IMODE(in_the_way.stat().st_mode) == 0o644 and in_the_way.read_text() == "mine"
+
+
 def test_ensure_private_dir_over_a_file_is_a_storage_error(tmp_path: Path) -> None:
     (tmp_path / "x").write_text("")
     with pytest.raises(StorageError, match="cannot create folder"):

@@ -7,8 +7,17 @@ compaction, so nothing is compacted away unsaved.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sfp.hooks import HookContext
 from sfp.protocol import HookEvent, HookResult
+
+if TYPE_CHECKING:
+    from sfp.handoff import StoredHandoff
+
+# A retry (fallback.yaml: retry_once) runs `handle` again in the same process: the handoff
+# already written stays the one, so a retried compaction doesn't leave two.
+_written: dict[str | None, StoredHandoff] = {}
 
 
 def handle(event: HookEvent, ctx: HookContext) -> HookResult:
@@ -19,8 +28,11 @@ def handle(event: HookEvent, ctx: HookContext) -> HookResult:
     project = ctx.project_dir(event.cwd)
     settings = settings_from_config(load_config("sfp", ctx.claude_dir, project).get("backup", default={}))
     trigger = event.text("trigger") or "auto"
-    stored, _ = make_handoff(ctx.claude_dir, transcript_path=event.transcript_path, session_id=event.session_id,
-                             cwd=event.cwd, trigger=trigger, notes=event.text("custom_instructions"))
+    stored = _written.get(event.session_id)
+    if stored is None or not stored.markdown.exists():
+        stored, _ = make_handoff(ctx.claude_dir, transcript_path=event.transcript_path, session_id=event.session_id,
+                                 cwd=event.cwd, trigger=trigger, notes=event.text("custom_instructions"))
+        _written[event.session_id] = stored
     backup = create_backup(ctx.claude_dir, project if project and project.is_dir() else None, settings,
                            reason=f"pre-compact ({trigger})")
     prune_backups(ctx.claude_dir, settings.keep)

@@ -9,10 +9,11 @@ from sfp.protocol import HookEvent, HookResult
 def handle(event: HookEvent, ctx: HookContext) -> HookResult:
     from sfp.backup import prune_handoffs, settings_from_config
     from sfp.config import load_config
-    from sfp.handoff import make_handoff
+    from sfp.handoff import drop_superseded, make_handoff
 
-    make_handoff(ctx.claude_dir, transcript_path=event.transcript_path, session_id=event.session_id,
-                 cwd=event.cwd, trigger="session_end")
+    stored, _ = make_handoff(ctx.claude_dir, transcript_path=event.transcript_path, session_id=event.session_id,
+                             cwd=event.cwd, trigger="session_end")
+    drop_superseded(ctx.claude_dir, stored, event.session_id)
     settings = settings_from_config(load_config("sfp", ctx.claude_dir, ctx.project_dir(event.cwd)).get("backup", default={}))
     prune_handoffs(ctx.claude_dir, settings.keep_handoffs)
     return HookResult()

@@ -31,6 +31,9 @@ CACHE = ROOT / ".cache"
 DEFAULT_PREFIX = CACHE / "claude-code"
 INSTALL_TIMEOUT = 900.0
 SESSION_TIMEOUT = 60.0
+PYZ = ROOT / "dist" / "sfp.pyz"
+# sfp's CLI (install, plugin, restore...) and the client's own subcommands (plugin validate).
+COMMAND_TIMEOUT = 60.0
 # GIT_DIR and friends would send the client's (and sfp's) git calls to the caller's repository.
 SCRUBBED_PREFIXES = ("ANTHROPIC_", "CLAUDE_", "SFP_", "GIT_")
 HOOK_EVENTS = ("SessionStart", "UserPromptSubmit", "PostToolUse", "Stop", "PreCompact", "SessionEnd")
@@ -249,7 +252,8 @@ class Result:
 
 def run_client(args: Sequence[str], cwd: Path, env: Mapping[str, str],
                timeout: float = SESSION_TIMEOUT) -> Result:
-    """Run the client to completion; on timeout kill its whole process group (hooks included)."""
+    """Run the client (or any command) to completion; on timeout kill its whole process group (hooks
+    included)."""
     started = time.monotonic()
     process = subprocess.Popen(list(args), cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -260,7 +264,7 @@ def run_client(args: Sequence[str], cwd: Path, env: Mapping[str, str],
         _kill_group(process.pid)
         stdout, stderr = process.communicate()
         result = Result(tuple(args), -9, stdout, stderr, time.monotonic() - started)
-        raise SessionTimeout(f"claude ran over {timeout:.0f} s and was killed:\n{result.describe()}") from None
+        raise SessionTimeout(f"{Path(args[0]).name} ran over {timeout:.0f} s and was killed:\n{result.describe()}") from None
     finally:
         if process.poll() is None:
             _kill_group(process.pid)
@@ -330,6 +334,23 @@ class Sandbox:
             raise AssertionError(f"claude -p failed:\n{result.describe()}")
         return result
 
+    def client(self, *args: str, timeout: float = COMMAND_TIMEOUT) -> Result:
+        """The client's own subcommands (`plugin validate DIR`), in the sandbox, unchecked."""
+        return run_client([str(self.binary), *args], self.project, self.env, timeout)
+
+    def install_pyz(self, pyz: Path) -> Path:
+        """A copy of `pyz` in the sandbox's ~/.local/bin, as the README installs it: hooks then run
+        this copy, whatever rebuilds dist/sfp.pyz meanwhile."""
+        target = self.home / ".local" / "bin" / "sfp.pyz"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(pyz, target)
+        target.chmod(0o755)
+        return target
+
+    def sfp(self, pyz: Path, *args: str, timeout: float = COMMAND_TIMEOUT) -> Result:
+        """`<python> PYZ ARGS` in the project with the sandbox's HOME and claude dir, unchecked."""
+        return run_client([sys.executable, str(pyz), *args], self.project, self.env, timeout)
+
     def transcript(self, session_id: str) -> list[dict[str, Any]]:
         """The session's transcript records (tolerating a torn last line)."""
         records: list[dict[str, Any]] = []
@@ -340,6 +361,46 @@ class Sandbox:
                 except ValueError:
                     continue
         return records
+
+
+# ---------------------------------------------------------------------------------------------
+# sfp under the client
+
+
+def pyz_build_inputs() -> list[Path]:
+    return [*ROOT.glob("sfp/**/*.py"), *ROOT.glob("config/*.yaml"), ROOT / "build.py"]
+
+
+def pyz_is_stale(pyz: Path = PYZ) -> bool:
+    """True when `pyz` is missing or older than a file it is built from."""
+    if not pyz.exists():
+        return True
+    built = pyz.stat().st_mtime
+    return any(path.stat().st_mtime > built for path in pyz_build_inputs())
+
+
+def build_pyz() -> str | None:
+    """Build dist/sfp.pyz as `make build` does; None when it worked, else what build.py said."""
+    done = subprocess.run([sys.executable, str(ROOT / "build.py")], capture_output=True, text=True, cwd=ROOT,
+                          timeout=INSTALL_TIMEOUT)
+    return None if done.returncode == 0 else f"exit {done.returncode}:\n{done.stdout}{done.stderr}"
+
+
+def sfp_log(claude_dir: Path) -> list[dict[str, Any]]:
+    """sfp's log lines (`<claude-dir>/logs/sfp.log`), each parsed; a line that isn't a JSON object fails."""
+    path = claude_dir / "logs" / "sfp.log"
+    assert path.exists(), f"sfp wrote no log at {path}: did any hook run sfp?"
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        assert isinstance(record, dict), line
+        records.append(record)
+    return records
+
+
+def logged(records: Iterable[Mapping[str, Any]], event: str, session: str) -> list[Mapping[str, Any]]:
+    """The log records of `event` in `session`."""
+    return [r for r in records if r.get("event") == event and r.get("session") == session]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from e2e.client import CLIENT_VERSION, DEFAULT_PREFIX, ClientUnavailable, Sandbox, ensure_client
+from e2e.client import (CLIENT_VERSION, DEFAULT_PREFIX, PYZ, ClientUnavailable, Sandbox, build_pyz, ensure_client,
+                        pyz_is_stale)
 from e2e.model_server import ModelServer
 
 # Where the client is installed; CI may point this at a cached folder.
@@ -31,6 +32,16 @@ def claude_bin() -> Path:
     except ClientUnavailable as exc:
         _unavailable.append(f"{SKIP_PREFIX}: {exc}")
         pytest.skip(_unavailable[0])
+
+
+@pytest.fixture(scope="session")
+def sfp_pyz() -> Path:
+    """dist/sfp.pyz as `make build` makes it, rebuilt first if it is missing or older than a source."""
+    if pyz_is_stale(PYZ):
+        failure = build_pyz()
+        if failure is not None:
+            pytest.fail(f"`python build.py` failed ({failure})")
+    return PYZ
 
 
 @pytest.fixture

@@ -1,0 +1,199 @@
+"""sfp installed the two ways a person would, under the real client.
+
+`sfp install` writes the hooks into the user's settings.json; `sfp plugin DIR` writes a plugin folder
+that `claude plugin validate` accepts and `claude --plugin-dir DIR` loads. Each route then runs one
+session through every event (a Write, a second prompt, `/compact` on resume) in a temporary HOME with
+no `.context/CLAUDE.md`, so the health check at SessionStart has something to tell the model.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from e2e.client import HOOK_EVENTS, Result, Sandbox, logged, sfp_log
+from e2e.model_server import ModelServer, all_text, call, say
+
+pytestmark = pytest.mark.e2e
+
+# Generous: other test runs share this machine, and a PreCompact may retry once after a second.
+RUN_TIMEOUT = 120.0
+# How the client labels SessionStart's additionalContext in the request (2.1.197).
+HOOK_CONTEXT_LABEL = "SessionStart hook additional context"
+HEALTH_HEADER = "[sfp] Health check at session start"
+LOG_KEYS = {"time", "level", "event", "session", "message", "duration_ms"}
+EDIT_MATCHER = "Write|Edit|MultiEdit"
+
+
+@dataclass(frozen=True)
+class Route:
+    """One session run through every event with sfp installed one way."""
+
+    sandbox: Sandbox
+    model: ModelServer
+    session_id: str
+    written: Path
+    setup: Result  # what `sfp install` / `sfp plugin` printed
+    pyz: Path  # the sfp.pyz the hooks run
+
+
+def run_every_event(sandbox: Sandbox, model: ModelServer, extra: Sequence[str] = ()) -> tuple[str, Path]:
+    """A Write, a second prompt, then `/compact`: SessionStart, UserPromptSubmit, PostToolUse, Stop,
+    SessionEnd on each run, PreCompact on the last."""
+    written = sandbox.project / "src" / "app.py"
+    model.push(call("Write", file_path=str(written), content="print('hello')\n"), say("Wrote it."),
+               say("Second answer."))
+    session = sandbox.run("write the app", extra=extra, timeout=RUN_TIMEOUT).session_id
+    sandbox.run("and now?", resume=session, extra=extra, timeout=RUN_TIMEOUT)
+    sandbox.run("/compact", resume=session, extra=extra, timeout=RUN_TIMEOUT)
+    return session, written
+
+
+def session_start_context(model: ModelServer) -> str:
+    """The SessionStart context in the first request of the main loop (empty when there is none)."""
+    first = all_text(model.main_requests()[0])
+    at = first.find(HOOK_CONTEXT_LABEL)
+    return "" if at < 0 else first[at:at + 2000]
+
+
+def assert_every_event_logged(route: Route) -> None:
+    assert route.written.read_text(encoding="utf-8") == "print('hello')\n", \
+        "the scripted Write did not run, so PostToolUse proves nothing"
+    records = sfp_log(route.sandbox.claude_dir)
+    missing = [event for event in HOOK_EVENTS if not logged(records, event, route.session_id)]
+    assert missing == [], (f"no sfp log line for {missing} in session {route.session_id}; logged: "
+                           f"{[(r.get('event'), r.get('session')) for r in records]}")
+    for record in records:
+        assert LOG_KEYS <= record.keys(), record
+    # A missing formatter (no ruff on this machine) is a warning of its own, not a failed hook.
+    problems = [r for r in records if r.get("level") not in ("debug", "info", "warning")
+                or (r.get("level") == "warning" and r.get("event") in HOOK_EVENTS)]
+    assert problems == [], f"sfp logged problems: {problems}"
+
+
+def assert_compacted(route: Route) -> None:
+    assert len(route.model.compact_requests()) == 1, "the client sent no compaction request"
+    transcript = route.sandbox.transcript(route.session_id)
+    assert any(r.get("subtype") == "compact_boundary" for r in transcript), "the compaction did not happen"
+
+
+# ---------------------------------------------------------------------------------------------
+# Route 1: `sfp install` into the user's settings.json
+
+
+@pytest.fixture(scope="module")
+def installed(claude_bin: Path, sfp_pyz: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Route]:
+    with ModelServer() as model:
+        sandbox = Sandbox(claude_bin, tmp_path_factory.mktemp("sfp-install"), model.url)
+        pyz = sandbox.install_pyz(sfp_pyz)
+        setup = sandbox.sfp(pyz, "install")
+        assert setup.code == 0, setup.describe()
+        session, written = run_every_event(sandbox, model)
+        yield Route(sandbox, model, session, written, setup, pyz)
+
+
+def test_install_puts_one_hook_per_event_into_the_user_settings(installed: Route) -> None:
+    path = installed.sandbox.claude_dir / "settings.json"
+    settings = json.loads(path.read_text(encoding="utf-8"))
+    command = f"{shlex.quote(sys.executable)} {shlex.quote(str(installed.pyz))} hook"
+
+    assert f"{path}: sfp hooks for 6 events" in installed.setup.stdout, installed.setup.describe()
+    assert sorted(settings["hooks"]) == sorted(HOOK_EVENTS)
+    for event, groups in settings["hooks"].items():
+        [group] = groups
+        [hook] = group["hooks"]
+        assert hook["type"] == "command" and hook["command"] == command, (event, hook)
+        assert isinstance(hook["timeout"], int) and hook["timeout"] >= 1, (event, hook)
+        assert group.get("matcher") == (EDIT_MATCHER if event == "PostToolUse" else None), (event, group)
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_installed_hooks_see_every_event_with_the_session_id(installed: Route) -> None:
+    assert_every_event_logged(installed)
+    assert_compacted(installed)
+
+
+def test_installed_hooks_tell_the_model_the_health_check_failed(installed: Route) -> None:
+    context = session_start_context(installed.model)
+
+    assert HEALTH_HEADER in context, f"no sfp health context in the first request: {context[:500]!r}"
+    assert "context_integrity" in context and ".context/CLAUDE.md" in context, context[:500]
+
+
+def test_uninstall_leaves_a_session_without_sfp(sandbox: Sandbox, model: ModelServer, sfp_pyz: Path) -> None:
+    pyz = sandbox.install_pyz(sfp_pyz)
+    for command in ("install", "uninstall"):
+        done = sandbox.sfp(pyz, command)
+        assert done.code == 0, done.describe()
+    model.push(say("Hello."))
+
+    session = sandbox.run("hi", timeout=RUN_TIMEOUT).session_id
+
+    settings = (sandbox.claude_dir / "settings.json").read_text(encoding="utf-8")
+    assert "sfp.pyz" not in settings, settings
+    log = sandbox.claude_dir / "logs" / "sfp.log"
+    assert not log.exists() or session not in log.read_text(encoding="utf-8"), "an uninstalled sfp still ran"
+    assert "[sfp]" not in all_text(model.main_requests()[0])
+
+
+# ---------------------------------------------------------------------------------------------
+# Route 2: `sfp plugin DIR`, then `claude --plugin-dir DIR`
+
+
+@dataclass(frozen=True)
+class PluginRoute(Route):
+    folder: Path
+    validation: Result
+
+
+@pytest.fixture(scope="module")
+def plugged(claude_bin: Path, sfp_pyz: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PluginRoute]:
+    with ModelServer() as model:
+        root = tmp_path_factory.mktemp("sfp-plugin")
+        sandbox = Sandbox(claude_bin, root, model.url)
+        folder = root / "sfp-plugin"
+        setup = sandbox.sfp(sfp_pyz, "plugin", str(folder))
+        assert setup.code == 0, setup.describe()
+        validation = sandbox.client("plugin", "validate", str(folder))
+        # No settings, no trust, no `plugin enable`: in -p mode --plugin-dir alone loads the hooks.
+        session, written = run_every_event(sandbox, model, extra=("--plugin-dir", str(folder)))
+        yield PluginRoute(sandbox, model, session, written, setup, folder / "sfp.pyz", folder, validation)
+
+
+def test_sfp_plugin_writes_a_manifest_hooks_and_itself(plugged: PluginRoute) -> None:
+    manifest = json.loads((plugged.folder / ".claude-plugin" / "plugin.json").read_text(encoding="utf-8"))
+    hooks = json.loads((plugged.folder / "hooks" / "hooks.json").read_text(encoding="utf-8"))["hooks"]
+
+    assert {"name", "version", "description", "author"} <= manifest.keys(), manifest
+    assert sorted(hooks) == sorted(HOOK_EVENTS)
+    assert all('"${CLAUDE_PLUGIN_ROOT}/sfp.pyz" hook' in g["hooks"][0]["command"] for gs in hooks.values() for g in gs)
+    assert plugged.pyz.stat().st_mode & 0o111, "the plugin's sfp.pyz is not executable"
+
+
+def test_claude_plugin_validate_finds_no_error_and_no_warning(plugged: PluginRoute) -> None:
+    done = plugged.validation
+    manifest = plugged.folder / ".claude-plugin" / "plugin.json"
+
+    # 2.1.197 exits 0 on warnings too ("✔ Validation passed with warnings"), so the text decides.
+    assert done.code == 0, done.describe()
+    assert done.stdout.strip() == f"Validating plugin manifest: {manifest}\n\n✔ Validation passed", done.describe()
+    assert done.stderr == "", done.describe()
+
+
+def test_plugin_hooks_see_every_event_with_the_session_id(plugged: PluginRoute) -> None:
+    assert not (plugged.sandbox.claude_dir / "settings.json").exists(), "the hooks must come from the plugin alone"
+    assert_every_event_logged(plugged)
+    assert_compacted(plugged)
+
+
+def test_plugin_session_start_context_reaches_the_model(plugged: PluginRoute) -> None:
+    context = session_start_context(plugged.model)
+
+    assert HEALTH_HEADER in context, f"no sfp health context in the first request: {context[:500]!r}"
+    assert "context_integrity" in context, context[:500]

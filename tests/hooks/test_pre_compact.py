@@ -1,0 +1,56 @@
+"""PreCompact and SessionEnd through `sfp hook`: handoff + backup, blocking when the backup can't be written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import SfpRunner
+from helpers import DATA
+
+TRANSCRIPT = DATA / "transcripts" / "bb4d8064-6c68-4243-a46f-ce1e3b32b275.jsonl"
+
+
+def event(name: str, project: Path, session: str = "bb4d8064-6c68-4243-a46f-ce1e3b32b275", **extra: object) -> str:
+    return json.dumps({"hook_event_name": name, "session_id": session, "cwd": str(project),
+                       "transcript_path": str(TRANSCRIPT), **extra})
+
+
+def handoffs(claude_dir: Path) -> list[dict[str, object]]:
+    return [json.loads(p.read_text()) for p in sorted((claude_dir / "handoffs").glob("*.json"))]
+
+
+def test_pre_compact_writes_a_handoff_and_a_backup(sfp: SfpRunner, claude_dir: Path, project: Path) -> None:
+    (claude_dir / ".context").mkdir()
+    (claude_dir / ".context" / "CLAUDE.md").write_text("# Identity\nme\n")
+    run = sfp("hook", input=event("PreCompact", project, trigger="manual", custom_instructions="keep the API notes"))
+    assert run.code == 0 and "💾 sfp: handoff" in json.loads(run.out)["systemMessage"]
+    [handoff] = handoffs(claude_dir)
+    assert handoff["trigger"] == "manual" and handoff["notes"] == "keep the API notes"
+    assert [t["subject"] for t in handoff["open_tasks"]] == ["Write tests for validation"]  # type: ignore[index]
+    [backup] = [p for p in (claude_dir / "backups").iterdir() if not p.name.startswith(".")]
+    metadata = json.loads((backup / "metadata.json").read_text())
+    assert metadata["reason"] == "pre-compact (manual)" and "restore" in metadata["restore_command"]
+
+
+def test_a_backup_that_cannot_be_written_blocks_compaction_with_one_handoff(sfp: SfpRunner, claude_dir: Path,
+                                                                            project: Path) -> None:
+    (claude_dir / "backups").write_text("a file in the way")
+    run = sfp("hook", input=event("PreCompact", project, trigger="auto"))
+    assert run.code == 2 and run.out == ""
+    assert run.err.startswith("Backup creation failed - compaction blocked to prevent data loss: ")
+    assert "a file of that name is in the way" in run.err and run.err.count("\n") == 1
+    assert len(handoffs(claude_dir)) == 1  # the retry reused the handoff it had written
+    assert (claude_dir / "backups").read_text() == "a file in the way"
+
+
+def test_session_end_leaves_one_handoff_per_session_beside_the_compaction_ones(sfp: SfpRunner, claude_dir: Path,
+                                                                               project: Path) -> None:
+    sfp("hook", input=event("PreCompact", project, trigger="manual"))
+    for _ in range(3):  # three `claude -p --resume` runs of one session
+        assert sfp("hook", input=event("SessionEnd", project, reason="other")).code == 0
+    sfp("hook", input=event("SessionEnd", project, session="other-session-0001", reason="other"))
+    triggers = sorted((h["session_id"], h["trigger"]) for h in handoffs(claude_dir))
+    assert triggers == [("bb4d8064-6c68-4243-a46f-ce1e3b32b275", "manual"),
+                        ("bb4d8064-6c68-4243-a46f-ce1e3b32b275", "session_end"),
+                        ("other-session-0001", "session_end")]
