@@ -39,9 +39,10 @@ def backup_list(claude_dir: Path, *, as_json: bool, out: IO[str]) -> int:
     if not backups:
         out.write(f"no backups in {claude_dir / 'backups'} yet (`sfp backup create` makes one)\n")
     else:
-        out.write(f"{'ID':<19} {'TIME':<19}  {'REASON':<12} {'FILES':>5} {'SIZE':>9}\n")
+        width = max(len("REASON"), *(len(info.reason) for info in newest_first))  # the column fits the longest reason
+        out.write(f"{'ID':<19} {'TIME':<19}  {'REASON':<{width}} {'FILES':>5} {'SIZE':>9}\n")
         for info in newest_first:
-            out.write(f"{info.backup_id:<19} {local_time(info.timestamp):<19}  {info.reason:<12} {len(info.files):>5} "
+            out.write(f"{info.backup_id:<19} {local_time(info.timestamp):<19}  {info.reason:<{width}} {len(info.files):>5} "
                       f"{human_size(bk.disk_usage(info.folder)):>9}\n")
     if damaged:
         out.write(f"{plural(len(damaged), 'damaged backup folder')} not listed: {', '.join(n for n, _ in damaged)} "
