@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import IO
 
-from sfp.hooks.user_prompt_submit import prompt_context
+from sfp.injection import prompt_context
 from sfp.protocol import fit_context
 
 
