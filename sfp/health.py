@@ -119,12 +119,11 @@ def installed_hook_problems(claude_dir: Path, project: Path | None, *,
     """(settings files that run sfp, what is broken in them): a command's file gone, an interpreter
     missing or too old. Another interpreter's version is asked (a subprocess) only when
     `ask_interpreters`; the hooks' path only checks that it exists."""
-    import shlex
-
     from sfp import settings as cc
     from sfp.errors import UsageError
 
-    installed, broken = [], []
+    installed: list[str] = []
+    broken: list[str] = []
     scopes = cc.SCOPES if project is not None else ("user",)
     for scope in scopes:
         path = cc.settings_path(scope, claude_dir, project or Path("."))
@@ -136,6 +135,8 @@ def installed_hook_problems(claude_dir: Path, project: Path | None, *,
         if hooks:
             installed.append(str(path))
         for command in sorted({hook.command for hook in hooks}):
+            import shlex
+
             try:
                 words = shlex.split(command)
             except ValueError:

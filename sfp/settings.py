@@ -20,7 +20,7 @@ TOOL_MATCHERS: Final = {"PostToolUse": "Write|Edit|MultiEdit"}
 SCOPES: Final = ("user", "project", "local")
 
 # `<anything>sfp<anything>.pyz hook`, quoted or not: how sfp's own entries are told from others'.
-_SFP_COMMAND = re.compile(r"""(?:^|[/\s'"])sfp[^/\s'"]*\.pyz['"]?\s+hook(?:\s|$)""")
+_SFP_COMMAND = r"""(?:^|[/\s'"])sfp[^/\s'"]*\.pyz['"]?\s+hook(?:\s|$)"""
 
 
 class HookEntry(NamedTuple):
@@ -59,7 +59,8 @@ def hook_entries(command: str, timeouts: Mapping[str, float]) -> list[HookEntry]
 
 
 def is_sfp_command(command: object) -> bool:
-    return isinstance(command, str) and bool(_SFP_COMMAND.search(command))
+    # re caches the compiled pattern; compiling it at import would cost every SessionStart.
+    return isinstance(command, str) and "hook" in command and bool(re.search(_SFP_COMMAND, command))
 
 
 def read_settings(path: Path) -> dict[str, Any]:
