@@ -54,3 +54,26 @@ def test_session_end_leaves_one_handoff_per_session_beside_the_compaction_ones(s
     assert triggers == [("bb4d8064-6c68-4243-a46f-ce1e3b32b275", "manual"),
                         ("bb4d8064-6c68-4243-a46f-ce1e3b32b275", "session_end"),
                         ("other-session-0001", "session_end")]
+
+
+def test_ten_concurrent_pre_compact_hooks_leave_ten_complete_backups(claude_dir: Path, project: Path) -> None:
+    import subprocess
+    import sys
+
+    from helpers import ROOT, clean_env
+    from sfp.backup import BackupSettings, list_backups, verify_backup
+
+    (claude_dir / ".context").mkdir()
+    (claude_dir / ".context" / "CLAUDE.md").write_text("# Identity\nme\n" * 200)
+    env = {**clean_env(claude_dir), "PYTHONPATH": str(ROOT)}
+    procs = [subprocess.Popen([sys.executable, "-m", "sfp", "hook"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, env=env, cwd=project) for _ in range(10)]
+    for n, proc in enumerate(procs):
+        proc.stdin.write(event("PreCompact", project, session=f"session-{n:04d}-concurrent", trigger="auto").encode())  # type: ignore[union-attr]
+        proc.stdin.close()  # type: ignore[union-attr]
+    codes = [proc.wait(timeout=120) for proc in procs]
+    assert codes == [0] * 10, [p.stderr.read() for p in procs]  # type: ignore[union-attr]
+    backups = list_backups(claude_dir)
+    assert len({b.backup_id for b in backups}) == 10
+    assert all(not verify_backup(claude_dir, b, BackupSettings()).problems for b in backups)
+    assert len(handoffs(claude_dir)) == 10
