@@ -102,13 +102,25 @@ def build_shiv(staged: Path, output: Path) -> None:
 
 
 def build_lean(staged: Path, output: Path) -> None:
+    compile_for_zip(staged / "sfp")
+    _normalise(staged)
     # zipapp takes each file's local mtime: pin the time zone so the stamp is the same everywhere.
     os.environ["TZ"] = "UTC"
     time.tzset()
-    zipapp.create_archive(
-        staged, output, interpreter=INTERPRETER, main=ENTRY_POINT, compressed=True,
-        filter=lambda path: path.suffix != ".pyc",
-    )
+    zipapp.create_archive(staged, output, interpreter=INTERPRETER, main=ENTRY_POINT, compressed=True)
+
+
+def compile_for_zip(package: Path) -> None:
+    """`module.pyc` beside each `module.py`: zipimport can't cache bytecode, so without these every
+    start of the lean build compiles every module it imports. Unchecked-hash pycs are the same bytes
+    on every build; another Python version sees the wrong magic number and reads the source instead."""
+    import py_compile
+
+    for source in sorted(package.rglob("*.py")):
+        py_compile.compile(
+            str(source), cfile=str(source.with_suffix(".pyc")), dfile=source.relative_to(package.parent).as_posix(),
+            doraise=True, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

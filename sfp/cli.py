@@ -26,10 +26,26 @@ exit codes:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if sys.version_info < (3, 11):
+        return _too_old(args)
     hook = _hook_invocation(args)
     if hook is not None:
         return _run_hook(*hook)
     return _run_command(args, sys.stdout, sys.stderr)
+
+
+def _too_old(args: list[str]) -> int:
+    """On an old Python nothing else of sfp can be trusted to import: say so, in the form the caller reads."""
+    import json
+
+    found = f"Python {sys.version.split()[0]} ({sys.executable})"
+    fix = "run `python3.11 sfp.pyz install` (or any Python 3.11+) so the hooks use a newer one"
+    if "hook" in args:
+        # The person sees this; exit 0 so Claude Code goes on.
+        sys.stdout.write(json.dumps({"systemMessage": f"⚠️ sfp needs Python 3.11 or newer; this hook ran {found}. {fix}"}) + "\n")
+        return 0
+    sys.stderr.write(f"sfp: error: sfp needs Python 3.11 or newer; this is {found}. {fix}\n")
+    return 1
 
 
 def _hook_invocation(args: list[str]) -> tuple[str | None, str | None] | None:

@@ -65,3 +65,37 @@ def test_home_dot_claude_is_the_last_resort(sfp: SfpRunner, tmp_path: Path) -> N
     run = sfp("health", "--json", env=env)
     [context] = [c for c in run.json()["checks"] if c["name"] == "context_integrity"]  # type: ignore[index]
     assert context["details"]["path"] == str(tmp_path / "home" / ".claude" / ".context" / "CLAUDE.md")
+
+
+def _old_python() -> str | None:
+    import glob
+    import shutil
+    import subprocess
+
+    candidates = [shutil.which(f"python3.{minor}") for minor in (10, 9, 8)]
+    candidates += sorted(glob.glob(str(Path.home() / ".pyenv/versions/3.1[0]*/bin/python3")))
+    for candidate in filter(None, candidates):
+        done = subprocess.run([candidate, "-c", "import sys; print(sys.version_info < (3, 11))"],
+                              capture_output=True, text=True)
+        if done.stdout.strip() == "True":
+            return candidate
+    return None
+
+
+OLD_PYTHON = _old_python()
+
+
+@pytest.mark.skipif(OLD_PYTHON is None, reason="no Python older than 3.11 on this machine")
+def test_an_old_python_gets_one_clear_line_not_a_traceback(built: dict[str, Path], tmp_path: Path) -> None:
+    import json
+    import subprocess
+
+    assert OLD_PYTHON is not None
+    env = clean_env(tmp_path / "claude", home=tmp_path, SHIV_ROOT=str(tmp_path / "shiv"))
+    cli = subprocess.run([OLD_PYTHON, str(built["shiv"]), "health"], capture_output=True, text=True, env=env)
+    assert cli.returncode == 1
+    assert cli.stderr.startswith("sfp: error: sfp needs Python 3.11 or newer") and cli.stderr.count("\n") == 1
+    hook = subprocess.run([OLD_PYTHON, str(built["shiv"]), "hook"], input='{"hook_event_name": "Stop"}',
+                          capture_output=True, text=True, env=env)
+    assert hook.returncode == 0 and "Traceback" not in hook.stderr
+    assert json.loads(hook.stdout)["systemMessage"].startswith("⚠️ sfp needs Python 3.11 or newer")
