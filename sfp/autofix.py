@@ -582,14 +582,23 @@ def display_path(path: Path, project: Path) -> str:
 def hook_message(result: AutoFixResult, project: Path) -> str | None:
     """The one line for the person after a hook run, or None when there is nothing worth saying."""
     shown = display_path(result.path, project)
+    tool = short_name(result.formatter or "")
     if result.status == FORMATTED:
-        return f"🧹 sfp: formatted {shown} with {result.formatter}"
+        return f"🧹 sfp: formatted {shown} with {tool}"
     detail = f": {result.output}" if result.output else ""
     if result.status in (FAILED, TIMEOUT) and result.changed:
-        return f"⚠️ sfp: {result.formatter} changed {shown} but {_failure(result)}{detail}; check the file"
+        return f"⚠️ sfp: {tool} changed {shown} but {_failure(result)}{detail}; check the file"
     if result.status in (FAILED, TIMEOUT) and result.verbose:
-        return f"⚠️ sfp: {result.formatter} on {shown} {_failure(result)}{detail}"
+        return f"⚠️ sfp: {tool} on {shown} {_failure(result)}{detail}"
     return None
+
+
+def short_name(command: str) -> str:
+    """`ruff format`, `npx prettier`, `python3`: the tool, not the whole command line, for a one-line message."""
+    words = command.split()
+    if len(words) > 1 and words[1].replace("-", "").isalnum() and not words[1].startswith("-"):
+        return " ".join(words[:2])
+    return words[0] if words else command
 
 
 def _failure(result: AutoFixResult) -> str:

@@ -92,7 +92,7 @@ def test_a_present_formatter_formats_the_file_says_so_and_records_a_kpi_event(
     result = auto_fix(target, project, claude_dir, session="s1", environ=env)
     assert (result.status, result.changed, result.formatter, result.file_type) == (FORMATTED, True, "fmt --quiet", "python")
     assert target.read_text() == "# formatted\nX = 1\n"
-    assert hook_message(result, project) == "🧹 sfp: formatted src/app.py with fmt --quiet"
+    assert hook_message(result, project) == "🧹 sfp: formatted src/app.py with fmt"  # the tool, not its flags
     [call] = calls(env)
     assert call["argv"][1:] == ["upper", "--quiet", str(target)]  # type: ignore[index]
     assert call["cwd"] == str(project)
@@ -417,3 +417,13 @@ def test_exclusion_matches_folders_and_names_inside_the_project() -> None:
 ])
 def test_npx_package(args: list[str], package: str | None) -> None:
     assert npx_package(args) == package
+
+
+@pytest.mark.parametrize("command, shown", [
+    ("ruff format", "ruff format"), ("npx prettier --write", "npx prettier"), ("black -q", "black"),
+    ("python3 -c \"import sys\"", "python3"), ("gofmt", "gofmt"),
+])
+def test_messages_name_the_tool_not_the_whole_command(command: str, shown: str) -> None:
+    from sfp.autofix import short_name
+
+    assert short_name(command) == shown

@@ -28,6 +28,13 @@ SAMPLE_PROJECT = {
         "        command: \"! grep -n 'print(' src/acme/*.py\"\n        critical: true\n"
         "        file_patterns: [\"src/**/*.py\"]\n        fix: remove the debugging print() calls\n"
     ),
+    # The project's own formatter for notes: trailing spaces go (any machine with python3 has it).
+    ".sfp/auto_fix.yaml": (
+        "formatters:\n  notes:\n    extensions: ['.txt']\n    command: >-\n"
+        "      python3 -c \"import sys; p = sys.argv[1]; t = open(p).read();"
+        " open(p, 'w').write(''.join(l.rstrip() + chr(10) for l in t.splitlines()))\"\n"
+    ),
+    "NOTES.txt": "first note   \nsecond note\t\n",
 }
 CONTEXT = "# Identity\nA developer who wants sessions that don't lose state.\n\n# Rules\n- Run the tests before saying done.\n"
 
@@ -74,9 +81,11 @@ def demo(out: IO[str]) -> int:
             ("Session starts again, context file in place: healthy, so nothing is said",
              {"hook_event_name": "SessionStart", "source": "startup"}),
             ("The person sends a prompt", {"hook_event_name": "UserPromptSubmit", "prompt": "Add email validation"}),
-            ("Claude edits a file", {
+            ("The person sends another prompt: the tags were sent already, nothing is added",
+             {"hook_event_name": "UserPromptSubmit", "prompt": "and the tests?"}),
+            ("Claude edits a file with trailing spaces: the project's formatter tidies it", {
                 "hook_event_name": "PostToolUse", "tool_name": "Edit",
-                "tool_input": {"file_path": str(project / "src/acme/api.py")}, "tool_response": {}}),
+                "tool_input": {"file_path": str(project / "NOTES.txt")}, "tool_response": {}}),
             ("Claude stops: the project's critical gate fails, so Claude is sent back to fix it",
              {"hook_event_name": "Stop", "stop_hook_active": False}),
             ("Claude stops again while fixing (stop_hook_active): never blocked twice",
