@@ -1,18 +1,26 @@
 """Secret shapes, and the redaction every stored, logged or shown text goes through.
 
 One table of patterns serves both redaction (mask what matched) and the
-secrets gate (report what matched), so the two can never disagree.
+secrets gate (`sfp scan-secrets`, report what matched), so the two can never
+disagree. Each row also carries anchors: cheap byte regexes that every match
+of the row contains, which let the gate skip the table on text that can't hold
+a secret (see sfp/secrets.py).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Final, NamedTuple
 
 MASK: Final = "***"
 
 # Names that, when assigned a literal, hold a secret (the runbook's list plus common spellings).
-_SECRET_NAME = r"[A-Za-z0-9_.-]*(?:API[_-]?KEY|SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE[_-]?KEY|ACCESS[_-]?KEY|CREDENTIALS?)[A-Za-z0-9_.-]*"
+_SECRET_WORD = r"API[_-]?KEY|SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE[_-]?KEY|ACCESS[_-]?KEY|CREDENTIALS?"
+_PEM_HEADER = r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
+_PEM_FOOTER = r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
+# What may follow a secret word up to the first character of the value, lowercased (anchors only).
+_ASSIGNED = rb"[a-z0-9_.-]*[\"']?\]?[ \t]*[:=]"
 
 
 class SecretPattern(NamedTuple):
@@ -21,44 +29,102 @@ class SecretPattern(NamedTuple):
     group: int  # the group holding the secret value; 0 = the whole match
 
 
-def _p(kind: str, pattern: str, group: int = 0, flags: int = 0) -> SecretPattern:
-    return SecretPattern(kind, re.compile(pattern, flags), group)
+class _Row(NamedTuple):
+    kind: str
+    pattern: str
+    group: int | str = 0
+    ignore_case: bool = False
+    # Byte regexes, each starting with a literal byte, one of which every match of `pattern` contains:
+    # `anchors` are searched in the text as it is, `lower_anchors` in the text lowercased.
+    anchors: tuple[bytes, ...] = ()
+    lower_anchors: tuple[bytes, ...] = ()
+
+
+_ROWS: Final = (
+    # A key block up to its END line (at most 16 KiB on), or without one the header line and the next.
+    _Row("private-key", rf"{_PEM_HEADER}(?:[\s\S]{{0,16384}}?{_PEM_FOOTER}|.*(?:\n.*)?)",
+         # 4 bytes a character: the byte form must reach every END line the text form reaches.
+         anchors=(rf"{_PEM_HEADER}(?:[\s\S]{{0,65536}}?{_PEM_FOOTER}|.*(?:\n.*)?)".encode(),)),
+    _Row("aws-access-key-id", r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA)[0-9A-Z]{16}\b",
+         anchors=(rb"A(?:KIA|SIA|GPA|IDA|ROA|NPA|NVA)[0-9A-Z]{16}",)),
+    _Row("github-token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})",
+         anchors=(rb"gh[pousr]_[A-Za-z0-9]{36}", rb"github_pat_[A-Za-z0-9_]{22}")),
+    _Row("gitlab-token", r"\bglpat-[A-Za-z0-9_-]{20,}", anchors=(rb"-(?<=glpat-)[A-Za-z0-9_-]{20}",)),
+    _Row("slack-token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}", anchors=(rb"-(?<=xox[abposr]-)[A-Za-z0-9-]{10}",)),
+    _Row("anthropic-key", r"\bsk-ant-[A-Za-z0-9_-]{20,}", lower_anchors=(rb"k-ant-[a-z0-9_-]{20}",)),
+    _Row("openai-key", r"\bsk-(?:proj-|svcacct-)?[A-Za-z0-9_-]{32,}", lower_anchors=(rb"k-[a-z0-9_-]{32}",)),
+    _Row("google-api-key", r"\bAIza[0-9A-Za-z_-]{35}", anchors=(rb"AIza[0-9A-Za-z_-]{35}",)),
+    _Row("stripe-key", r"\b(?:sk|rk)_(?:live|test)_[0-9a-zA-Z]{16,}", lower_anchors=(rb"k_(?:live|test)_[0-9a-z]{16}",)),
+    _Row("npm-token", r"\bnpm_[A-Za-z0-9]{36}\b", lower_anchors=(rb"pm_[a-z0-9]{36}",)),
+    _Row("jwt", r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
+         anchors=(rb"J[A-Za-z0-9_-]{8,}\.eyJ",)),
+    _Row("url-credentials", r"\b[a-z][a-z0-9+.-]*://[^\s:/@'\"]+:([^\s@/'\"]+)@", 1,
+         anchors=(rb"://[^\s:/@'\"]+:[^\s@/'\"]+@",)),
+    _Row("bearer-token", r"\b(?:Bearer|Basic)[ \t]+([A-Za-z0-9._~+/=-]{16,})", 1,
+         anchors=(rb"B(?:earer|asic)[ \t]+[A-Za-z0-9._~+/=-]{16}",)),
+    # NAME = "value", NAME: value, --name=value, export NAME=value, env["NAME"] = value: all on one line.
+    _Row(
+        "secret-assignment",
+        rf"(?P<name>\b[A-Za-z0-9_.-]*(?:{_SECRET_WORD})[A-Za-z0-9_.-]*)\b[\"']?\]?[ \t]*(?::=|=|:)[ \t]*"
+        r"(?:[bru]{1,2}(?=[\"']))?(?P<value>\"[^\"\n]{4,}\"|'[^'\n]{4,}'|[^\s\"',;)}\]]{4,})",
+        "value",
+        ignore_case=True,
+        # Each anchored on the word's rarest letter (k, c, p): a pass over the text costs per candidate letter.
+        lower_anchors=tuple(word + _ASSIGNED for word in (
+            rb"ken(?<=token)", rb"cret(?<=secret)", rb"credential", rb"passw(?:or)?d",
+            rb"key(?:(?<=apikey)|(?<=api[_-]key)|(?<=privatekey)|(?<=private[_-]key)|(?<=accesskey)|(?<=access[_-]key))",
+        )),
+    ),
+)
 
 
 def patterns() -> tuple[SecretPattern, ...]:
     """The table, compiled on first use: most log lines never need it, and every hook writes one."""
     global _PATTERNS
     if _PATTERNS is None:
-        _PATTERNS = _compile_patterns()
+        _PATTERNS = tuple(_compile_row(row) for row in _ROWS)
     return _PATTERNS
 
 
 _PATTERNS: tuple[SecretPattern, ...] | None = None
 
 
-def _compile_patterns() -> tuple[SecretPattern, ...]:
-    return (
-        _p("private-key", r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----(?:.|\n)*?(?:-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|\Z)"),
-        _p("aws-access-key-id", r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA)[0-9A-Z]{16}\b"),
-        _p("github-token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})"),
-        _p("gitlab-token", r"\bglpat-[A-Za-z0-9_-]{20,}"),
-        _p("slack-token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
-        _p("anthropic-key", r"\bsk-ant-[A-Za-z0-9_-]{20,}"),
-        _p("openai-key", r"\bsk-(?:proj-|svcacct-)?[A-Za-z0-9_-]{32,}"),
-        _p("google-api-key", r"\bAIza[0-9A-Za-z_-]{35}"),
-        _p("stripe-key", r"\b(?:sk|rk)_(?:live|test)_[0-9a-zA-Z]{16,}"),
-        _p("npm-token", r"\bnpm_[A-Za-z0-9]{36}\b"),
-        _p("jwt", r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
-        _p("url-credentials", r"\b[a-z][a-z0-9+.-]*://[^\s:/@'\"]+:([^\s@/'\"]+)@", 1),
-        _p("bearer-token", r"\b(?:Bearer|Basic)\s+([A-Za-z0-9._~+/=-]{16,})", 1),
-        # NAME = "value", NAME: value, --name=value, export NAME=value
-        _p(
-            "secret-assignment",
-            rf"\b{_SECRET_NAME}\b[\"']?\s*(?::=|=|:)\s*(\"[^\"\n]{{4,}}\"|'[^'\n]{{4,}}'|[^\s\"',;)}}\]]{{4,}})",
-            1,
-            re.IGNORECASE,
-        ),
-    )
+def _compile_row(row: _Row) -> SecretPattern:
+    # ASCII: secrets are ASCII, and the byte anchors then see exactly what the text patterns see.
+    regex = re.compile(row.pattern, re.ASCII | (re.IGNORECASE if row.ignore_case else 0))
+    group = regex.groupindex[row.group] if isinstance(row.group, str) else row.group
+    return SecretPattern(row.kind, regex, group)
+
+
+class Anchor(NamedTuple):
+    first: bytes  # the literal byte every match starts with
+    regex: re.Pattern[bytes]
+    lowercase: bool  # searched in the lowercased text
+
+
+def anchors() -> tuple[Anchor, ...]:
+    """The rows' anchors merged by first byte: one pass over a text per distinct first byte."""
+    global _ANCHORS
+    if _ANCHORS is None:
+        _ANCHORS = _merge_anchors()
+    return _ANCHORS
+
+
+_ANCHORS: tuple[Anchor, ...] | None = None
+
+
+def _merge_anchors() -> tuple[Anchor, ...]:
+    grouped: dict[tuple[bool, bytes], list[bytes]] = {}
+    for row in _ROWS:
+        for lowercase, sources in ((False, row.anchors), (True, row.lower_anchors)):
+            for source in sources:
+                grouped.setdefault((lowercase, source[:1]), []).append(source[1:])
+    merged = []
+    for (lowercase, first), rests in grouped.items():
+        # A leading literal lets the regex engine jump from one `first` byte to the next.
+        source = re.escape(first) + b"(?:" + b"|".join(rests) + b")"
+        merged.append(Anchor(first, re.compile(source), lowercase))
+    return tuple(merged)
 
 
 # A cheap pre-check: text without any of these can't match any pattern, so the common case
@@ -86,10 +152,7 @@ def find_secrets(text: str) -> list[SecretMatch]:
         return []
     found: list[SecretMatch] = []
     for pattern in patterns():
-        for match in pattern.regex.finditer(text):
-            start, end = match.span(pattern.group)
-            if start < end and not _is_placeholder(text[start:end]):
-                found.append(SecretMatch(pattern.kind, start, end))
+        found += _matches_of(pattern, text)
     found.sort(key=lambda m: (m.start, -m.end))
     merged: list[SecretMatch] = []
     for secret in found:
@@ -97,6 +160,21 @@ def find_secrets(text: str) -> list[SecretMatch]:
             continue
         merged.append(secret)
     return merged
+
+
+def _matches_of(pattern: SecretPattern, text: str) -> list[SecretMatch]:
+    plausible = _PLAUSIBLE.get(pattern.kind)
+    found = []
+    pos = 0
+    while (match := pattern.regex.search(text, pos)) is not None:
+        start, end = match.span(pattern.group)
+        if start < end and not _is_placeholder(text[start:end]) and (plausible is None or plausible(match)):
+            found.append(SecretMatch(pattern.kind, start, end))
+            pos = match.end()
+        else:
+            # A refused match may hold a real one: `AUTH_URL = "https://x/cb?token=4f9a..."`.
+            pos = max(start, match.start() + 1)
+    return found
 
 
 def redact(text: str) -> str:
@@ -120,11 +198,94 @@ def mask_value(value: str) -> str:
     return (stripped[:4] + MASK) if len(stripped) > 8 else MASK
 
 
+# Words that stand for "no value here" rather than a value.
+_PLACEHOLDER_WORDS: Final = frozenset({
+    "none", "null", "nil", "true", "false", "undefined", "changeme", "change_me", "change-me", "replace_me",
+    "replaceme", "example", "dummy", "placeholder", "redacted", "required", "optional", "string",
+})
+
+
 def _is_placeholder(value: str) -> bool:
-    # References and templates are not secrets: $VAR, ${VAR}, os.environ[...], <token>, ***, xxx.
+    # References and templates are not secrets: $VAR, ${VAR}, os.environ[...], <token>, {{ x }}, ***, xxx,
+    # `cmd`, !vault, null, your_api_key_here.
     bare = value.strip("'\"")
     if not bare or bare == MASK:
         return True
-    if bare[0] in "$<{%" or bare.startswith(("os.environ", "os.getenv", "process.env", "env(", "getenv(")):
+    if bare[0] in "$<{%`!" or bare.startswith(("os.environ", "os.getenv", "process.env", "env(", "getenv(")):
         return True
-    return len(set(bare.lower())) == 1
+    lowered = bare.lower()
+    if lowered in _PLACEHOLDER_WORDS or lowered.startswith("your"):
+        return True
+    return len(set(lowered)) == 1
+
+
+# --- secret-assignment: is the name a secret's name, and the value a literal? ---------------------------
+
+# The last word of a name that holds something *about* a secret, not the secret: TOKEN_URL, password_prompt.
+_DESCRIPTOR_WORDS: Final = frozenset({
+    "type", "types", "kind", "url", "urls", "uri", "uris", "endpoint", "host", "path", "paths", "file", "files",
+    "filename", "dir", "folder", "name", "names", "length", "len", "size", "count", "min", "max", "limit",
+    "prompt", "field", "fields", "header", "env", "var", "regex", "pattern", "hint", "label", "help", "format",
+    "expiry", "expires", "expiration", "ttl", "timeout", "lifetime", "policy", "mode", "class", "index",
+    "prefix", "suffix", "param", "arg", "option", "flag", "enabled", "required", "location", "source", "provider",
+    "version",
+})
+_SECRET_NAME_WORD = re.compile(r"[a-z0-9]*(?:apikey|privatekey|accesskey|secret|password|passwd|token|credential)"
+                               r"(?:s|key|keys)?", re.ASCII)
+_NAME_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+", re.ASCII)
+_REFERENCE = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*[(\[]?", re.ASCII)
+_IDENTIFIER = re.compile(r"[A-Za-z_]+", re.ASCII)
+_PATH = re.compile(r"(?:~|\.{1,2})?/[\w.-]+(?:/[\w.-]+)+/?", re.ASCII)
+_URL = re.compile(r"[a-z][a-z0-9+.-]*://", re.ASCII | re.IGNORECASE)
+_RANDOM_PART = re.compile(r"(?=[A-Za-z0-9_-]*[0-9])(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{16,}", re.ASCII)
+
+
+def name_words(name: str) -> list[str]:
+    """`self.apiKey` -> [self, api, key]; `DB_PASSWORD` -> [db, password]; lowercased."""
+    return [w.lower() for w in _NAME_WORDS.findall(name)]
+
+
+def _names_a_secret(name: str) -> bool:
+    words = name_words(name)
+    if not words or words[-1] in _DESCRIPTOR_WORDS:
+        return False
+    joined = words + [a + b for a, b in zip(words, words[1:])]  # api + key = apikey
+    # max_tokens, total_tokens: counts of tokens, not tokens
+    return any(not w.endswith("tokens") and _SECRET_NAME_WORD.fullmatch(w) for w in joined)
+
+
+def _is_literal(value: str) -> bool:
+    """Whether an assigned value is a literal, not code: a call, an index, a variable, a path or a plain URL."""
+    quoted = value[0] in "'\""
+    bare = value.strip("'\"")
+    if not quoted:
+        if _REFERENCE.fullmatch(bare) and ("." in bare or bare[-1] in "(["):
+            return False  # input(...), request.headers[...], self.token, getpass.getpass()
+        if _IDENTIFIER.fullmatch(bare) and len(bare) < 16:
+            return False  # a variable or a type (`token = token`, `password: str`), not a literal
+    elif " " in bare and _SECRET_NAME_WORD.search(bare.lower()):
+        return False  # prose about the secret: "the API token of the bot"
+    if _PATH.fullmatch(bare):
+        return False
+    return not (_URL.match(bare) and "@" not in bare and not _RANDOM_PART.search(bare))
+
+
+def _plausible_assignment(match: re.Match[str]) -> bool:
+    name, value = match.group("name"), match.group("value")
+    if not _names_a_secret(name) or value.strip("'\"").lower() in {name.lower(), *name_words(name)}:
+        return False  # `{"password": "password"}`: a field's name, not its value
+    return _is_literal(value)
+
+
+_KEY_BODY = re.compile(r"[A-Za-z0-9+/=]{40}", re.ASCII)
+
+
+def _plausible_private_key(match: re.Match[str]) -> bool:
+    # A header alone is code that handles keys (`if line == "-----BEGIN RSA PRIVATE KEY-----"`), not a key.
+    return _KEY_BODY.search(match.group(0), match.group(0).index("-----", 5) + 5) is not None
+
+
+_PLAUSIBLE: Final[dict[str, Callable[[re.Match[str]], bool]]] = {
+    "secret-assignment": _plausible_assignment,
+    "private-key": _plausible_private_key,
+}

@@ -33,6 +33,10 @@ class HookContext(NamedTuple):
         return self.deadline - time.monotonic()
 
     def project_dir(self, cwd: str | None) -> Path | None:
-        """The project the event is about: its cwd, else `$CLAUDE_PROJECT_DIR`."""
-        chosen = cwd or self.environ.get("CLAUDE_PROJECT_DIR")
+        """The project the event is about: `$CLAUDE_PROJECT_DIR`, else the event's cwd.
+
+        The client keeps CLAUDE_PROJECT_DIR at the project while cwd follows a `cd` run in Bash,
+        after which cwd would point at a subfolder without the project's .sfp/ config.
+        """
+        chosen = self.environ.get("CLAUDE_PROJECT_DIR") or cwd
         return Path(chosen) if chosen else None

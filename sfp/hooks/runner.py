@@ -61,7 +61,7 @@ def run_hook(
     if module is None:
         write_log(claude_dir, "info", event.name, "no sfp feature for this event", session=event.session_id)
         return 0
-    policy = load_policy(event.name, claude_dir, event.cwd)
+    policy = load_policy(event.name, claude_dir, environ.get("CLAUDE_PROJECT_DIR") or event.cwd)
     result, note = run_with_policy(_import_handler(module), event, claude_dir, environ, policy, started)
     rendered = render(event.name, result)
     stdout.write(rendered.stdout)

@@ -1,0 +1,272 @@
+"""Quality gates at Stop under the real client, with sfp installed by `sfp install`.
+
+The project's `.sfp/gates.yaml` has one fast-tier critical gate that fails while a .py file holds
+`print(`. A scripted Write leaves such a file; at the first Stop sfp blocks, and the client sends the
+model a new request carrying the gate's name, its output and its fix. The model's next turn fixes the
+file and the session ends: the Stop that answers a block (`stop_hook_active: true`) is never blocked.
+A second session shows the same holds when the model does NOT fix the file: no loop. A third does a
+`cd src` in Bash first: the project's gates must still apply (the Stop payload's `cwd` follows the `cd`;
+sfp takes the project from CLAUDE_PROJECT_DIR).
+
+What 2.1.197 does with the Stop hook's answer (seen here): `{"decision": "block", "reason": R}` becomes a
+`role: "user"` message whose text is `"Stop hook feedback:\\n" + R`, after the assistant's last text; the
+`systemMessage` sfp sends along (`📊 Quality Gates: …`) reaches no request.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from e2e.client import Result, Sandbox, hook_settings, logged, merge_hooks, sfp_log
+from e2e.model_server import ModelServer, Request, all_text, call, say, texts_of
+
+pytestmark = pytest.mark.e2e
+
+RUN_TIMEOUT = 120.0
+CONTEXT_TEXT = "# Context\n\nThe e2e project for quality gates.\n"
+GATE = "no-debug-print"
+FIX = "Remove the print() calls; log with the logging module instead."
+GATES_YAML = f"""\
+settings:
+  parallel: false
+tiers:
+  fast:
+    gates:
+      - name: {GATE}
+        description: No debugging prints left in Python files
+        command: "! grep -rn --include='*.py' 'print(' ."
+        required: true
+        critical: true
+        timeout: 10000
+        file_patterns: ["*.py"]
+        fix: "{FIX}"
+"""
+BAD_APP = 'import logging\n\nprint("debug")\nANSWER = 42\n'
+GOOD_APP = "import logging\n\nANSWER = 42\n"
+# grep's line for BAD_APP written as <project>/app.py.
+GREP_LINE = './app.py:3:print("debug")'
+FEEDBACK = "Stop hook feedback:\n"
+BLOCK_HEAD = "sfp quality gates failed on the files changed in this session"
+SUMMARY_PREFIX = "📊 Quality Gates"
+# Far more model requests than any of these sessions needs: a Stop loop would blow through it.
+REQUEST_LIMIT = 12
+
+
+def install_sfp(sandbox: Sandbox, sfp_pyz: Path) -> Path:
+    """sfp installed as the README does it, a context file (so the health check is quiet), the gates,
+    and a second Stop hook that appends every Stop payload to a file."""
+    pyz = sandbox.install_pyz(sfp_pyz)
+    done = sandbox.sfp(pyz, "install")
+    assert done.code == 0, done.describe()
+    context = sandbox.claude_dir / ".context"
+    context.mkdir(parents=True, exist_ok=True)
+    (context / "CLAUDE.md").write_text(CONTEXT_TEXT, encoding="utf-8")
+    (sandbox.project / ".sfp").mkdir()
+    (sandbox.project / ".sfp" / "gates.yaml").write_text(GATES_YAML, encoding="utf-8")
+    payloads = sandbox.root / "stop-payloads.jsonl"
+    quoted = shlex.quote(str(payloads))
+    installed = json.loads((sandbox.claude_dir / "settings.json").read_text(encoding="utf-8"))
+    sandbox.write_settings(merge_hooks(installed, hook_settings(f"cat >> {quoted}; echo >> {quoted}",
+                                                                events=["Stop"])))
+    return payloads
+
+
+def stop_payloads(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def kpi_events(claude_dir: Path, kind: str) -> list[dict[str, Any]]:
+    path = claude_dir / "kpis" / "events.jsonl"
+    if not path.exists():
+        return []
+    events = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [e for e in events if e.get("kind") == kind]
+
+
+def feedback_messages(request: Request) -> list[str]:
+    """The texts of the request's user messages that carry a Stop hook's block reason."""
+    found = []
+    for message in (request.body or {}).get("messages") or []:
+        if message.get("role") != "user":
+            continue
+        found += [text for text in texts_of(message.get("content")) if text.startswith(FEEDBACK)]
+    return found
+
+
+def model_requests(model: ModelServer) -> list[Request]:
+    return [r for r in model.requests if r.kind in ("main", "compact", "side")]
+
+
+# ---------------------------------------------------------------------------------------------
+# Blocked, fixed, ended
+
+
+@dataclass(frozen=True)
+class Gated:
+    sandbox: Sandbox
+    model: ModelServer
+    session_id: str
+    app: Path
+    first: Result  # the run that wrote, was blocked and fixed
+    payloads: Path
+    main_of_first: int  # how many main requests the first run made
+
+
+@pytest.fixture(scope="module")
+def fixed(claude_bin: Path, sfp_pyz: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gated]:
+    """A Write of a file with a print, "done" (blocked), a Write that fixes it, "fixed" (ends); then a
+    second prompt on the same session, whose Stop runs the gates on the fixed file."""
+    with ModelServer(limit=REQUEST_LIMIT) as model:
+        sandbox = Sandbox(claude_bin, tmp_path_factory.mktemp("sfp-gates"), model.url)
+        payloads = install_sfp(sandbox, sfp_pyz)
+        app = sandbox.project / "app.py"
+        model.push(call("Write", file_path=str(app), content=BAD_APP), say("done"),
+                   call("Write", file_path=str(app), content=GOOD_APP), say("fixed"))
+        first = sandbox.run("write the app", timeout=RUN_TIMEOUT)
+        main_of_first = len(model.main_requests())
+        model.push(say("Nothing else to do."))
+        sandbox.run("anything else?", resume=first.session_id, timeout=RUN_TIMEOUT)
+        yield Gated(sandbox, model, first.session_id, app, first, payloads, main_of_first)
+
+
+def test_the_blocked_stop_sends_the_model_the_gate_its_output_and_fix(fixed: Gated) -> None:
+    requests = fixed.model.main_requests()
+    carrying = [i for i, r in enumerate(requests) if feedback_messages(r)]
+
+    assert carrying and carrying[0] == 2, (f"the block reason should first reach the third request (after the "
+                                           f"Write and the 'done'); it reached {carrying}")
+    [reason] = feedback_messages(requests[2])
+    assert BLOCK_HEAD in reason and f"({GATE})" in reason, reason
+    assert f"## {GATE} (failed: exit 1)" in reason, reason
+    assert GREP_LINE in reason, f"grep's output line is not in the reason:\n{reason}"
+    assert f"Fix: {FIX}" in reason, reason
+    # The reason follows the model's "done": it is the answer to that stop.
+    messages = requests[2].body["messages"] if requests[2].body else []
+    assert messages[-1]["role"] == "user" and messages[-2]["role"] == "assistant", messages[-2:]
+    assert list(texts_of(messages[-2]["content"])) == ["done"]
+
+
+def test_the_fix_ends_the_session_without_a_loop(fixed: Gated) -> None:
+    assert fixed.first.output["result"] == "fixed", fixed.first.describe()
+    assert fixed.main_of_first == 4, f"expected Write, done, fix, fixed: 4 requests, got {fixed.main_of_first}"
+    assert fixed.app.read_text(encoding="utf-8") == GOOD_APP
+    assert fixed.model.remaining == 0
+    blocks = [r for r in fixed.model.main_requests() if feedback_messages(r)]
+    assert all(len(feedback_messages(r)) == 1 for r in blocks), "the model was sent a second block reason"
+
+
+def test_the_stop_after_the_block_has_stop_hook_active_and_sfp_does_not_block_it(fixed: Gated) -> None:
+    payloads = [p for p in stop_payloads(fixed.payloads) if p.get("session_id") == fixed.session_id]
+    stops = logged(sfp_log(fixed.sandbox.claude_dir), "Stop", fixed.session_id)
+
+    assert [p["stop_hook_active"] for p in payloads] == [False, True, False], payloads
+    assert [p["last_assistant_message"] for p in payloads] == ["done", "fixed", "Nothing else to do."]
+    assert len(stops) == 3, stops
+    assert "blocked stop" in stops[0]["message"], stops[0]
+    assert all("blocked stop" not in s["message"] for s in stops[1:]), stops
+
+
+def test_each_gate_run_is_a_quality_gates_event(fixed: Gated) -> None:
+    events = [e for e in kpi_events(fixed.sandbox.claude_dir, "quality_gates") if e.get("session") == fixed.session_id]
+
+    # The Stop with stop_hook_active runs no gate; the next prompt's Stop checks the fixed file.
+    assert [(e["failed"], e["passed"]) for e in events] == [(1, 0), (0, 1)], events
+    assert [[g["name"] for g in e["gates"]] for e in events] == [[GATE], [GATE]]
+    assert events[0]["tier"] == "fast"
+
+
+def test_the_person_facing_summary_never_reaches_the_model(fixed: Gated) -> None:
+    for request in model_requests(fixed.model):
+        assert SUMMARY_PREFIX not in all_text(request), "sfp's systemMessage reached the model"
+    # It is in the transcript, for the person.
+    shown = [r for r in fixed.sandbox.transcript(fixed.session_id)
+             if SUMMARY_PREFIX in json.dumps(r.get("attachment") or {}, ensure_ascii=False)]
+    assert shown, "the client recorded no systemMessage from sfp's Stop hook"
+
+
+# ---------------------------------------------------------------------------------------------
+# Blocked, not fixed: still no loop
+
+
+@dataclass(frozen=True)
+class Unfixed:
+    sandbox: Sandbox
+    model: ModelServer
+    session_id: str
+    app: Path
+    runs: tuple[Result, Result]
+    main_per_run: tuple[int, int]
+    payloads: Path
+
+
+@pytest.fixture(scope="module")
+def unfixed(claude_bin: Path, sfp_pyz: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Unfixed]:
+    """The model ignores the block; then a second prompt on the session, the file still failing."""
+    with ModelServer(limit=REQUEST_LIMIT) as model:
+        sandbox = Sandbox(claude_bin, tmp_path_factory.mktemp("sfp-gates-unfixed"), model.url)
+        payloads = install_sfp(sandbox, sfp_pyz)
+        app = sandbox.project / "app.py"
+        model.push(call("Write", file_path=str(app), content=BAD_APP), say("done"), say("I will leave it."))
+        first = sandbox.run("write the app", timeout=RUN_TIMEOUT)
+        after_first = len(model.main_requests())
+        model.push(say("Nothing new."), say("Still leaving it."))
+        second = sandbox.run("anything else?", resume=first.session_id, timeout=RUN_TIMEOUT)
+        main_per_run = (after_first, len(model.main_requests()) - after_first)
+        yield Unfixed(sandbox, model, first.session_id, app, (first, second), main_per_run, payloads)
+
+
+def test_a_stop_with_stop_hook_active_is_never_blocked(unfixed: Unfixed) -> None:
+    first, second = unfixed.runs
+    payloads = [p for p in stop_payloads(unfixed.payloads) if p.get("session_id") == unfixed.session_id]
+
+    assert unfixed.app.read_text(encoding="utf-8") == BAD_APP, "the gate should still fail"
+    assert first.output["result"] == "I will leave it.", first.describe()
+    # Write, done (blocked), the answer to the block (not blocked again, though the gate still fails).
+    assert unfixed.main_per_run[0] == 3, unfixed.main_per_run
+    assert [p["stop_hook_active"] for p in payloads][:2] == [False, True], payloads
+    # A new prompt is a new turn: its first Stop runs the gates again and blocks once, then ends.
+    assert second.output["result"] == "Still leaving it.", second.describe()
+    assert unfixed.main_per_run[1] == 2, unfixed.main_per_run
+    assert [p["stop_hook_active"] for p in payloads] == [False, True, False, True], payloads
+    assert unfixed.model.remaining == 0
+    assert len(model_requests(unfixed.model)) < REQUEST_LIMIT
+
+
+def test_every_block_of_the_unfixed_file_names_the_same_failure(unfixed: Unfixed) -> None:
+    # Requests carry the history: the last one holds every block of the session, in order.
+    reasons = feedback_messages(unfixed.model.main_requests()[-1])
+
+    assert len(reasons) == 2, f"expected two blocks in the session's history, got {len(reasons)}"
+    assert reasons[0] == reasons[1], reasons
+    assert GREP_LINE in reasons[0] and f"Fix: {FIX}" in reasons[0], reasons[0]
+    events = [e for e in kpi_events(unfixed.sandbox.claude_dir, "quality_gates")
+              if e.get("session") == unfixed.session_id]
+    assert [e["failed"] for e in events] == [1, 1], events
+
+
+# ---------------------------------------------------------------------------------------------
+# After a `cd` in Bash
+
+
+def test_a_cd_in_bash_does_not_hide_the_projects_gates(sandbox: Sandbox, model: ModelServer, sfp_pyz: Path) -> None:
+    payloads = install_sfp(sandbox, sfp_pyz)
+    app = sandbox.project / "src" / "app.py"
+    app.parent.mkdir()
+    model.push(call("Bash", command="cd src && pwd", description="Go to src"),
+               call("Write", file_path=str(app), content=BAD_APP), say("done"), say("I will leave it."))
+
+    result = sandbox.run("write the app", extra=["--allowedTools=Bash"], timeout=RUN_TIMEOUT)
+
+    stops = stop_payloads(payloads)
+    assert stops and stops[0]["cwd"] == str(sandbox.project / "src"), "the cd did not move the client's cwd"
+    reasons = [text for r in model.main_requests() for text in feedback_messages(r)]
+    assert reasons and './src/app.py:3:print("debug")' in reasons[0], (
+        f"no block reached the model; sfp's gate runs: {kpi_events(sandbox.claude_dir, 'quality_gates')}")
+    assert result.output["result"] == "I will leave it."
