@@ -9,65 +9,25 @@ from __future__ import annotations
 
 import json
 import shlex
-import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from e2e.client import HOOK_EVENTS, ROOT, Sandbox, hook_settings
+from e2e.client import HOOK_EVENTS, Sandbox, hook_settings, logged, sfp_log
 from e2e.model_server import ModelServer, all_text, call, say
 
 pytestmark = pytest.mark.e2e
 
-PYZ = ROOT / "dist" / "sfp.pyz"
 LOG_KEYS = {"time", "level", "event", "session", "message", "duration_ms"}
 # How the client labels SessionStart's additionalContext in the request (2.1.197).
 HOOK_CONTEXT_LABEL = "SessionStart hook additional context"
 
 
-def build_inputs() -> list[Path]:
-    return [*ROOT.glob("sfp/**/*.py"), *ROOT.glob("config/*.yaml"), ROOT / "build.py"]
-
-
-def is_stale(pyz: Path) -> bool:
-    if not pyz.exists():
-        return True
-    built = pyz.stat().st_mtime
-    return any(path.stat().st_mtime > built for path in build_inputs())
-
-
-@pytest.fixture(scope="session")
-def sfp_pyz() -> Path:
-    """dist/sfp.pyz as `make build` makes it, rebuilt first if it is missing or older than a source."""
-    if is_stale(PYZ):
-        done = subprocess.run([sys.executable, str(ROOT / "build.py")], capture_output=True, text=True, cwd=ROOT)
-        if done.returncode != 0:
-            pytest.fail(f"`python build.py` failed (exit {done.returncode}):\n{done.stdout}{done.stderr}")
-    return PYZ
-
-
 def sfp_hook_command(pyz: Path) -> str:
     return f"{shlex.quote(sys.executable)} {shlex.quote(str(pyz))} hook"
-
-
-def sfp_log(claude_dir: Path) -> list[dict[str, Any]]:
-    """sfp's log lines, each parsed; a line that isn't a JSON object fails the test."""
-    path = claude_dir / "logs" / "sfp.log"
-    assert path.exists(), f"sfp wrote no log at {path}: did any hook run sfp?"
-    records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        record = json.loads(line)
-        assert isinstance(record, dict), line
-        records.append(record)
-    return records
-
-
-def logged(records: list[dict[str, Any]], event: str, session: str) -> list[dict[str, Any]]:
-    return [r for r in records if r.get("event") == event and r.get("session") == session]
 
 
 def give_context(claude_dir: Path) -> None:
