@@ -347,6 +347,18 @@ class Sandbox:
         target.chmod(0o755)
         return target
 
+    def install_sfp(self, pyz: Path, context: str | None = None) -> Path:
+        """sfp as the README installs it: a copy on the sandbox's PATH, `sfp install`, and (given
+        `context`) a `.context/CLAUDE.md`, which keeps the health check quiet. Returns the copy."""
+        installed = self.install_pyz(pyz)
+        done = self.sfp(installed, "install")
+        assert done.code == 0, done.describe()
+        if context is not None:
+            folder = self.claude_dir / ".context"
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "CLAUDE.md").write_text(context, encoding="utf-8")
+        return installed
+
     def sfp(self, pyz: Path, *args: str, timeout: float = COMMAND_TIMEOUT) -> Result:
         """`<python> PYZ ARGS` in the project with the sandbox's HOME and claude dir, unchecked."""
         return run_client([sys.executable, str(pyz), *args], self.project, self.env, timeout)

@@ -54,12 +54,7 @@ def install_formatter(sandbox: Sandbox) -> Path:
 def install_sfp(sandbox: Sandbox, sfp_pyz: Path) -> Path:
     """sfp installed as the README does it, a context file (a quiet health check), and a project
     auto_fix.yaml whose `.txt` formatter is the tests' script; returns the formatter's path."""
-    pyz = sandbox.install_pyz(sfp_pyz)
-    done = sandbox.sfp(pyz, "install")
-    assert done.code == 0, done.describe()
-    context = sandbox.claude_dir / ".context"
-    context.mkdir(parents=True, exist_ok=True)
-    (context / "CLAUDE.md").write_text(CONTEXT_TEXT, encoding="utf-8")
+    pyz = sandbox.install_sfp(sfp_pyz, context=CONTEXT_TEXT)
     formatter = install_formatter(sandbox)
     (sandbox.project / ".sfp").mkdir()
     (sandbox.project / ".sfp" / "auto_fix.yaml").write_text(

@@ -51,13 +51,8 @@ def tags_block(rule: str, changed: bool = False) -> str:
 
 
 def install_sfp(sandbox: Sandbox, sfp_pyz: Path) -> Path:
-    pyz = sandbox.install_pyz(sfp_pyz)
-    done = sandbox.sfp(pyz, "install")
-    assert done.code == 0, done.describe()
-    context = sandbox.claude_dir / ".context"
-    context.mkdir(parents=True, exist_ok=True)
-    (context / "identity.md").write_text(IDENTITY_MD, encoding="utf-8")
-    (context / "CLAUDE.md").write_text(CLAUDE_MD.format(form="haiku"), encoding="utf-8")
+    pyz = sandbox.install_sfp(sfp_pyz, context=CLAUDE_MD.format(form="haiku"))
+    (sandbox.claude_dir / ".context" / "identity.md").write_text(IDENTITY_MD, encoding="utf-8")
     return pyz
 
 

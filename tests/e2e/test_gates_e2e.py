@@ -62,12 +62,7 @@ REQUEST_LIMIT = 12
 def install_sfp(sandbox: Sandbox, sfp_pyz: Path) -> Path:
     """sfp installed as the README does it, a context file (so the health check is quiet), the gates,
     and a second Stop hook that appends every Stop payload to a file."""
-    pyz = sandbox.install_pyz(sfp_pyz)
-    done = sandbox.sfp(pyz, "install")
-    assert done.code == 0, done.describe()
-    context = sandbox.claude_dir / ".context"
-    context.mkdir(parents=True, exist_ok=True)
-    (context / "CLAUDE.md").write_text(CONTEXT_TEXT, encoding="utf-8")
+    pyz = sandbox.install_sfp(sfp_pyz, context=CONTEXT_TEXT)
     (sandbox.project / ".sfp").mkdir()
     (sandbox.project / ".sfp" / "gates.yaml").write_text(GATES_YAML, encoding="utf-8")
     payloads = sandbox.root / "stop-payloads.jsonl"

@@ -49,12 +49,7 @@ class Work:
 
 def prepare(sandbox: Sandbox, sfp_pyz: Path) -> Path:
     """sfp installed from a copy of the zipapp, a context file, and a project with two files."""
-    pyz = sandbox.install_pyz(sfp_pyz)
-    done = sandbox.sfp(pyz, "install")
-    assert done.code == 0, done.describe()
-    context = sandbox.claude_dir / ".context"
-    context.mkdir(parents=True, exist_ok=True)
-    (context / "CLAUDE.md").write_text(CONTEXT_TEXT, encoding="utf-8")
+    pyz = sandbox.install_sfp(sfp_pyz, context=CONTEXT_TEXT)
     return pyz
 
 
@@ -279,7 +274,7 @@ def test_the_client_reports_the_compaction_blocked(blocked: Blocked) -> None:
     # 2.1.197 says so only in the result text: exit 0, is_error false, nothing on stderr.
     assert blocked.compact.code == 0 and blocked.compact.output["is_error"] is False, blocked.compact.describe()
     assert result.startswith(BLOCKED), blocked.compact.describe()
-    assert f"cannot write a backup in {blocked.in_the_way}" in result, result
+    assert f"cannot use {blocked.in_the_way} as a folder: a file of that name is in the way" in result, result
     said = [r for r in blocked.sandbox.transcript(blocked.session_id)
             if r.get("type") == "system" and r.get("subtype") == "local_command" and BLOCKED in str(r.get("content"))]
     assert len(said) == 1, "the transcript does not record the blocked compaction"
@@ -300,7 +295,7 @@ def test_sfp_logs_why_it_blocked(blocked: Blocked) -> None:
     [record] = logged(sfp_log(blocked.sandbox.claude_dir), "PreCompact", blocked.session_id)
 
     assert record["level"] == "warning", record
-    assert "cannot write a backup" in record["message"] and "critical" in record["message"], record
+    assert "a file of that name is in the way" in record["message"] and "critical" in record["message"], record
 
 
 def test_a_blocked_backup_leaves_the_file_in_its_way_as_it_was(blocked: Blocked) -> None:
