@@ -30,3 +30,20 @@ def require_zipapp() -> Path:
 
 def interpreter() -> str:
     return sys.executable or "python3"
+
+
+def self_command_environ() -> dict[str, str]:
+    """Variables that let a gate call this same sfp: `eval "$SFP scan-secrets ."`.
+
+    `SFP` is a shell-quoted command line (the zipapp, or `python -m sfp` from a checkout, for which
+    PYTHONPATH is set too), so `eval` keeps paths with spaces whole.
+    """
+    import os
+    import shlex
+
+    pyz = running_zipapp()
+    if pyz is not None:
+        return {"SFP": shlex.join([interpreter(), str(pyz)])}
+    source = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    path = os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH", "")]))
+    return {"SFP": shlex.join([interpreter(), "-m", "sfp"]), "PYTHONPATH": path}

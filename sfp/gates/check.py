@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -68,6 +69,7 @@ def run_tier(
     redact: Callable[[str], str] = lambda s: s,
     on_event: EventHook | None = None,
     cancel: threading.Event | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> GateRun:
     started = time.monotonic()
     selected = applicable(tier_gates(data, tier), changed, all_files=all_files)
@@ -76,6 +78,7 @@ def run_tier(
         limit_ms = max(int(time_limit_s * 1000), 1)
         settings = settings._replace(timeout_ms=min(settings.timeout_ms or limit_ms, limit_ms))
     specs = [gate.spec for gate, _ in selected]
-    results = run_gates(specs, settings, cwd=project, redact=redact, on_event=on_event, cancel=cancel) if specs else []
+    results = run_gates(specs, settings, cwd=project, redact=redact, on_event=on_event, cancel=cancel,
+                        environ=os.environ if environ is None else environ) if specs else []
     alerts = evaluate([r.status for r in results], thresholds)
     return GateRun(tier, project, tuple(changed), tuple(results), tuple(alerts), int((time.monotonic() - started) * 1000))

@@ -28,12 +28,29 @@ def run_for_project(
     time_limit_s: float | None = None,
     on_event: EventHook | None = None,
 ) -> GateRun:
+    import os
+
     from sfp.redact import redact
+    from sfp.runtime import self_command_environ
 
     data, thresholds = gate_config(claude_dir, project)
     chosen = tier or hook_tier(data)
-    return run_tier(data, thresholds, chosen, project, changed, all_files=all_files,
-                    time_limit_s=time_limit_s, redact=redact, on_event=on_event)
+    run = run_tier(data, thresholds, chosen, project, changed, all_files=all_files, time_limit_s=time_limit_s,
+                   redact=redact, on_event=on_event, environ={**os.environ, **self_command_environ()})
+    _log_fallbacks(claude_dir, run)
+    return run
+
+
+def _log_fallbacks(claude_dir: Path, run: GateRun) -> None:
+    """The platform refused gates a process group of their own (seen under agent sandboxes): say so."""
+    from sfp.gates.runner import NO_SESSION_NOTE
+
+    hit = [r.name for r in run.results if r.reason and NO_SESSION_NOTE in r.reason]
+    if hit:
+        from sfp.log import write_log
+
+        write_log(claude_dir, "warning", "gates", f"no process group allowed: {', '.join(hit)} ran as plain "
+                  "children; a timeout kills only the child, not what it started")
 
 
 def anything_applies(claude_dir: Path, project: Path, tier: str | None, changed: Sequence[str]) -> bool:

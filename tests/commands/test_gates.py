@@ -100,3 +100,10 @@ def test_the_compat_config_runs_unedited_deep_tier_included(sfp: SfpRunner, proj
             assert statuses["format-check"] == "passed"
         else:
             assert statuses["quick-lint"] in ("passed", "failed", "skipped")
+
+
+def test_a_gate_can_call_this_sfp_through_SFP(sfp: SfpRunner, project: Path) -> None:
+    setup(project, "gates:\n  - name: self\n    command: eval \"$SFP --version\"\n")
+    report = json.loads(sfp("gates", "--tier", "deep", "--json", "--files", "a.py", cwd=project).out)
+    [gate] = report["gates"]
+    assert gate["status"] == "passed" and gate["output"].startswith("sfp ")
