@@ -128,6 +128,21 @@ class VerifyResult:
 # -- settings ---------------------------------------------------------------------------------------
 
 
+def settings_or_defaults(claude_dir: Path, project: Path | None, event: str) -> BackupSettings:
+    """The `backup:` settings, or the defaults (logged) when sfp.yaml can't be used: a typo in a
+    setting must not block a compaction that the defaults can back up."""
+    from sfp.config import load_config
+    from sfp.errors import ConfigError
+
+    try:
+        return settings_from_config(load_config("sfp", claude_dir, project).get("backup", default={}))
+    except ConfigError as exc:
+        from sfp.log import write_log
+
+        write_log(claude_dir, "warning", event, f"backup settings unusable, defaults used: {exc}")
+        return BackupSettings()
+
+
 def settings_from_config(section: Any) -> BackupSettings:
     """BackupSettings from the `backup:` mapping of sfp.yaml (None or missing keys: the defaults)."""
     if section is None:

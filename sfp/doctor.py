@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -52,11 +52,15 @@ def settings_files(claude_dir: Path, project: Path) -> list[Path]:
 def diagnose(claude_dir: Path, project: Path, *, probe_hooks: bool = True, environ: Mapping[str, str] = os.environ) -> list[Finding]:
     findings: list[Finding] = []
     installed: list[cc.InstalledHook] = []
-    for path in settings_files(claude_dir, project):
+    plugins: list[Path] = []
+    for path in dict.fromkeys(settings_files(claude_dir, project)):  # the same file once, even from ~
         found, hooks = check_settings_file(path)
         findings += found
         installed += hooks
-    findings += check_installation(installed, environ)
+        if path.exists() and _plugin_on(path):
+            plugins.append(path)
+    findings += check_installation(installed, environ, plugins)
+    findings += check_configs(claude_dir, project)
     seen: set[str] = set()
     for hook in installed:
         if hook.command not in seen:
@@ -90,12 +94,42 @@ def check_settings_file(path: Path) -> tuple[list[Finding], list[cc.InstalledHoo
     return findings, hooks
 
 
-def check_installation(installed: list[cc.InstalledHook], environ: Mapping[str, str]) -> list[Finding]:
+def _plugin_on(path: Path) -> bool:
+    try:
+        return cc.plugin_enabled(cc.read_settings(path))
+    except UsageError:
+        return False
+
+
+def check_installation(installed: list[cc.InstalledHook], environ: Mapping[str, str],
+                       plugins: Sequence[Path] = ()) -> list[Finding]:
+    if plugins and installed:
+        return [Finding(WARN, "sfp runs both as a plugin and from settings hooks: every hook runs twice",
+                        f"plugin enabled in {plugins[0]}", "keep one: `sfp uninstall` or disable the plugin")]
+    if plugins:
+        return [Finding(OK, f"sfp enabled as a plugin in {plugins[0]}")]
     if installed or environ.get("CLAUDE_PLUGIN_ROOT"):
         return []
     return [Finding(BROKEN, "sfp is not installed in any settings file",
                     "Claude Code runs no sfp hook, so no health check, gates, handoff or backup happen",
                     "run `sfp install` (or `sfp plugin DIR` and `claude --plugin-dir DIR`)")]
+
+
+def check_configs(claude_dir: Path, project: Path) -> list[Finding]:
+    """Each config as the hooks will read it: an error or an unknown key, with its file and line."""
+    from sfp.config import NAMES, load_config
+    from sfp.errors import ConfigError
+
+    findings = []
+    for name in NAMES:
+        try:
+            config = load_config(name, claude_dir, project)
+        except ConfigError as exc:
+            findings.append(Finding(BROKEN, f"{name}.yaml can't be used: {exc}",
+                                    "the hooks fall back to the built-in settings for it", "fix the file at that line"))
+            continue
+        findings += [Finding(WARN, warning, "", "fix or remove the key") for warning in config.warnings]
+    return findings or [Finding(OK, "every config file loads")]
 
 
 def check_command(command: str) -> list[Finding]:

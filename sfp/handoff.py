@@ -239,12 +239,19 @@ def write_handoff(claude_dir: Path, handoff: Handoff, *, now: float | None = Non
 
     folder = ensure_private_dir(paths.handoffs_dir(claude_dir))
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
-    base = f"handoff-{stamp}-{(handoff.session_id or 'nosession')[:8]}"
+    base = f"handoff-{stamp}-{_name_part(handoff.session_id)}"
     markdown = _claim(folder, base)
     stored = StoredHandoff(markdown, markdown.with_suffix(".json"))
     write_atomic(stored.json, json.dumps(to_json(handoff), indent=2, ensure_ascii=False) + "\n")
     write_atomic(stored.markdown, render_markdown(handoff))
     return stored
+
+
+def _name_part(session_id: str | None) -> str:
+    """The session id's first 8 characters, safe in a file name whatever the payload said."""
+    import re
+
+    return re.sub(r"[^A-Za-z0-9_-]", "_", (session_id or "nosession")[:8]) or "nosession"
 
 
 def _claim(folder: Path, base: str) -> Path:
@@ -345,7 +352,7 @@ def drop_superseded(claude_dir: Path, keep: StoredHandoff, session_id: str | Non
         return []
     removed = []
     for stored in list_handoffs(claude_dir):
-        if stored.markdown == keep.markdown or f"-{session_id[:8]}" not in stored.markdown.name:
+        if stored.markdown == keep.markdown or f"-{_name_part(session_id)}" not in stored.markdown.name:
             continue
         old = load_handoff(stored)
         if old is not None and old.session_id == session_id and old.trigger == "session_end":

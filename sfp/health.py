@@ -128,11 +128,12 @@ def installed_hook_problems(claude_dir: Path, project: Path | None, *,
     for scope in scopes:
         path = cc.settings_path(scope, claude_dir, project or Path("."))
         try:
-            hooks = cc.installed_hooks(cc.read_settings(path), path)
+            value = cc.read_settings(path)
         except UsageError:
             broken.append(f"{path} is not valid JSON")
             continue
-        if hooks:
+        hooks = cc.installed_hooks(value, path)
+        if hooks or cc.plugin_enabled(value):
             installed.append(str(path))
         for command in sorted({hook.command for hook in hooks}):
             import shlex

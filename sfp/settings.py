@@ -20,7 +20,7 @@ TOOL_MATCHERS: Final = {"PostToolUse": "Write|Edit|MultiEdit"}
 SCOPES: Final = ("user", "project", "local")
 
 # `<anything>sfp<anything>.pyz hook`, quoted or not: how sfp's own entries are told from others'.
-_SFP_COMMAND = r"""(?:^|[/\s'"])sfp[^/\s'"]*\.pyz['"]?\s+hook(?:\s|$)"""
+_SFP_COMMAND = r"""(?:^|[/\s'"])sfp(?:-lean)?(?:-\d[\w.]*-[0-9a-f]{12})?\.pyz['"]?\s+hook(?:\s|$)"""
 
 
 class HookEntry(NamedTuple):
@@ -92,8 +92,13 @@ def with_sfp_hooks(settings: Mapping[str, Any], entries: list[HookEntry]) -> dic
         return copy.deepcopy(dict(settings))
     result = without_sfp_hooks(settings)
     hooks = result.get("hooks")
-    if not isinstance(hooks, dict):
+    if hooks is not None and not isinstance(hooks, dict):
+        raise UsageError(f"`hooks` in the settings file is a {type(hooks).__name__}, not an object; fix it first")
+    if hooks is None:
         hooks = result["hooks"] = {}
+    for event in (e.event for e in entries):
+        if event in hooks and not isinstance(hooks[event], list):
+            raise UsageError(f"`hooks.{event}` in the settings file is not a list; fix it first, sfp left it untouched")
     for entry in entries:
         group: dict[str, Any] = {}
         if entry.matcher is not None:
@@ -141,6 +146,13 @@ def without_sfp_hooks(settings: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
+def plugin_enabled(settings: Mapping[str, Any]) -> bool:
+    """An sfp plugin switched on in `enabledPlugins` (the runbook's route): sfp is installed that way."""
+    enabled = settings.get("enabledPlugins")
+    return isinstance(enabled, dict) and any(
+        isinstance(name, str) and name.split("@", 1)[0] == "sfp" and on is True for name, on in enabled.items())
+
+
 def installed_hooks(settings: Mapping[str, Any], path: Path) -> list[InstalledHook]:
     return [InstalledHook(path, event, command, timeout) for event, _, command, timeout in _current_entries(settings)]
 
@@ -174,6 +186,8 @@ def save_settings(path: Path, value: Mapping[str, Any], *, new_file_mode: int = 
 
     from sfp.storage import write_atomic
 
+    if path.is_symlink():  # a settings file kept in a dotfiles repo: write through the link, keep it
+        path = path.resolve()
     try:
         old: bytes | None = path.read_bytes()
         mode = os.stat(path).st_mode & 0o777

@@ -131,3 +131,10 @@ def test_make_handoff_survives_a_missing_transcript(claude_dir: Path, tmp_path: 
     stored, h = make_handoff(claude_dir, transcript_path=str(tmp_path / "gone.jsonl"), session_id="s",
                              cwd=str(tmp_path), trigger="session_end")
     assert stored.markdown.exists() and h.prompts == ()
+
+
+def test_a_session_id_with_odd_characters_makes_a_safe_file_name(claude_dir: Path) -> None:
+    h = build_handoff(Transcript(), session_id="../../x/y", cwd="/p", git=None, trigger="auto")
+    stored = write_handoff(claude_dir, h)
+    assert stored.markdown.parent == claude_dir / "handoffs" and "/" not in stored.markdown.name
+    assert stored.markdown.name.endswith("-______x_.md")

@@ -33,12 +33,12 @@ def gates(
     finally:
         if live:
             live.stop()
-    record_kpi(claude_dir, run, None)
     code = 1 if run.should_fail() else 0
     if as_json_output:
         out.write(json.dumps(as_json(run, code), indent=2, ensure_ascii=False) + "\n")
     else:
         out.write(_colour(render_text(run), out.isatty(), bool(run.failed())))
+    record_kpi(claude_dir, run, None)
     return code
 
 

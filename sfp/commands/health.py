@@ -7,18 +7,25 @@ from pathlib import Path
 from typing import IO
 
 from sfp.config import load_config
+from sfp.errors import ConfigError
 from sfp.health import HEALTHY, UNHEALTHY, report_as_json, run_health, thresholds_from
 
 ICONS = {"healthy": "✅", "degraded": "⚠️ ", "unhealthy": "❌"}
 
 
 def health(claude_dir: Path, project: Path | None, *, as_json: bool, out: IO[str]) -> int:
-    config = load_config("sfp", claude_dir, project)
-    report = run_health(claude_dir, thresholds_from(config.get("health")), thorough=True, project=project)
+    try:
+        limits = thresholds_from(load_config("sfp", claude_dir, project).get("health"))
+        problem = None
+    except ConfigError as exc:  # the five checks still run, on the built-in thresholds
+        limits, problem = thresholds_from(None), str(exc)
+    report = run_health(claude_dir, limits, thorough=True, project=project)
     if as_json:
         out.write(json.dumps(report_as_json(report), indent=2, ensure_ascii=False) + "\n")
     else:
         out.write(f"{ICONS.get(report.status, '')} sfp health: {report.status}\n")
+        if problem:
+            out.write(f"  ⚠️  sfp.yaml can't be used, built-in thresholds applied: {problem}\n")
         for check in report.checks:
             out.write(f"  {ICONS.get(check.status, '?')} {check.name:<18} {check.message}\n")
             if check.fix and check.status != HEALTHY:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from types import MappingProxyType
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -25,6 +26,7 @@ class GateRun(NamedTuple):
     results: tuple[GateResult, ...]
     alerts: tuple[Alert, ...]
     duration_ms: int
+    thresholds: Mapping[str, Any] = MappingProxyType({})  # alerts.yaml's, as the run was rated
 
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys(STATUSES, 0)
@@ -81,4 +83,5 @@ def run_tier(
     results = run_gates(specs, settings, cwd=project, redact=redact, on_event=on_event, cancel=cancel,
                         environ=os.environ if environ is None else environ) if specs else []
     alerts = evaluate([r.status for r in results], thresholds)
-    return GateRun(tier, project, tuple(changed), tuple(results), tuple(alerts), int((time.monotonic() - started) * 1000))
+    return GateRun(tier, project, tuple(changed), tuple(results), tuple(alerts),
+                   int((time.monotonic() - started) * 1000), thresholds)

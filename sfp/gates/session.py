@@ -59,8 +59,19 @@ def anything_applies(claude_dir: Path, project: Path, tier: str | None, changed:
 
 
 def record_kpi(claude_dir: Path, run: GateRun, session: str | None) -> None:
+    """Append the run's KPI event; a store that can't be written is logged, never a lost verdict."""
+    from sfp.errors import SfpError
     from sfp.kpi import append_event
 
+    try:
+        _append_kpi(append_event, claude_dir, run, session)
+    except SfpError as exc:
+        from sfp.log import write_log
+
+        write_log(claude_dir, "warning", "gates", f"KPI event not recorded: {exc}", session=session)
+
+
+def _append_kpi(append_event: Any, claude_dir: Path, run: GateRun, session: str | None) -> None:
     append_event(claude_dir, "quality_gates", {
         "tier": run.tier,
         **run.counts(),

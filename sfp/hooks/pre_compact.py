@@ -21,12 +21,11 @@ _written: dict[str | None, StoredHandoff] = {}
 
 
 def handle(event: HookEvent, ctx: HookContext) -> HookResult:
-    from sfp.backup import create_backup, prune_backups, prune_handoffs, settings_from_config
-    from sfp.config import load_config
+    from sfp.backup import create_backup, prune_backups, prune_handoffs, settings_or_defaults
     from sfp.handoff import make_handoff
 
     project = ctx.project_dir(event.cwd)
-    settings = settings_from_config(load_config("sfp", ctx.claude_dir, project).get("backup", default={}))
+    settings = settings_or_defaults(ctx.claude_dir, project, event.name)
     trigger = event.text("trigger") or "auto"
     stored = _written.get(event.session_id)
     if stored is None or not stored.markdown.exists():

@@ -57,6 +57,7 @@ def run_hook(
     except HookInputError as exc:
         write_log(claude_dir, "warning", event_name or "hook", f"bad hook input: {exc}", duration_ms=_ms(started))
         return 0
+    started = time.monotonic()  # the budget is for the work: a slow writer on stdin doesn't eat it
     module = HANDLERS.get(event.name)
     if module is None:
         write_log(claude_dir, "info", event.name, "no sfp feature for this event", session=event.session_id)
@@ -103,7 +104,18 @@ def run_with_policy(
     action = policy.timeout_action if timed_out else policy.on_failure
     if action == "retry_once":  # retried already: what's left is the failure policy
         action = policy.on_failure if policy.on_failure != "retry_once" else "log_only"
+    if action == "critical" and not may_block(event):
+        action = "log_and_warn"
     return apply_action(action, policy, problem), f"{'timeout' if timed_out else 'failed'}: {problem} -> {action}"
+
+
+NEVER_BLOCK = frozenset({"SessionStart", "UserPromptSubmit", "PostToolUse", "SessionEnd"})
+
+
+def may_block(event: HookEvent) -> bool:
+    """Whether a failure may block: never a session start, a prompt or an edit (whatever fallback.yaml
+    says), nor a Stop that already answers a block, which would loop."""
+    return event.name not in NEVER_BLOCK and not (event.name == "Stop" and event.flag("stop_hook_active"))
 
 
 def apply_action(action: str, policy: Policy, problem: str) -> HookResult:

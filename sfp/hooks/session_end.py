@@ -7,13 +7,12 @@ from sfp.protocol import HookEvent, HookResult
 
 
 def handle(event: HookEvent, ctx: HookContext) -> HookResult:
-    from sfp.backup import prune_handoffs, settings_from_config
-    from sfp.config import load_config
+    from sfp.backup import prune_handoffs, settings_or_defaults
     from sfp.handoff import drop_superseded, make_handoff
 
     stored, _ = make_handoff(ctx.claude_dir, transcript_path=event.transcript_path, session_id=event.session_id,
                              cwd=event.cwd, trigger="session_end")
     drop_superseded(ctx.claude_dir, stored, event.session_id)
-    settings = settings_from_config(load_config("sfp", ctx.claude_dir, ctx.project_dir(event.cwd)).get("backup", default={}))
+    settings = settings_or_defaults(ctx.claude_dir, ctx.project_dir(event.cwd), event.name)
     prune_handoffs(ctx.claude_dir, settings.keep_handoffs)
     return HookResult()

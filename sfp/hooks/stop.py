@@ -8,8 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
+from sfp.gates.alerts import Alert, has_critical
 from sfp.hooks import HookContext
 from sfp.protocol import HookEvent, HookResult
+
+if TYPE_CHECKING:
+    from sfp.gates.check import GateRun
 
 # What the hook keeps back from its budget to answer, log and record the run.
 ANSWER_RESERVE_S = 1.0
@@ -35,11 +41,20 @@ def handle(event: HookEvent, ctx: HookContext) -> HookResult:
     run = run_for_project(ctx.claude_dir, project, tier=None, changed=changed,
                           time_limit_s=max(ctx.remaining() - ANSWER_RESERVE_S, 0.5))
     record_kpi(ctx.claude_dir, run, event.session_id)
-    from sfp.gates.alerts import has_critical
-
-    if run.blocking() or has_critical(run.alerts):
+    if run.blocking() or has_critical(own_alerts(run)):
         return HookResult(block_reason=block_reason(run), message=one_line(run))
     return HookResult(message=one_line(run)) if run.results else HookResult()
+
+
+def own_alerts(run: GateRun) -> list[Alert]:
+    """The run's alerts, leaving out gates that sfp's own time budget cut short: Claude can't fix a
+    hook budget, so those never send it back (they still count in `sfp gates` and the KPIs)."""
+    from sfp.gates.alerts import evaluate
+
+    cut = [r for r in run.results if r.status == "timeout" and (r.reason or "").startswith("global timeout")]
+    if not cut:
+        return list(run.alerts)
+    return evaluate([r.status for r in run.results if r not in cut], run.thresholds)
 
 
 def _session_activity(transcript_path: str | None) -> tuple[float | None, bool | None]:

@@ -104,3 +104,17 @@ def test_a_read_only_backup_folder(pyz, claude_dir: Path) -> None:  # type: igno
 def test_human_output_names_each_fix(pyz) -> None:  # type: ignore[no-untyped-def]
     run = pyz("doctor")
     assert "❌ sfp is not installed in any settings file" in run.out and "fix: run `sfp install`" in run.out
+
+
+def test_an_enabled_plugin_counts_as_installed(pyz, claude_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    (claude_dir / "settings.json").write_text(json.dumps({"enabledPlugins": {"sfp@local": True}}))
+    run = pyz("doctor", "--json", "--no-probe")
+    assert "sfp is not installed in any settings file" not in broken(run)
+    assert any("enabled as a plugin" in f["title"] for f in findings(run))
+
+
+def test_a_broken_config_is_a_finding_with_its_line(pyz, claude_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    (claude_dir / "sfp").mkdir()
+    (claude_dir / "sfp" / "fallback.yaml").write_text("policies: [unclosed\n")
+    run = pyz("doctor", "--json", "--no-probe")
+    assert any(t.startswith("fallback.yaml can't be used: ") and "fallback.yaml:1:" in t for t in broken(run))

@@ -146,3 +146,28 @@ def test_an_upgrade_keeps_the_previous_build_and_says_how_to_go_back(built: dict
     assert back.returncode == 0
     settings = json.loads((claude_dir / "settings.json").read_text())
     assert kept in settings["hooks"]["Stop"][0]["hooks"][0]["command"]
+
+
+def test_a_symlinked_settings_file_stays_a_link(sfp_pyz, claude_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    dotfiles = tmp_path / "dotfiles" / "settings.json"
+    dotfiles.parent.mkdir()
+    dotfiles.write_text('{"model": "opus"}')
+    (claude_dir / "settings.json").symlink_to(dotfiles)
+    assert sfp_pyz("install").code == 0
+    assert (claude_dir / "settings.json").is_symlink()
+    assert set(sfp_commands(json.loads(dotfiles.read_text()))) == set(EVENTS)
+
+
+def test_other_tools_named_like_sfp_are_left_alone(sfp_pyz, claude_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    theirs = {"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "python3 /opt/sfp-lint.pyz hook --strict"}]}]}}
+    (claude_dir / "settings.json").write_text(json.dumps(theirs))
+    sfp_pyz("install")
+    sfp_pyz("uninstall")
+    assert json.loads((claude_dir / "settings.json").read_text()) == theirs
+
+
+def test_an_event_that_is_not_a_list_is_refused(sfp_pyz, claude_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    (claude_dir / "settings.json").write_text('{"hooks": {"Stop": {"a": 1}}}')
+    run = sfp_pyz("install")
+    assert run.code == 2 and "`hooks.Stop`" in run.err
+    assert (claude_dir / "settings.json").read_text() == '{"hooks": {"Stop": {"a": 1}}}'

@@ -77,3 +77,10 @@ def test_ten_concurrent_pre_compact_hooks_leave_ten_complete_backups(claude_dir:
     assert len({b.backup_id for b in backups}) == 10
     assert all(not verify_backup(claude_dir, b, BackupSettings()).problems for b in backups)
     assert len(handoffs(claude_dir)) == 10
+
+
+def test_a_bad_backup_setting_falls_back_to_the_defaults(sfp: SfpRunner, claude_dir: Path, project: Path) -> None:
+    (claude_dir / "sfp").mkdir()
+    (claude_dir / "sfp" / "sfp.yaml").write_text("backup:\n  keep_handoffs: 0\n")
+    run = sfp("hook", input=event("PreCompact", project, trigger="manual"))
+    assert run.code == 0 and "backup" in json.loads(run.out)["systemMessage"]

@@ -193,3 +193,15 @@ def test_the_project_is_claude_project_dir_even_after_a_cd(tmp_path: Path) -> No
     ctx = HookContext(tmp_path, {"CLAUDE_PROJECT_DIR": "/work/project"}, 0.0)
     assert ctx.project_dir("/work/project/src") == Path("/work/project")
     assert HookContext(tmp_path, {}, 0.0).project_dir("/work/project/src") == Path("/work/project/src")
+
+
+def test_critical_never_blocks_a_prompt_or_an_answering_stop(claude_dir: Path) -> None:
+    def broken(event: HookEvent, ctx: HookContext) -> HookResult:
+        raise RuntimeError("boom")
+
+    policy = Policy(on_failure="critical", user_message="failed")
+    for event in (HookEvent("UserPromptSubmit", "s", None, None, {}),
+                  HookEvent("Stop", "s", None, None, {"stop_hook_active": True})):
+        result, note = run_with_policy(broken, event, claude_dir, {}, policy, time.monotonic())
+        assert result.blocking_error is None and result.message == "⚠️ sfp: failed"
+        assert note is not None and note.endswith("-> log_and_warn")

@@ -98,3 +98,18 @@ def test_reason_stays_within_4000_characters(sfp: SfpRunner, project: Path) -> N
     reason = json.loads(sfp("hook", input=stop_event(project)).out)["reason"]
     assert len(reason) <= 4000 and "## g0" in reason
     assert "\n21\n" not in reason.split("## g1")[0]  # at most 20 output lines per gate
+
+
+def test_gates_cut_short_by_sfps_own_budget_never_send_claude_back(sfp: SfpRunner, project: Path) -> None:
+    gates = "settings:\n  timeout: 500\ntiers:\n  fast:\n    gates:\n      - name: slow\n        command: sleep 30\n"
+    project_with(project, {"a.py": ""}, gates=gates)
+    run = sfp("hook", input=stop_event(project))
+    answer = json.loads(run.out)
+    assert "decision" not in answer and "1 timeout" in answer["systemMessage"]
+
+
+def test_an_unwritable_kpi_store_still_blocks(sfp: SfpRunner, project: Path, claude_dir: Path) -> None:
+    project_with(project, {"app.py": "# TODO\n"})
+    (claude_dir / "kpis").write_text("a file in the way")
+    answer = json.loads(sfp("hook", input=stop_event(project)).out)
+    assert answer["decision"] == "block"
