@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import subprocess
 from collections.abc import Mapping
 from types import MappingProxyType
 from pathlib import Path
@@ -112,6 +111,7 @@ def parse_numstat(text: str) -> dict[str, tuple[int | None, int | None]]:
 
 def run_git(cwd: Path, *args: str) -> str | None:
     """`git -C cwd ARGS`'s stdout, or None when git is missing, fails or hangs."""
+    import subprocess  # only here: reading HEAD at SessionStart needs no process
     try:
         done = subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, text=True,
                               timeout=GIT_TIMEOUT_S, stdin=subprocess.DEVNULL)

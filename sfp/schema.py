@@ -8,8 +8,8 @@ pointing at its file, line and column.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Union
+from types import MappingProxyType
+from typing import Any, NamedTuple, Union
 
 from sfp.errors import ConfigError
 
@@ -17,27 +17,23 @@ Path_ = tuple[Union[str, int], ...]
 Positions = Mapping[Path_, tuple[int, int]]
 
 
-@dataclass(frozen=True)
-class Scalar:
+class Scalar(NamedTuple):
     types: tuple[type, ...]
     choices: tuple[object, ...] = ()
     nullable: bool = False
 
 
-@dataclass(frozen=True)
-class Seq:
+class Seq(NamedTuple):
     item: Spec
 
 
-@dataclass(frozen=True)
-class Map:
-    fields: Mapping[str, Spec] = field(default_factory=dict)
+class Map(NamedTuple):
+    fields: Mapping[str, Spec] = MappingProxyType({})
     values: Spec | None = None  # spec of every value when keys are free (tier names, formatter names)
     required: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Anything:
+class Anything(NamedTuple):
     pass
 
 

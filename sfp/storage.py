@@ -48,10 +48,12 @@ def write_atomic(path: Path, data: bytes | str, mode: int = PRIVATE_FILE) -> Non
         finally:
             os.close(fd)
         os.replace(tmp, path)
-    except OSError as exc:
+    except BaseException as exc:  # also a hook's budget running out mid-write: no stray temp file
         with contextlib.suppress(OSError):
             tmp.unlink()
-        raise StorageError(f"cannot write {path}: {exc.strerror or exc}") from None
+        if isinstance(exc, OSError):
+            raise StorageError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise
     _fsync_dir(path.parent)
 
 

@@ -38,16 +38,18 @@ def keep_build(claude_dir: Path, pyz: Path, version: str = __version__) -> Kept:
         write_atomic(copy, data, mode=0o700)
     current = Build(version, digest, str(copy))
     record = folder / RECORD
-    before = _read(record)
-    previous = before if before is not None and before.sha256 != digest else None
+    before, earlier = _read(record, "current"), _read(record, "previous")
+    changed = before is not None and before.sha256 != digest
+    # Installing the same build again keeps the rollback pointer it had.
+    previous = before if changed else earlier
     history = {"current": current._asdict(), "previous": previous._asdict() if previous else None}
     write_atomic(record, json.dumps(history, indent=2) + "\n")
-    return Kept(current, previous)
+    return Kept(current, before if changed else None)
 
 
-def _read(record: Path) -> Build | None:
+def _read(record: Path, key: str) -> Build | None:
     try:
-        value = json.loads(record.read_text(encoding="utf-8"))["current"]
+        value = json.loads(record.read_text(encoding="utf-8"))[key]
         return Build(str(value["version"]), str(value["sha256"]), str(value["copy"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None

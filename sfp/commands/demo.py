@@ -101,9 +101,11 @@ def demo(out: IO[str]) -> int:
             failures += _step(out, title, payload, claude_dir, project, transcript)
         out.write("sfp's log of this demo (`sfp logs`):\n")
         log = claude_dir / "logs" / "sfp.log"
+        from sfp.commands.logs import format_line
+        from sfp.log import parse_record
+
         for line in log.read_text(encoding="utf-8").splitlines() if log.exists() else []:
-            record = json.loads(line)
-            out.write(f"  {record['level']:<7} {record['event']:<17} {record['message']}  ({record['duration_ms']} ms)\n")
+            out.write(f"  {format_line(parse_record(line), as_json=False)}\n")
         out.write(f"\nleft on disk: {_inventory(claude_dir)}\n")
     out.write("\n" + ("demo finished: every hook answered as the client expects\n" if not failures
                       else f"demo finished with {failures} unexpected answer(s)\n"))

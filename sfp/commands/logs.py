@@ -16,7 +16,7 @@ def logs(claude_dir: Path, *, lines: int, follow: bool, as_json: bool, out: IO[s
         raise UsageError("-n must be 0 or more")
     path = log_path(claude_dir)
     records = read_records(claude_dir, lines)
-    if not records and not follow:
+    if not records and not follow and lines > 0:
         out.write(f"no log records yet ({path})\n")
         return 0
     for record in records:
