@@ -205,7 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
     inject = command("inject", "print exactly what the UserPromptSubmit hook would add to a prompt")
     inject.add_argument("--prompt", metavar="TEXT", required=True, help="the prompt (the tags do not depend on it)")
     inject.add_argument("--session", metavar="ID",
-                        help="act as the hook in this session: add once, remember it (default: no session, add every time)")
+                        help="act as the hook in this session: add once and remember it, so the hook then adds "
+                             "nothing more in that session (default: no session, add every time)")
     inject.add_argument("--project", metavar="DIR", help="the project (default: current folder)")
 
     backup = command("backup", "make, list, show, verify or prune backups of the context files")
