@@ -246,6 +246,13 @@ def build_parser() -> argparse.ArgumentParser:
     autofix.add_argument("--project", metavar="DIR", help="the project the files must be in (default: current folder)")
     autofix.add_argument("--json", action="store_true", help="print one JSON object per file")
 
+    scan_secrets = command("scan-secrets", "find hard-coded secrets (keys, tokens, passwords) in files; exit 1 if any")
+    scan_secrets.add_argument("paths", nargs="*", metavar="PATH",
+                              help="files and folders to scan (default: --project, else the current folder)")
+    scan_secrets.add_argument("--json", action="store_true", help="print the findings and counts as JSON")
+    scan_secrets.add_argument("--project", metavar="DIR",
+                              help="project whose sfp.yaml (secrets:) applies and whose files are scanned by default")
+
     command("demo", "run every hook event against a sample project and show what comes back")
     return parser
 
@@ -346,6 +353,10 @@ def dispatch(ns: argparse.Namespace, out: IO[str]) -> int:
         from sfp.commands.autofix import autofix
 
         return autofix(root, _project(ns.project), ns.files, as_json=ns.json, out=out)
+    if name == "scan-secrets":
+        from sfp.commands.scan_secrets import scan_secrets as scan_secrets_command
+
+        return scan_secrets_command(root, Path(ns.project) if ns.project else None, ns.paths, as_json=ns.json, out=out)
     if name == "demo":
         from sfp.commands.demo import demo
 

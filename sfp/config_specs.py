@@ -79,6 +79,7 @@ SFP = Map(
         "handoff": Map({"budget_chars": INT, "on_startup": ON_STARTUP, "recent_days": NUMBER}),
         "backup": Map({"keep": INT, "keep_handoffs": INT, "extra_paths": Seq(STR),
                        "encrypt_command": OPTIONAL_STR, "decrypt_command": OPTIONAL_STR}),
+        "secrets": Map({"exclude": Seq(STR), "max_file_bytes": INT}),
         "tags": Map({
             "enabled": BOOL, "files": Seq(STR), "project_claude_md": BOOL, "max_value_chars": INT,
             "budget_chars": INT, "max_file_bytes": INT, "evidence": BOOL, "state_keep_days": INT,

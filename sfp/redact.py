@@ -9,6 +9,7 @@ a secret (see sfp/secrets.py).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Final, NamedTuple
@@ -16,7 +17,7 @@ from typing import Final, NamedTuple
 MASK: Final = "***"
 
 # Names that, when assigned a literal, hold a secret (the runbook's list plus common spellings).
-_SECRET_WORD = r"API[_-]?KEY|SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE[_-]?KEY|ACCESS[_-]?KEY|CREDENTIALS?"
+_NAMES_HOLDING = r"API[_-]?KEY|SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE[_-]?KEY|ACCESS[_-]?KEY|CREDENTIALS?"
 _PEM_HEADER = r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
 _PEM_FOOTER = r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
 # What may follow a secret word up to the first character of the value, lowercased (anchors only).
@@ -29,15 +30,21 @@ class SecretPattern(NamedTuple):
     group: int  # the group holding the secret value; 0 = the whole match
 
 
-class _Row(NamedTuple):
-    kind: str
-    pattern: str
-    group: int | str = 0
-    ignore_case: bool = False
-    # Byte regexes, each starting with a literal byte, one of which every match of `pattern` contains:
-    # `anchors` are searched in the text as it is, `lower_anchors` in the text lowercased.
-    anchors: tuple[bytes, ...] = ()
-    lower_anchors: tuple[bytes, ...] = ()
+class _Row:
+    """A row of the table. (Plain classes here and below: a NamedTuple costs a hook a tenth of a millisecond.)"""
+
+    __slots__ = ("kind", "pattern", "group", "ignore_case", "anchors", "lower_anchors")
+
+    def __init__(self, kind: str, pattern: str, group: int | str = 0, *, ignore_case: bool = False,
+                 anchors: tuple[bytes, ...] = (), lower_anchors: tuple[bytes, ...] = ()) -> None:
+        self.kind = kind
+        self.pattern = pattern
+        self.group = group  # the group holding the value, by number or name
+        self.ignore_case = ignore_case
+        # Byte regexes, each starting with a literal byte, one of which every match of `pattern` contains:
+        # `anchors` are searched in the text as it is, `lower_anchors` in the text lowercased.
+        self.anchors = anchors
+        self.lower_anchors = lower_anchors
 
 
 _ROWS: Final = (
@@ -65,8 +72,8 @@ _ROWS: Final = (
     # NAME = "value", NAME: value, --name=value, export NAME=value, env["NAME"] = value: all on one line.
     _Row(
         "secret-assignment",
-        rf"(?P<name>\b[A-Za-z0-9_.-]*(?:{_SECRET_WORD})[A-Za-z0-9_.-]*)\b[\"']?\]?[ \t]*(?::=|=|:)[ \t]*"
-        r"(?:[bru]{1,2}(?=[\"']))?(?P<value>\"[^\"\n]{4,}\"|'[^'\n]{4,}'|[^\s\"',;)}\]]{4,})",
+        rf"(?P<name>\b[A-Za-z0-9_.-]{{0,100}}(?:{_NAMES_HOLDING})[A-Za-z0-9_.-]{{0,100}})\b[\"']?\]?[ \t]*(?::=|=|:)[ \t]*"
+        r"(?:[bru]{1,2}(?=[\"']))?(?P<value>\"[^\"\n]{4,4096}\"|'[^'\n]{4,4096}'|[^\s\"'`,;)}\]]{4,1024})",
         "value",
         ignore_case=True,
         # Each anchored on the word's rarest letter (k, c, p): a pass over the text costs per candidate letter.
@@ -96,10 +103,13 @@ def _compile_row(row: _Row) -> SecretPattern:
     return SecretPattern(row.kind, regex, group)
 
 
-class Anchor(NamedTuple):
-    first: bytes  # the literal byte every match starts with
-    regex: re.Pattern[bytes]
-    lowercase: bool  # searched in the lowercased text
+class Anchor:
+    __slots__ = ("first", "regex", "lowercase")
+
+    def __init__(self, first: bytes, regex: re.Pattern[bytes], lowercase: bool) -> None:
+        self.first = first  # the literal byte every match starts with
+        self.regex = regex
+        self.lowercase = lowercase  # searched in the lowercased text
 
 
 def anchors() -> tuple[Anchor, ...]:
@@ -172,7 +182,7 @@ def _matches_of(pattern: SecretPattern, text: str) -> list[SecretMatch]:
             found.append(SecretMatch(pattern.kind, start, end))
             pos = match.end()
         else:
-            # A refused match may hold a real one: `AUTH_URL = "https://x/cb?token=4f9a..."`.
+            # A refused match may hold a real one: TOKEN_URL = "https://x/cb?token=..." with a real value.
             pos = max(start, match.start() + 1)
     return found
 
@@ -202,6 +212,8 @@ def mask_value(value: str) -> str:
 _PLACEHOLDER_WORDS: Final = frozenset({
     "none", "null", "nil", "true", "false", "undefined", "changeme", "change_me", "change-me", "replace_me",
     "replaceme", "example", "dummy", "placeholder", "redacted", "required", "optional", "string",
+    # the secret's own name standing in for it: http://user:password@host, --token token
+    "password", "passwd", "pass", "pwd", "secret", "token", "apikey", "api_key", "api-key",
 })
 
 
@@ -216,7 +228,7 @@ def _is_placeholder(value: str) -> bool:
     lowered = bare.lower()
     if lowered in _PLACEHOLDER_WORDS or lowered.startswith("your"):
         return True
-    return len(set(lowered)) == 1
+    return len(set(lowered.strip())) == 1
 
 
 # --- secret-assignment: is the name a secret's name, and the value a literal? ---------------------------
@@ -228,21 +240,42 @@ _DESCRIPTOR_WORDS: Final = frozenset({
     "prompt", "field", "fields", "header", "env", "var", "regex", "pattern", "hint", "label", "help", "format",
     "expiry", "expires", "expiration", "ttl", "timeout", "lifetime", "policy", "mode", "class", "index",
     "prefix", "suffix", "param", "arg", "option", "flag", "enabled", "required", "location", "source", "provider",
-    "version",
+    "version", "id", "ids", "re", "matcher", "parser", "cb", "callback",
 })
-_SECRET_NAME_WORD = re.compile(r"[a-z0-9]*(?:apikey|privatekey|accesskey|secret|password|passwd|token|credential)"
-                               r"(?:s|key|keys)?", re.ASCII)
-_NAME_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+", re.ASCII)
-_REFERENCE = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*[(\[]?", re.ASCII)
-_IDENTIFIER = re.compile(r"[A-Za-z_]+", re.ASCII)
-_PATH = re.compile(r"(?:~|\.{1,2})?/[\w.-]+(?:/[\w.-]+)+/?", re.ASCII)
-_URL = re.compile(r"[a-z][a-z0-9+.-]*://", re.ASCII | re.IGNORECASE)
-_RANDOM_PART = re.compile(r"(?=[A-Za-z0-9_-]*[0-9])(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{16,}", re.ASCII)
+# Words a test or an example puts where a secret would go; a value made of these alone stands in for one.
+_FAKE_WORDS: Final = frozenset({
+    "test", "testing", "tests", "fake", "dummy", "mock", "mocked", "sample", "example", "placeholder", "foo", "bar",
+    "baz", "secret", "password", "token", "key", "api", "sk", "pk", "my", "value", "here", "invalid", "none",
+})
+
+
+class _Shapes:
+    """The regexes that tell a literal from code, compiled on first use like the table."""
+
+    def __init__(self) -> None:
+        words = r"apikey|privatekey|accesskey|secret|password|passwd|token|credential"
+        # a word of a name that holds a secret: apikey, db_password's password, tokens
+        self.secret_word = re.compile(rf"[a-z0-9]*(?:{words})(?:s|key|keys)?", re.ASCII)
+        self.name_words = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+", re.ASCII)
+        self.call_or_index = re.compile(r"[A-Za-z_][\w$]*(?:\.[A-Za-z_$][\w$]*)*[(\[]", re.ASCII)
+        self.dotted = re.compile(r"[A-Za-z_][\w$]*(?:\.[A-Za-z_$][\w$]*)+", re.ASCII)
+        self.identifier = re.compile(r"[A-Za-z_][\w$]*", re.ASCII)
+        self.value_words = re.compile(r"[a-z]+|[0-9]+", re.ASCII)
+        self.path = re.compile(r"(?:~|\.{1,2})?/[\w.-]+(?:/[\w.-]+)+/?", re.ASCII)
+        self.url = re.compile(r"[a-z][a-z0-9+.-]*://", re.ASCII | re.IGNORECASE)
+        # 16+ characters mixing letters and digits
+        self.random_part = re.compile(r"(?=[A-Za-z0-9_-]*[0-9])(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{16,}", re.ASCII)
+        self.key_body = re.compile(r"[A-Za-z0-9+/=]{40}", re.ASCII)
+
+
+@functools.cache
+def _shapes() -> _Shapes:
+    return _Shapes()
 
 
 def name_words(name: str) -> list[str]:
     """`self.apiKey` -> [self, api, key]; `DB_PASSWORD` -> [db, password]; lowercased."""
-    return [w.lower() for w in _NAME_WORDS.findall(name)]
+    return [w.lower() for w in _shapes().name_words.findall(name)]
 
 
 def _names_a_secret(name: str) -> bool:
@@ -251,23 +284,31 @@ def _names_a_secret(name: str) -> bool:
         return False
     joined = words + [a + b for a, b in zip(words, words[1:])]  # api + key = apikey
     # max_tokens, total_tokens: counts of tokens, not tokens
-    return any(not w.endswith("tokens") and _SECRET_NAME_WORD.fullmatch(w) for w in joined)
+    return any(not w.endswith("tokens") and _shapes().secret_word.fullmatch(w) for w in joined)
 
 
 def _is_literal(value: str) -> bool:
     """Whether an assigned value is a literal, not code: a call, an index, a variable, a path or a plain URL."""
-    quoted = value[0] in "'\""
+    shapes = _shapes()
     bare = value.strip("'\"")
-    if not quoted:
-        if _REFERENCE.fullmatch(bare) and ("." in bare or bare[-1] in "(["):
-            return False  # input(...), request.headers[...], self.token, getpass.getpass()
-        if _IDENTIFIER.fullmatch(bare) and len(bare) < 16:
-            return False  # a variable or a type (`token = token`, `password: str`), not a literal
-    elif " " in bare and _SECRET_NAME_WORD.search(bare.lower()):
+    words = shapes.value_words.findall(bare.lower())
+    if "{" in bare or words and _FAKE_WORDS.issuperset(words):
+        return False  # a template ("{prefix}abc"), or a test's stand-in ("sk-test", "fake-token")
+    if value[0] not in "'\"":
+        if bare[0] in "([" or shapes.call_or_index.match(bare) or shapes.dotted.fullmatch(bare):
+            return False  # input(...), request.headers[...], self.token, (a, b)
+        if shapes.identifier.fullmatch(bare.rstrip(":")) and not _looks_random(bare):
+            return False  # a variable, a type or `lambda:` (`token = token`, `password: str`): quote a literal
+    elif " " in bare and shapes.secret_word.search(bare.lower()):
         return False  # prose about the secret: "the API token of the bot"
-    if _PATH.fullmatch(bare):
+    if shapes.path.fullmatch(bare):
         return False
-    return not (_URL.match(bare) and "@" not in bare and not _RANDOM_PART.search(bare))
+    return not (shapes.url.match(bare) and "@" not in bare and not shapes.random_part.search(bare))
+
+
+def _looks_random(word: str) -> bool:
+    """A bare word that reads as a generated value rather than a name: it has digits, or is long and unbroken."""
+    return any(c.isdigit() for c in word) or (len(word) >= 24 and "_" not in word)
 
 
 def _plausible_assignment(match: re.Match[str]) -> bool:
@@ -277,12 +318,9 @@ def _plausible_assignment(match: re.Match[str]) -> bool:
     return _is_literal(value)
 
 
-_KEY_BODY = re.compile(r"[A-Za-z0-9+/=]{40}", re.ASCII)
-
-
 def _plausible_private_key(match: re.Match[str]) -> bool:
     # A header alone is code that handles keys (`if line == "-----BEGIN RSA PRIVATE KEY-----"`), not a key.
-    return _KEY_BODY.search(match.group(0), match.group(0).index("-----", 5) + 5) is not None
+    return _shapes().key_body.search(match.group(0), match.group(0).index("-----", 5) + 5) is not None
 
 
 _PLAUSIBLE: Final[dict[str, Callable[[re.Match[str]], bool]]] = {

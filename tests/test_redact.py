@@ -1,22 +1,51 @@
-"""Redaction: secret values masked, names and references kept."""
+"""Redaction: secret values masked, names and references kept; the rules the secrets gate shares.
+
+Secret-looking literals below are fakes, and this file is itself scanned by the gate: lines that hold
+one carry the allow marker (sfp: allow-secret), which the gate's own tests check it honours.
+"""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from sfp.redact import find_secrets, redact
+from sfp.redact import MASK, anchors, find_secrets, mask_value, name_words, patterns, redact
+
+KEY_BODY = "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n" * 3
 
 SECRETS = [
-    ("API_KEY=abcd1234efgh", "API_KEY=***"),
-    ('password: "hunter22"', "password: ***"),
-    ("db_password='correct horse'", "db_password=***"),
-    ("curl https://bob:s3cretpw@example.com/x", "curl https://bob:***@example.com/x"),
+    ("API_KEY=abcd1234efgh", "API_KEY=***"),  # sfp: allow-secret
+    ('password: "hunter22"', "password: ***"),  # sfp: allow-secret
+    ("db_password='correct horse'", "db_password=***"),  # sfp: allow-secret
+    ("curl https://bob:s3cretpw@example.com/x", "curl https://bob:***@example.com/x"),  # sfp: allow-secret
     ("token ghp_" + "A1b2" * 9, "token ***"),
-    ("AKIAIOSFODNN7EXAMPLE in config", "*** in config"),
-    ("Authorization: Bearer abcdefghijklmnopqrstuvwxyz", "Authorization: Bearer ***"),
-    ("export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "export AWS_SECRET_ACCESS_KEY=***"),
+    ("AKIAIOSFODNN7EXAMPLE in config", "*** in config"),  # sfp: allow-secret
+    ("Authorization: Bearer abcdefghijklmnopqrstuvwxyz", "Authorization: Bearer ***"),  # sfp: allow-secret
+    ("export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "export AWS_SECRET_ACCESS_KEY=***"),  # sfp: allow-secret
     ("key sk-ant-api03-" + "x1Y2" * 10, "key ***"),
-    ("-----BEGIN RSA PRIVATE KEY-----\nMIIE\nabc\n-----END RSA PRIVATE KEY-----\nafter", "***\nafter"),
+    ("-----BEGIN RSA PRIVATE KEY-----\n" + KEY_BODY + "-----END RSA PRIVATE KEY-----\nafter", "***\nafter"),
+    # a key block without its END line: the header and the next line go
+    ("-----BEGIN OPENSSH PRIVATE KEY-----\n" + KEY_BODY, "***\n" + KEY_BODY.split("\n", 1)[1]),
+    # shapes of assignment: a bytes literal, an index, Go's :=, a flag, camelCase, a joined name, numbers
+    ("app.secret_key = b'_5#y2L\"F4Q8z\\n\\xec]/'", "app.secret_key = b***"),  # sfp: allow-secret
+    ('os.environ["API_KEY"] = "abcd1234efgh"', 'os.environ["API_KEY"] = ***'),  # sfp: allow-secret
+    ('token := "abcd1234efgh"', "token := ***"),  # sfp: allow-secret
+    ("--password=hunter22", "--password=***"),  # sfp: allow-secret
+    ("apiKey: 'abcd1234efgh'", "apiKey: ***"),  # sfp: allow-secret
+    ("AUTHTOKEN=abcd1234efgh", "AUTHTOKEN=***"),  # sfp: allow-secret
+    ("password = 123456", "password = ***"),  # sfp: allow-secret
+    ("password = '#$%^&*!@'", "password = ***"),  # sfp: allow-secret
+    ('{"password": "s3cr3t!pw"}', '{"password": ***}'),  # sfp: allow-secret
+    # an unquoted word counts once it reads as generated: digits, or long and unbroken
+    ("DB_PASSWORD=SuperSecretPasswordValue", "DB_PASSWORD=***"),  # sfp: allow-secret
+    ("SECRET_KEY=django-insecure-x9f2", "SECRET_KEY=***"),  # sfp: allow-secret
+    # a name that describes the secret is refused, but a secret inside its value is still found
+    ('TOKEN_URL = "https://x.example/cb?access_token=4f9a8b7c6d5e4f3a"',  # sfp: allow-secret
+     'TOKEN_URL = "https://x.example/cb?access_token=***"'),
+    # a URL is a secret's value when it carries one: a webhook's random path
+    ('WEBHOOK_SECRET = "https://hooks.example.com/services/T0123ABCD/B0123ABCD/abcDEF123ghiJKL456mno"',  # sfp: allow-secret
+     "WEBHOOK_SECRET = ***"),
 ]
 
 
@@ -25,14 +54,79 @@ def test_secret_values_are_masked(text: str, expected: str) -> None:
     assert redact(text) == expected
 
 
-@pytest.mark.parametrize("text", [
+NOT_SECRETS = [
     "token = $TOKEN", "api_key = os.environ['API_KEY']", "password: ${DB_PASSWORD}", "nothing to see",
     "the TOKEN env var is read at start", "SECRET=***", "passwords are hashed", "keyboard", "",
-])
-def test_references_and_prose_are_left_alone(text: str) -> None:
+    # code, not literals: calls, indexes, attributes, variables, types
+    'password = input("Password: ")', 'token = request.headers["X-Token"]', "password = getpass.getpass()",
+    "secret = self.secret", "token = token", "password = None", "api_key: Optional[str] = None",
+    "password: str", "const token = await getToken();", "token = line[start:pos]", "token = (NAME, 'x')",
+    "'password': config.get(server, 'password'),", "user, passwd = _splitpasswd(userinfo)",
+    "password = hunter",  # a bare word without digits reads as a variable: quote a literal
+    '"scan-secrets": lambda: run(args)', "a `token = ...` in markdown", "`password: str`",
+    # names that describe a secret rather than hold one
+    'TOKEN_URL = "https://auth.example.com/oauth/token"', "token_type = 'header'", "max_tokens = 4096",
+    'PASSWORD_FILE = "/run/secrets/db"', 'SECRET_NAME = "prod/db"', 'password_prompt = "Your password: "',
+    'tokenizer = "bert-base-uncased"', "secretary = 'Jane Smith'", 'GITHUB_TOKEN_ENV = "GH_TOKEN"',
+    'SECRET_ID = "abc123def456"',
+    # placeholders and values that only name the secret
+    "API_KEY=your_api_key_here", "password: changeme", 'token: "<token>"', 'TOKEN = "${GITHUB_TOKEN}"',
+    "TOKEN=`cat token.txt`", "password: !vault |", '{"password": "password"}', "http://user:password@example.com/",
+    "token = 'xxxxxxxx'", "password: null", '"ANTHROPIC_API_KEY": "sk-test",', "password = 'fake-password'",
+    "print(f'token=ghp_{x}')", "TOKEN = 'Bearer {}'.format(t)", "secret: '{{ secrets.DB }}'", 'TOKEN = "paste the API token here"',
+    # a plain URL in a secret-named setting; a path
+    'token: "https://oauth2.example.com/token"', 'password: "/run/secrets/db_password"',
+    # a PEM header alone is code that handles keys; a nested YAML key is not a value
+    'if line == "-----BEGIN RSA PRIVATE KEY-----":\n    return parse(line)',
+    "credentials:\n  username: admin\n  region: eu",
+]
+
+
+@pytest.mark.parametrize("text", NOT_SECRETS)
+def test_references_code_and_prose_are_left_alone(text: str) -> None:
     assert redact(text) == text
 
 
 def test_find_secrets_names_the_kind() -> None:
-    [match] = find_secrets("x = 'AKIAIOSFODNN7EXAMPLE'")
+    [match] = find_secrets("x = 'AKIAIOSFODNN7EXAMPLE'")  # sfp: allow-secret
     assert match.kind == "aws-access-key-id"
+
+
+def test_find_secrets_gives_the_value_span_and_merges_overlaps() -> None:
+    text = "API_KEY=ghp_" + "A1b2" * 9
+    [match] = find_secrets(text)
+    assert text[match.start:match.end] == "ghp_" + "A1b2" * 9
+
+
+def test_two_secrets_on_one_line_are_both_masked() -> None:
+    assert redact("user=x password=hunter22 token=abcd1234efgh") == "user=x password=*** token=***"  # sfp: allow-secret
+
+
+@pytest.mark.parametrize("value, shown", [
+    ("abcdefghijkl", "abcd***"), ('"abcdefghijkl"', "abcd***"), ("short", MASK), ("12345678", MASK),
+])
+def test_mask_value_never_shows_more_than_four_characters(value: str, shown: str) -> None:
+    assert mask_value(value) == shown
+
+
+@pytest.mark.parametrize("name, words", [
+    ("self.apiKey", ["self", "api", "key"]), ("DB_PASSWORD", ["db", "password"]), ("APIKey", ["api", "key"]),
+    ("x-api-key", ["x", "api", "key"]), ("token2", ["token", "2"]),
+])
+def test_name_words_split_snake_kebab_and_camel_case(name: str, words: list[str]) -> None:
+    assert name_words(name) == words
+
+
+def test_the_table_matches_ascii_only() -> None:
+    # The gate searches bytes; a text pattern that matched a non-ASCII look-alike would be missed there.
+    assert all(p.regex.flags & re.ASCII for p in patterns())
+    assert redact("\u017fecret = 'abcd1234efgh'") == "\u017fecret = 'abcd1234efgh'"  # long s: not an s
+
+
+def test_anchors_are_merged_into_one_pass_per_first_byte() -> None:
+    found = anchors()
+    keys = [(a.lowercase, a.first) for a in found]
+    assert len(keys) == len(set(keys))
+    # Each starts with its literal byte, which is what makes the pass fast.
+    assert all(a.regex.pattern.startswith(re.escape(a.first)) for a in found)
+    assert len(found) <= 10
