@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from helpers import same_value
 import yaml
 
 from sfp.errors import ConfigError
@@ -22,23 +24,6 @@ COMPAT_NAMES = ("alerts", "auto_fix", "evidence", "fallback", "gates")
 def read_text(path: Path) -> str:
     # Bytes, not read_text(): universal newlines would hide the CR LF documents.
     return path.read_bytes().decode("utf-8")
-
-
-def same_value(mine: Any, theirs: Any) -> bool:
-    """Equal, with the same types all the way down (True is not 1), in the same key order; NaN equals NaN."""
-    if type(mine) is not type(theirs):
-        return False
-    if isinstance(mine, float):
-        if math.isnan(mine):
-            return math.isnan(theirs)
-        return mine == theirs and math.copysign(1.0, mine) == math.copysign(1.0, theirs)
-    if isinstance(mine, dict):
-        return len(mine) == len(theirs) and all(
-            same_value(k1, k2) and same_value(mine[k1], theirs[k2]) for k1, k2 in zip(mine, theirs)
-        )
-    if isinstance(mine, list):
-        return len(mine) == len(theirs) and all(same_value(a, b) for a, b in zip(mine, theirs))
-    return bool(mine == theirs)
 
 
 def error_of(text: str, filename: str = "test.yaml") -> YamlError:

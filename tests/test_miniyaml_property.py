@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
 import yaml
+from helpers import same_value
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -68,22 +68,6 @@ dump_options = st.fixed_dictionaries(
 DELIBERATE_REFUSAL = re.compile(
     r":\d+:\d+: (complex keys \('\? '\) are not supported|U\+(0085|2028|2029) is a line break to YAML 1\.1 tools)"
 )
-
-
-def same_value(mine: Any, theirs: Any) -> bool:
-    if type(mine) is not type(theirs):
-        return False
-    if isinstance(mine, float):
-        if math.isnan(mine):
-            return math.isnan(theirs)
-        return mine == theirs and math.copysign(1.0, mine) == math.copysign(1.0, theirs)
-    if isinstance(mine, dict):
-        return len(mine) == len(theirs) and all(
-            same_value(k1, k2) and same_value(mine[k1], theirs[k2]) for k1, k2 in zip(mine, theirs)
-        )
-    if isinstance(mine, list):
-        return len(mine) == len(theirs) and all(same_value(a, b) for a, b in zip(mine, theirs))
-    return bool(mine == theirs)
 
 
 @SETTINGS
