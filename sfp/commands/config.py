@@ -15,13 +15,16 @@ from sfp.storage import ensure_private_dir, write_atomic
 def show(claude_dir: Path, project: Path | None, name: str | None, *, as_json: bool, out: IO[str]) -> int:
     names = [check_name(name)] if name else list(NAMES)
     configs = [load_config(n, claude_dir, project) for n in names]
+    from sfp.redact import redact
+
+    # Configs may hold tokens (a gate's env, an encrypt_command): shown text goes through redaction.
     if as_json:
         payload = {c.name: {"layers": list(c.layers), "data": c.data, "sources": _sources(c), "warnings": list(c.warnings)}
                    for c in configs}
-        out.write(json.dumps(payload if name is None else payload[names[0]], indent=2, ensure_ascii=False) + "\n")
+        out.write(redact(json.dumps(payload if name is None else payload[names[0]], indent=2, ensure_ascii=False)) + "\n")
     else:
         for config in configs:
-            out.write(render_config(config))
+            out.write(redact(render_config(config)))
     return 0
 
 
@@ -101,7 +104,9 @@ def parse(file: str, *, out: IO[str]) -> int:
         raise UsageError(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise UsageError(f"{file}: cannot read: {exc.strerror}") from None
-    out.write(json.dumps(loads(text, file), indent=2, ensure_ascii=False) + "\n")
+    from sfp.redact import redact
+
+    out.write(redact(json.dumps(loads(text, file), indent=2, ensure_ascii=False)) + "\n")
     return 0
 
 

@@ -64,3 +64,13 @@ def test_parse_error_is_file_line_col_and_exit_2(sfp: SfpRunner, tmp_path: Path)
     run = sfp("config", "parse", str(doc))
     assert run.code == 2 and run.out == ""
     assert run.err.startswith(f"sfp: error: {doc}:2:4: ")
+
+
+def test_show_and_parse_mask_secret_values(sfp: SfpRunner, project: Path) -> None:
+    (project / ".sfp").mkdir()
+    token = "ghp_" + "Ab3dE6gH9j" * 4  # sfp: allow-secret
+    gates = project / ".sfp" / "gates.yaml"
+    gates.write_text(f"gates:\n  - name: deploy\n    command: ./deploy\n    env:\n      GITHUB_TOKEN: {token}\n")
+    for run in (sfp("config", "show", "gates", cwd=project), sfp("config", "show", "gates", "--json", cwd=project),
+                sfp("config", "parse", str(gates))):
+        assert run.code == 0 and token not in run.out and "GITHUB_TOKEN" in run.out
