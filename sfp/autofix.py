@@ -369,7 +369,7 @@ def _read_output(sink: IO[bytes]) -> str:
 
 def first_line(output: str, limit: int = 200) -> str:
     """The first non-blank line of `output`, redacted and cut to `limit` characters."""
-    from sfp.redact import redact
+    from sfp.infra.redact import redact
 
     line = next((line.strip() for line in output.splitlines() if line.strip()), "")
     line = redact(line)
@@ -409,7 +409,7 @@ def auto_fix(
     target, why_not = locate(path, project)
     if target is None:
         if why_not and why_not.startswith(OUTSIDE_PROJECT):
-            from sfp.log import write_log
+            from sfp.infra.log import write_log
 
             write_log(claude_dir, "info", "auto_fix", f"skipped {path}: {why_not}", session=session)
         return _skipped(Path(path), why_not, started)
@@ -504,11 +504,11 @@ def record_run(claude_dir: Path, result: AutoFixResult, session: str | None) -> 
     try:
         append_event(claude_dir, KPI_KIND, data, session=session)
     except SfpError as exc:
-        from sfp.log import write_log
+        from sfp.infra.log import write_log
 
         write_log(claude_dir, "warning", "auto_fix", f"KPI event not recorded: {exc}", session=session)
     if result.status in (FAILED, TIMEOUT):
-        from sfp.log import write_log
+        from sfp.infra.log import write_log
 
         detail = f": {result.output}" if result.output else ""
         write_log(claude_dir, "warning", "auto_fix",
@@ -519,7 +519,7 @@ def note_missing_program(claude_dir: Path, session: str | None, missing: Missing
     """Log a missing formatter program once per session (a marker file under sfp/state remembers it)."""
     if session is None:
         return  # run by hand: the person reads the reason on the line printed for the file
-    from sfp.log import write_log
+    from sfp.infra.log import write_log
 
     if not first_time_missing(claude_dir, session, missing.program):
         return
@@ -532,9 +532,9 @@ def first_time_missing(claude_dir: Path, session: str, program: str, now: float 
     """True the first time `program` is reported missing in `session`; remembers that it was."""
     import json
 
-    from sfp import paths
+    from sfp.infra import paths
     from sfp.errors import SfpError
-    from sfp.storage import ensure_private_dir, write_atomic
+    from sfp.infra.storage import ensure_private_dir, write_atomic
 
     folder = paths.state_dir(claude_dir)
     marker = folder / f"autofix-missing-{_safe_name(session)}.json"

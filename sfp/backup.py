@@ -29,9 +29,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, Final
 
-from sfp import paths
+from sfp.infra import paths
 from sfp.errors import ConfigError, SfpError, StorageError, UsageError
-from sfp.storage import PRIVATE_DIR, PRIVATE_FILE, ensure_private_dir, write_atomic
+from sfp.infra.storage import PRIVATE_DIR, PRIVATE_FILE, ensure_private_dir, write_atomic
 
 ROOT_CLAUDE: Final = "claude"
 ROOT_PROJECT: Final = "project"
@@ -137,7 +137,7 @@ def settings_or_defaults(claude_dir: Path, project: Path | None, event: str) -> 
     try:
         return settings_from_config(load_config("sfp", claude_dir, project).get("backup", default={}))
     except ConfigError as exc:
-        from sfp.log import write_log
+        from sfp.infra.log import write_log
 
         write_log(claude_dir, "warning", event, f"backup settings unusable, defaults used: {exc}")
         return BackupSettings()
@@ -453,7 +453,7 @@ def remove_stale_temporaries(backups: Path, *, now: float, max_age_s: float = ST
 
 def default_invocation() -> tuple[str, ...]:
     """How a person runs this sfp again: `python3 /abs/sfp.pyz`, or `sfp` from a source checkout."""
-    from sfp.runtime import interpreter, running_zipapp
+    from sfp.infra.runtime import interpreter, running_zipapp
 
     pyz = running_zipapp()
     return (interpreter(), str(pyz)) if pyz is not None else ("sfp",)

@@ -61,7 +61,7 @@ def _hook_invocation(args: list[str]) -> tuple[str | None, str | None] | None:
 
 
 def _run_hook(claude_dir: str | None, event: str | None) -> int:
-    from sfp.paths import claude_dir as resolve_claude_dir
+    from sfp.infra.paths import claude_dir as resolve_claude_dir
 
     try:
         from sfp.hooks.runner import run_hook
@@ -260,7 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
 def dispatch(ns: argparse.Namespace, out: IO[str]) -> int:
     from pathlib import Path
 
-    from sfp.paths import claude_dir as resolve_claude_dir
+    from sfp.infra.paths import claude_dir as resolve_claude_dir
 
     root = resolve_claude_dir(ns.claude_dir)
     name: str = ns.command

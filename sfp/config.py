@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final, NamedTuple
 
-from sfp import paths
+from sfp.infra import paths
 from sfp.errors import ConfigError
 
 NAMES: Final = ("sfp", "gates", "alerts", "evidence", "fallback", "auto_fix")
@@ -60,7 +60,7 @@ def layer_files(name: str, claude_dir: Path, project_dir: Path | None) -> list[P
 
 def default_text(name: str) -> str:
     """The built-in `<name>.yaml`: from inside the zipapp, or from `config/` in a source checkout."""
-    from sfp.resources import read_package_file
+    from sfp.infra.resources import read_package_file
 
     data = read_package_file(f"{DEFAULTS_PACKAGE_DIR}/{name}.yaml")
     if data is not None:
@@ -78,7 +78,7 @@ def default_layer(name: str) -> Layer:
     time), so a hook needs neither the YAML parser nor the schema check for it."""
     import json
 
-    from sfp.resources import read_package_file
+    from sfp.infra.resources import read_package_file
 
     source = f"built-in:{name}.yaml"
     compiled = read_package_file(f"{DEFAULTS_PACKAGE_DIR}/{name}.json")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from sfp import paths
+from sfp.infra import paths
 from sfp import settings as cc
 from sfp.errors import UsageError
 

@@ -15,11 +15,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, NamedTuple, TYPE_CHECKING
 
-from sfp import paths
-from sfp.redact import redact
+from sfp.infra import paths
+from sfp.infra.redact import redact
 
 if TYPE_CHECKING:  # the transcript reader is only needed to make a handoff, not to find one
-    from sfp.git import GitState
+    from sfp.infra.git import GitState
     from sfp.transcript import Transcript
 
 SCHEMA: Final = "sfp.handoff/1"
@@ -235,7 +235,7 @@ class StoredHandoff(NamedTuple):
 
 def write_handoff(claude_dir: Path, handoff: Handoff, *, now: float | None = None) -> StoredHandoff:
     """`handoffs/handoff-YYYYMMDD-HHMMSS-<session8>[-N].md` and `.json`, each written atomically."""
-    from sfp.storage import ensure_private_dir, write_atomic
+    from sfp.infra.storage import ensure_private_dir, write_atomic
 
     folder = ensure_private_dir(paths.handoffs_dir(claude_dir))
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
@@ -329,7 +329,7 @@ def make_handoff(
 ) -> tuple[StoredHandoff, Handoff]:
     """Read the transcript and git, build the handoff, write it. An unreadable transcript gives a thinner
     handoff, not none; only a handoff that can't be written raises (StorageError)."""
-    from sfp import git
+    from sfp.infra import git
     from sfp.errors import UsageError
     from sfp.transcript import Transcript, read_transcript
 

@@ -13,7 +13,7 @@ from types import MappingProxyType
 from pathlib import Path
 from typing import Any, Final, NamedTuple
 
-from sfp import paths
+from sfp.infra import paths
 
 HEALTHY: Final = "healthy"
 DEGRADED: Final = "degraded"

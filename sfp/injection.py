@@ -7,7 +7,7 @@ their summary is added only when a check failed or warned. The whole text
 stays within `tags.budget_chars` (sfp.yaml): tags are left out from the
 end, and the text says how many.
 
-Per session, `sfp.session_state` keeps under "tags": the fingerprint of the
+Per session, `sfp.infra.session_state` keeps under "tags": the fingerprint of the
 context files (path, mtime_ns, size), the transcript's path, and the byte
 offset up to which the transcript was searched for a compact boundary. A
 prompt therefore costs a config read, a few stats and a read of what the
@@ -24,8 +24,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, NamedTuple
 
-from sfp import paths
-from sfp.session_state import read_section, scan_for_compaction, write_section
+from sfp.infra import paths
+from sfp.infra.session_state import read_section, scan_for_compaction, write_section
 from sfp.tags import PROJECT_FILES, TagSettings, context_files, fingerprint, home_relative, render_block, scan_tags, settings_from
 
 STATE_KEY: Final = "tags"

@@ -12,7 +12,7 @@ import json
 import os
 from typing import NamedTuple
 
-from sfp.resources import package_location, read_package_file
+from sfp.infra.resources import package_location, read_package_file
 
 MANIFEST = "_manifest.json"
 

@@ -22,9 +22,9 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from sfp import paths
+from sfp.infra import paths
 from sfp.errors import StorageError
-from sfp.storage import append_line, ensure_private_dir, file_lock
+from sfp.infra.storage import append_line, ensure_private_dir, file_lock
 
 EVENTS_NAME: Final = "events.jsonl"
 MAX_BYTES: Final = 5 * 1024 * 1024

@@ -129,7 +129,7 @@ def _mtime(path: str) -> float:
 
 
 def current_state(cwd: str | None, git_root: str | None, now: float | None = None) -> Current:
-    from sfp.git import read_head
+    from sfp.infra.git import read_head
 
     head = read_head(Path(git_root))[1] if git_root else None
     return Current(head, time.time() if now is None else now)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Final, NamedTuple
 
 from sfp.errors import ConfigError, UsageError
-from sfp.redact import anchors, find_secrets, mask_value
+from sfp.infra.redact import anchors, find_secrets, mask_value
 
 # Folders of other people's code, caches and build output; also any folder holding pyvenv.cfg (a virtualenv).
 SKIP_DIRS: Final = frozenset({
@@ -120,7 +120,7 @@ def _dir_excluded(folder: str, patterns: Sequence[str], cache: dict[str, bool]) 
 
 
 def _files_under(root: str) -> Iterable[str]:
-    from sfp.git import find_root
+    from sfp.infra.git import find_root
 
     listed = _git_files(root) if find_root(Path(root)) is not None else None
     if listed is None:

@@ -184,7 +184,7 @@ def save_settings(path: Path, value: Mapping[str, Any], *, new_file_mode: int = 
     import os
     import time
 
-    from sfp.storage import write_atomic
+    from sfp.infra.storage import write_atomic
 
     if path.is_symlink():  # a settings file kept in a dotfiles repo: write through the link, keep it
         path = path.resolve()

@@ -36,7 +36,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, NamedTuple
 
-from sfp import paths
+from sfp.infra import paths
 
 SECTION_TYPES: Final[Mapping[str, str]] = {
     "identity": "K", "projects": "K", "relationships": "K",

@@ -90,7 +90,7 @@ def test_a_damaged_shiv_cache_is_reported_unhealthy(built: dict[str, Path], tmp_
     env = clean_env(tmp_path / "claude", home=tmp_path, SHIV_ROOT=str(tmp_path / "shiv"))
     command = [sys.executable, str(built["shiv"]), "health", "--json"]
     assert subprocess.run(command, capture_output=True, env=env, timeout=60).returncode in (0, 1)
-    [extracted] = (tmp_path / "shiv").glob("sfp.pyz_*/site-packages/sfp/log.py")
+    [extracted] = (tmp_path / "shiv").glob("sfp.pyz_*/site-packages/sfp/infra/log.py")
     extracted.write_text(extracted.read_text() + "\n# edited\n")
     done = subprocess.run(command, capture_output=True, env=env, timeout=60)
     report = json.loads(done.stdout)

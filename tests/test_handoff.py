@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from helpers import DATA
-from sfp.git import GitState
+from sfp.infra.git import GitState
 from sfp.handoff import (
     build_handoff, from_json, is_secret_path, latest_for_project, list_handoffs, make_handoff,
     render_markdown, to_json, write_handoff,

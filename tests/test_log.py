@@ -6,7 +6,7 @@ import json
 import stat
 from pathlib import Path
 
-from sfp.log import KEEP_ROTATED, log_path, read_records, write_log
+from sfp.infra.log import KEEP_ROTATED, log_path, read_records, write_log
 
 
 def test_a_record_has_the_documented_fields(claude_dir: Path) -> None:

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from sfp.redact import MASK, anchors, find_secrets, mask_value, name_words, patterns, redact
+from sfp.infra.redact import MASK, anchors, find_secrets, mask_value, name_words, patterns, redact
 
 KEY_BODY = "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n" * 3
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sfp.errors import ConfigError, UsageError
-from sfp.redact import find_secrets, mask_value, patterns
+from sfp.infra.redact import find_secrets, mask_value, patterns
 from sfp.secrets import (
     Finding, ScanSettings, iter_files, read_candidate, scan, scan_bytes, scan_files, scan_text, settings_from,
 )

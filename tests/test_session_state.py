@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from helpers import DATA
-from sfp.session_state import (
+from sfp.infra.session_state import (
     forget_session,
     has_compact_boundary,
     prune_sessions,

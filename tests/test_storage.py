@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sfp.errors import StorageError
-from sfp.storage import append_line, ensure_private_dir, file_lock, write_atomic
+from sfp.infra.storage import append_line, ensure_private_dir, file_lock, write_atomic
 
 
 def test_write_atomic_replaces_whole_and_is_private(tmp_path: Path) -> None:

@@ -6,16 +6,16 @@ import json
 from pathlib import Path
 from typing import IO, Any
 
-from sfp import paths
+from sfp.infra import paths
 from sfp.config import NAMES, Config, check_name, default_text, load_config
 from sfp.errors import UsageError
-from sfp.storage import ensure_private_dir, write_atomic
+from sfp.infra.storage import ensure_private_dir, write_atomic
 
 
 def show(claude_dir: Path, project: Path | None, name: str | None, *, as_json: bool, out: IO[str]) -> int:
     names = [check_name(name)] if name else list(NAMES)
     configs = [load_config(n, claude_dir, project) for n in names]
-    from sfp.redact import redact
+    from sfp.infra.redact import redact
 
     # Configs may hold tokens (a gate's env, an encrypt_command): shown text goes through redaction.
     if as_json:
@@ -104,7 +104,7 @@ def parse(file: str, *, out: IO[str]) -> int:
         raise UsageError(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise UsageError(f"{file}: cannot read: {exc.strerror}") from None
-    from sfp.redact import redact
+    from sfp.infra.redact import redact
 
     out.write(redact(json.dumps(loads(text, file), indent=2, ensure_ascii=False)) + "\n")
     return 0

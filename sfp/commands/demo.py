@@ -102,7 +102,7 @@ def demo(out: IO[str]) -> int:
         out.write("sfp's log of this demo (`sfp logs`):\n")
         log = claude_dir / "logs" / "sfp.log"
         from sfp.commands.logs import format_line
-        from sfp.log import parse_record
+        from sfp.infra.log import parse_record
 
         for line in log.read_text(encoding="utf-8").splitlines() if log.exists() else []:
             out.write(f"  {format_line(parse_record(line), as_json=False)}\n")

@@ -8,7 +8,7 @@ from typing import IO
 
 from sfp import settings as cc
 from sfp.config import load_config
-from sfp.runtime import interpreter, require_zipapp
+from sfp.infra.runtime import interpreter, require_zipapp
 
 
 def target_file(scope: str, settings_file: str | None, claude_dir: Path, project: Path) -> Path:
@@ -25,7 +25,7 @@ def install(claude_dir: Path, project: Path, *, scope: str, settings_file: str |
     mode = 0o644 if scope == "project" and not settings_file else 0o600
     code = _apply(path, before, after, dry_run, out, f"sfp hooks for {len(cc.EVENTS)} events → {pyz}", mode)
     if not dry_run:
-        from sfp.versions import keep_build
+        from sfp.infra.versions import keep_build
 
         kept = keep_build(claude_dir, pyz)
         if kept.previous is not None:

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import IO
 
-from sfp.log import log_path, parse_record, read_records
+from sfp.infra.log import log_path, parse_record, read_records
 from sfp.errors import UsageError
 
 

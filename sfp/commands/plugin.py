@@ -12,8 +12,8 @@ from sfp import __version__
 from sfp import settings as cc
 from sfp.commands.install import hook_timeouts
 from sfp.errors import UsageError
-from sfp.runtime import interpreter, require_zipapp
-from sfp.storage import write_atomic
+from sfp.infra.runtime import interpreter, require_zipapp
+from sfp.infra.storage import write_atomic
 
 PLUGIN_NAME = "sfp"
 DESCRIPTION = "Skills-Fabrik Patterns: session health, context tags, auto-format, quality gates, handoff and backup"

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import IO
 
-from sfp import paths
+from sfp.infra import paths
 from sfp.config import load_config
 from sfp.tags import TagScan, context_files, home_relative, scan_tags, settings_from
 

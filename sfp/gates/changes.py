@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Final
 
-from sfp.git import run_git
+from sfp.infra.git import run_git
 
 SKIP_DIRS: Final = frozenset({
     ".git", ".hg", ".svn", "node_modules", ".venv", "venv", ".tox", "__pycache__", ".mypy_cache",

@@ -30,8 +30,8 @@ def run_for_project(
 ) -> GateRun:
     import os
 
-    from sfp.redact import redact
-    from sfp.runtime import self_command_environ
+    from sfp.infra.redact import redact
+    from sfp.infra.runtime import self_command_environ
 
     data, thresholds = gate_config(claude_dir, project)
     chosen = tier or hook_tier(data)
@@ -47,7 +47,7 @@ def _log_fallbacks(claude_dir: Path, run: GateRun) -> None:
 
     hit = [r.name for r in run.results if r.reason and NO_SESSION_NOTE in r.reason]
     if hit:
-        from sfp.log import write_log
+        from sfp.infra.log import write_log
 
         write_log(claude_dir, "warning", "gates", f"no process group allowed: {', '.join(hit)} ran as plain "
                   "children; a timeout kills only the child, not what it started")
@@ -66,7 +66,7 @@ def record_kpi(claude_dir: Path, run: GateRun, session: str | None) -> None:
     try:
         _append_kpi(append_event, claude_dir, run, session)
     except SfpError as exc:
-        from sfp.log import write_log
+        from sfp.infra.log import write_log
 
         write_log(claude_dir, "warning", "gates", f"KPI event not recorded: {exc}", session=session)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, IO, NamedTuple
 
 from sfp.hooks import HANDLERS, HookContext
-from sfp.log import write_log
+from sfp.infra.log import write_log
 from sfp.protocol import MAX_INPUT_BYTES, HookEvent, HookInputError, HookResult, parse_event, render
 
 STDIN_DEADLINE_S = 5.0

@@ -50,11 +50,11 @@ def handoff_context(claude_dir: Path, event: HookEvent, settings: Mapping[str, A
     mode = "off" if mode is False else mode  # YAML reads a bare `off` as false
     if mode == "off" or source == "clear":
         return None
-    from sfp.paths import handoffs_dir
+    from sfp.infra.paths import handoffs_dir
 
     if not handoffs_dir(claude_dir).is_dir():
         return None
-    from sfp.git import find_root
+    from sfp.infra.git import find_root
     from sfp.handoff import latest_for_project
     from sfp.resume import current_state, is_recent, pointer, render_for_context
 

@@ -13,7 +13,7 @@ def handle(event: HookEvent, ctx: HookContext) -> HookResult:
     transcript = Path(event.transcript_path) if event.transcript_path else None
     injection = prompt_context(ctx.claude_dir, ctx.project_dir(event.cwd), event.session_id, transcript, ctx.environ)
     if injection.warnings:
-        from sfp.log import write_log
+        from sfp.infra.log import write_log
 
         for warning in injection.warnings:
             write_log(ctx.claude_dir, "warning", event.name, f"tags: {warning}", session=event.session_id)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from conftest import SfpRunner
 from helpers import ROOT, clean_env
-from sfp.log import write_log
+from sfp.infra.log import write_log
 
 
 def test_last_n_records(sfp: SfpRunner, claude_dir: Path) -> None:

@@ -44,6 +44,8 @@ def self_command_environ() -> dict[str, str]:
     pyz = running_zipapp()
     if pyz is not None:
         return {"SFP": shlex.join([interpreter(), str(pyz)])}
-    source = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    import sfp
+
+    source = os.path.dirname(os.path.dirname(os.path.abspath(sfp.__file__ or ".")))
     path = os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH", "")]))
     return {"SFP": shlex.join([interpreter(), "-m", "sfp"]), "PYTHONPATH": path}

@@ -12,8 +12,9 @@ import json
 from pathlib import Path
 from typing import NamedTuple
 
-from sfp import __version__, paths
-from sfp.storage import ensure_private_dir, write_atomic
+from sfp import __version__
+from sfp.infra import paths
+from sfp.infra.storage import ensure_private_dir, write_atomic
 
 RECORD = "installed.json"
 

@@ -26,8 +26,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final, NamedTuple
 
-from sfp import paths
-from sfp.storage import ensure_private_dir, file_lock, write_atomic
+from sfp.infra import paths
+from sfp.infra.storage import ensure_private_dir, file_lock, write_atomic
 
 DEFAULT_KEEP_DAYS: Final = 7
 LOCK_TIMEOUT_S: Final = 2.0

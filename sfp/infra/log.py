@@ -11,9 +11,9 @@ import os
 import time
 from pathlib import Path
 
-from sfp import paths
-from sfp.redact import redact
-from sfp.storage import PRIVATE_FILE, ensure_private_dir, file_lock
+from sfp.infra import paths
+from sfp.infra.redact import redact
+from sfp.infra.storage import PRIVATE_FILE, ensure_private_dir, file_lock
 
 LOG_NAME = "sfp.log"
 MAX_BYTES = 1024 * 1024
