@@ -1,4 +1,4 @@
-"""Time sfp.transcript.read_transcript on synthetic long-session transcripts (50 MB and 100 MB).
+"""Time sfp.claude.transcript.read_transcript on synthetic long-session transcripts (50 MB and 100 MB).
 
 Usage: python bench/transcript_bench.py [--keep DIR]
 
@@ -81,7 +81,7 @@ def run_child(path: Path, mode: str) -> dict[str, float]:
 
 def measure_in_child(path: Path, skip_cheaply: bool) -> int:
     sys.path.insert(0, str(ROOT))
-    from sfp.transcript import summarize_transcript
+    from sfp.claude.transcript import summarize_transcript
 
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     best = float("inf")

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Final
 
 from sfp.infra import paths
-from sfp import settings as cc
+from sfp.claude import settings as cc
 from sfp.errors import UsageError
 
 OK: Final = "ok"

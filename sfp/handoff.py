@@ -20,7 +20,7 @@ from sfp.infra.redact import redact
 
 if TYPE_CHECKING:  # the transcript reader is only needed to make a handoff, not to find one
     from sfp.infra.git import GitState
-    from sfp.transcript import Transcript
+    from sfp.claude.transcript import Transcript
 
 SCHEMA: Final = "sfp.handoff/1"
 PROMPTS_KEPT: Final = 5
@@ -331,7 +331,7 @@ def make_handoff(
     handoff, not none; only a handoff that can't be written raises (StorageError)."""
     from sfp.infra import git
     from sfp.errors import UsageError
-    from sfp.transcript import Transcript, read_transcript
+    from sfp.claude.transcript import Transcript, read_transcript
 
     transcript = Transcript()
     if transcript_path:

@@ -119,7 +119,7 @@ def installed_hook_problems(claude_dir: Path, project: Path | None, *,
     """(settings files that run sfp, what is broken in them): a command's file gone, an interpreter
     missing or too old. Another interpreter's version is asked (a subprocess) only when
     `ask_interpreters`; the hooks' path only checks that it exists."""
-    from sfp import settings as cc
+    from sfp.claude import settings as cc
     from sfp.errors import UsageError
 
     installed: list[str] = []

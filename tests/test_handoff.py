@@ -15,7 +15,7 @@ from sfp.handoff import (
     build_handoff, from_json, is_secret_path, latest_for_project, list_handoffs, make_handoff,
     render_markdown, to_json, write_handoff,
 )
-from sfp.transcript import FailedTool, Task, Transcript, read_transcript
+from sfp.claude.transcript import FailedTool, Task, Transcript, read_transcript
 
 FIXTURE = DATA / "transcripts" / "bb4d8064-6c68-4243-a46f-ce1e3b32b275.jsonl"
 

@@ -1,4 +1,4 @@
-"""Tests for sfp.transcript: the real 2.1.197 transcript, edge cases, bounds, and the fast path."""
+"""Tests for sfp.claude.transcript: the real 2.1.197 transcript, edge cases, bounds, and the fast path."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sfp.errors import UsageError
-from sfp.transcript import (
+from sfp.claude.transcript import (
     MAX_ITEMS,
     MAX_PROMPT_CHARS,
     FailedTool,

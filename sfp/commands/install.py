@@ -6,7 +6,7 @@ import difflib
 from pathlib import Path
 from typing import IO
 
-from sfp import settings as cc
+from sfp.claude import settings as cc
 from sfp.config import load_config
 from sfp.infra.runtime import interpreter, require_zipapp
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import IO
 
 from sfp import __version__
-from sfp import settings as cc
+from sfp.claude import settings as cc
 from sfp.commands.install import hook_timeouts
 from sfp.errors import UsageError
 from sfp.infra.runtime import interpreter, require_zipapp

@@ -63,7 +63,7 @@ def _session_activity(transcript_path: str | None) -> tuple[float | None, bool |
         return None, None
     from sfp.errors import SfpError
     from sfp.gates.changes import parse_timestamp
-    from sfp.transcript import read_transcript
+    from sfp.claude.transcript import read_transcript
 
     try:
         transcript = read_transcript(Path(transcript_path))

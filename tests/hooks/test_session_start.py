@@ -7,7 +7,7 @@ from pathlib import Path
 
 from conftest import SfpRunner
 from sfp.handoff import build_handoff, write_handoff
-from sfp.transcript import Task, Transcript
+from sfp.claude.transcript import Task, Transcript
 
 
 def healthy(claude_dir: Path) -> None:

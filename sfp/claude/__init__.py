@@ -1,0 +1,1 @@
+"""Claude Code's own files, read and written the way the client does: transcripts and settings.json."""
