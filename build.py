@@ -38,7 +38,7 @@ def compile_default(name: str, text: str) -> str:
     """The default config pre-parsed by sfp's own parser, so hooks skip the YAML work."""
     sys.path.insert(0, str(ROOT))
     try:
-        from sfp.config import compile_default as compile_with_sfp
+        from sfp.config.layers import compile_default as compile_with_sfp
         from sfp.errors import ConfigError
     finally:
         sys.path.pop(0)

@@ -129,7 +129,7 @@ def normalise_extension(extension: str) -> str:
 
 
 def load_settings(claude_dir: Path, project: Path | None) -> AutoFixSettings:
-    from sfp.config import load_config
+    from sfp.config.layers import load_config
 
     return settings_from(load_config("auto_fix", claude_dir, project).data)
 
@@ -193,7 +193,7 @@ def has_word(text: str, word: str) -> bool:
 
 def config_texts(claude_dir: Path, project: Path | None) -> list[str]:
     """The raw text of every auto_fix layer that exists: built-in, user, project."""
-    from sfp.config import default_text, layer_files
+    from sfp.config.layers import default_text, layer_files
 
     texts = [default_text("auto_fix")]
     for path in layer_files("auto_fix", claude_dir, project):

@@ -131,7 +131,7 @@ class VerifyResult:
 def settings_or_defaults(claude_dir: Path, project: Path | None, event: str) -> BackupSettings:
     """The `backup:` settings, or the defaults (logged) when sfp.yaml can't be used: a typo in a
     setting must not block a compaction that the defaults can back up."""
-    from sfp.config import load_config
+    from sfp.config.layers import load_config
     from sfp.errors import ConfigError
 
     try:

@@ -117,7 +117,7 @@ def check_installation(installed: list[cc.InstalledHook], environ: Mapping[str, 
 
 def check_configs(claude_dir: Path, project: Path) -> list[Finding]:
     """Each config as the hooks will read it: an error or an unknown key, with its file and line."""
-    from sfp.config import NAMES, load_config
+    from sfp.config.layers import NAMES, load_config
     from sfp.errors import ConfigError
 
     findings = []

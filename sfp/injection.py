@@ -141,7 +141,7 @@ def load_tag_settings(claude_dir: Path, project: Path | None) -> TagSettings:
 
 def _load(name: str, claude_dir: Path, project: Path | None) -> dict[str, Any]:
     """A config's data; a broken project layer falls back to the user's, a broken user layer to the defaults."""
-    from sfp.config import load_config
+    from sfp.config.layers import load_config
     from sfp.errors import SfpError
 
     for layer_project in (project, None) if project is not None else (None,):

@@ -64,7 +64,7 @@ def _check_content(location: str, name: str, entry: object) -> str | None:
 
 
 def _default_config_problems() -> list[str]:
-    from sfp.config import NAMES, default_layer
+    from sfp.config.layers import NAMES, default_layer
     from sfp.errors import SfpError
 
     problems = []

@@ -18,7 +18,7 @@ from sfp.autofix import (
     exclusion, first_time_missing, formatter_for, has_word, hook_message, may_have_formatter, npx_package,
     settings_from,
 )
-from sfp.config import default_text
+from sfp.config.layers import default_text
 from sfp.errors import ConfigError
 from sfp.kpi import read_events
 

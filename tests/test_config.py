@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from helpers import DATA
-from sfp.config import NAMES, default_text, load_config, parse_layer
+from sfp.config.layers import NAMES, default_text, load_config, parse_layer
 from sfp.errors import ConfigError
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from helpers import DATA, ROOT
-from sfp.config import load_config
+from sfp.config.layers import load_config
 from sfp.evidence import (
     FAILED,
     OK,

@@ -1,4 +1,4 @@
-"""sfp.miniyaml reads its YAML subset exactly as PyYAML does, and refuses the rest by name and place."""
+"""sfp.config.miniyaml reads its YAML subset exactly as PyYAML does, and refuses the rest by name and place."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from helpers import same_value
 import yaml
 
 from sfp.errors import ConfigError
-from sfp.miniyaml import YamlError, loads, loads_located
+from sfp.config.miniyaml import YamlError, loads, loads_located
 
 DATA = Path(__file__).resolve().parent / "data" / "yaml"
 VALID = sorted((DATA / "valid").glob("*.yaml"))

@@ -1,4 +1,4 @@
-"""Properties of sfp.miniyaml: what PyYAML writes reads as PyYAML reads it; any text gives a value or a YamlError."""
+"""Properties of sfp.config.miniyaml: what PyYAML writes reads as PyYAML reads it; any text gives a value or a YamlError."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from helpers import same_value
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sfp.miniyaml import YamlError, loads
+from sfp.config.miniyaml import YamlError, loads
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -322,7 +322,7 @@ def test_fingerprint_changes_when_a_file_is_written_and_not_otherwise(tmp_path: 
 
 
 def test_the_built_in_config_says_what_the_code_defaults_say(claude_dir: Path) -> None:
-    from sfp.config import load_config
+    from sfp.config.layers import load_config
 
     assert settings_from(load_config("sfp", claude_dir, None).get("tags")) == TagSettings()
 

@@ -12,7 +12,7 @@ from sfp.errors import UsageError
 
 def load_settings(claude_dir: Path, project: Path | None) -> bk.BackupSettings:
     """The `backup:` settings of sfp.yaml, its user and project layers applied."""
-    from sfp.config import load_config
+    from sfp.config.layers import load_config
 
     return bk.settings_from_config(load_config("sfp", claude_dir, project).get("backup"))
 

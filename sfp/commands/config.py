@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from sfp.infra import paths
-from sfp.config import NAMES, Config, check_name, default_text, load_config
+from sfp.config.layers import NAMES, Config, check_name, default_text, load_config
 from sfp.errors import UsageError
 from sfp.infra.storage import ensure_private_dir, write_atomic
 
@@ -93,7 +93,7 @@ def init(claude_dir: Path, *, force: bool, out: IO[str]) -> int:
 
 
 def parse(file: str, *, out: IO[str]) -> int:
-    from sfp.miniyaml import loads
+    from sfp.config.miniyaml import loads
 
     path = Path(file)
     try:

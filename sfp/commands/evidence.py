@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import IO
 
-from sfp.config import load_config
+from sfp.config.layers import load_config
 from sfp.errors import UsageError
 from sfp.evidence import FAILED, report_as_json, run_evidence, settings_from
 

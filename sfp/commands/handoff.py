@@ -16,7 +16,7 @@ from sfp.handoff import (
 def handoff_create(claude_dir: Path, project: Path, *, transcript: str | None, out: IO[str]) -> int:
     """Handoff from the project's newest transcript (or --transcript), backup, prune — and say so."""
     from sfp.backup import create_backup, prune_backups, prune_handoffs, settings_from_config
-    from sfp.config import load_config
+    from sfp.config.layers import load_config
 
     source = Path(transcript) if transcript else newest_transcript(claude_dir, str(project))
     if transcript and not Path(transcript).is_file():

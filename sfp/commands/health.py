@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import IO
 
-from sfp.config import load_config
+from sfp.config.layers import load_config
 from sfp.errors import ConfigError
 from sfp.health import HEALTHY, UNHEALTHY, report_as_json, run_health, thresholds_from
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import IO
 
 from sfp.claude import settings as cc
-from sfp.config import load_config
+from sfp.config.layers import load_config
 from sfp.infra.runtime import interpreter, require_zipapp
 
 

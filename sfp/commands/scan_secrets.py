@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import IO
 
-from sfp.config import load_config
+from sfp.config.layers import load_config
 from sfp.secrets import ScanReport, scan, settings_from
 
 

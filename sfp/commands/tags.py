@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import IO
 
 from sfp.infra import paths
-from sfp.config import load_config
+from sfp.config.layers import load_config
 from sfp.tags import TagScan, context_files, home_relative, scan_tags, settings_from
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sfp.config import load_config
+from sfp.config.layers import load_config
 from sfp.gates.check import EventHook, GateRun, applicable, run_tier
 from sfp.gates.definitions import hook_tier, tier_gates
 

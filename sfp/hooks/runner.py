@@ -186,7 +186,7 @@ def read_input(fd: int, limit: int = MAX_INPUT_BYTES, deadline_s: float = STDIN_
 
 def load_policy(event_name: str, claude_dir: Path, cwd: str | None) -> Policy:
     """The event's policy from fallback.yaml; the built-in one when the config can't be read."""
-    from sfp.config import load_config
+    from sfp.config.layers import load_config
 
     try:
         config = load_config("fallback", claude_dir, Path(cwd) if cwd else None)

@@ -77,7 +77,7 @@ def handoff_context(claude_dir: Path, event: HookEvent, settings: Mapping[str, A
 
 
 def _settings(claude_dir: Path, project: Path | None) -> dict[str, Any]:
-    from sfp.config import load_config
+    from sfp.config.layers import load_config
     from sfp.errors import SfpError
 
     try:

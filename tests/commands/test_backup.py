@@ -107,7 +107,7 @@ def test_human_size() -> None:
 
 
 def test_settings_come_from_sfp_yaml_layers(claude_dir: Path, project: Path) -> None:
-    pytest.importorskip("sfp.miniyaml")
+    pytest.importorskip("sfp.config.miniyaml")
     (claude_dir / "sfp").mkdir()
     (claude_dir / "sfp" / "sfp.yaml").write_text("backup:\n  keep: 4\n  extra_paths: [docs]\n")
     (project / ".sfp").mkdir()

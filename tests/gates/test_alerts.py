@@ -6,7 +6,7 @@ import pytest
 
 from helpers import DATA
 from sfp.gates.alerts import evaluate, has_critical
-from sfp.miniyaml import loads
+from sfp.config.miniyaml import loads
 
 THRESHOLDS = loads((DATA / "compat" / "alerts.yaml").read_text())["thresholds"]
 

@@ -9,7 +9,7 @@ import pytest
 from helpers import DATA
 from sfp.errors import UsageError
 from sfp.gates.definitions import hook_tier, run_settings, tier_gates
-from sfp.miniyaml import loads
+from sfp.config.miniyaml import loads
 
 COMPAT = loads((DATA / "compat" / "gates.yaml").read_text())
 

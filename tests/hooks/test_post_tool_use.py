@@ -146,9 +146,9 @@ def test_the_hot_path_starts_no_process_and_parses_no_config(
     probe = json.loads(done.stdout)
     assert probe["result"] == "HookResult(context=None, message=None, block_reason=None, blocking_error=None)"
     loaded = set(probe["loaded"])
-    assert not loaded & {"subprocess", "shlex", "sfp.miniyaml", "sfp.schema", "sfp.config_specs", "sfp.kpi"}, loaded
+    assert not loaded & {"subprocess", "shlex", "sfp.config.miniyaml", "sfp.config.schema", "sfp.config.specs", "sfp.kpi"}, loaded
     if tool == "Read":
-        assert not loaded & {"sfp.autofix", "sfp.config"}, loaded
+        assert not loaded & {"sfp.autofix", "sfp.config.layers"}, loaded
 
 
 def call_hook(raw: bytes, claude_dir: Path, environ: dict[str, str]) -> tuple[int, str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from sfp.schema import ANY, BOOL, INT, NUMBER, STR, Map, Scalar, Seq, Spec, choice
+from sfp.config.schema import ANY, BOOL, INT, NUMBER, STR, Map, Scalar, Seq, Spec, choice
 
 OPTIONAL_INT = Scalar((int,), nullable=True)
 OPTIONAL_STR = Scalar((str,), nullable=True)

@@ -66,7 +66,7 @@ def default_text(name: str) -> str:
     if data is not None:
         return data.decode("utf-8")
     # A source checkout keeps the defaults at the top level, next to the package.
-    checkout = Path(__file__).resolve().parent.parent / "config" / f"{name}.yaml"
+    checkout = Path(__file__).resolve().parents[2] / "config" / f"{name}.yaml"
     try:
         return checkout.read_text(encoding="utf-8")
     except OSError:
@@ -104,9 +104,9 @@ def compile_default(name: str, text: str) -> str:
 
 
 def parse_layer(text: str, source: str, name: str) -> Layer:
-    from sfp.config_specs import SPECS
-    from sfp.miniyaml import loads_located
-    from sfp.schema import validate
+    from sfp.config.specs import SPECS
+    from sfp.config.miniyaml import loads_located
+    from sfp.config.schema import validate
 
     value, positions = loads_located(text, source)
     if value is None:
