@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from sfp.protocol import MAX_CONTEXT_CHARS, HookInputError, HookResult, fit_context, parse_event, render
+from sfp.hooks.protocol import MAX_CONTEXT_CHARS, HookInputError, HookResult, fit_context, parse_event, render
 
 
 def test_context_for_session_start_uses_hook_specific_output() -> None:

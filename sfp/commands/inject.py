@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO
 
 from sfp.injection import prompt_context
-from sfp.protocol import fit_context
+from sfp.hooks.protocol import fit_context
 
 
 def inject(claude_dir: Path, project: Path | None, *, prompt: str, session: str | None, out: IO[str]) -> int:

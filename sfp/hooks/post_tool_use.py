@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Final
 
 from sfp.hooks import HookContext
-from sfp.protocol import HookEvent, HookResult
+from sfp.hooks.protocol import HookEvent, HookResult
 
 # NotebookEdit is left out: the formatters auto_fix.yaml names don't read notebooks.
 EDIT_TOOLS: Final = frozenset({"Write", "Edit", "MultiEdit"})

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sfp.hooks import HookContext
-from sfp.protocol import HookEvent, HookResult
+from sfp.hooks.protocol import HookEvent, HookResult
 
 if TYPE_CHECKING:
     from sfp.handoff import StoredHandoff

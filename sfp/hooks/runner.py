@@ -17,7 +17,7 @@ from typing import Any, IO, NamedTuple
 
 from sfp.hooks import HANDLERS, HookContext
 from sfp.infra.log import write_log
-from sfp.protocol import MAX_INPUT_BYTES, HookEvent, HookInputError, HookResult, parse_event, render
+from sfp.hooks.protocol import MAX_INPUT_BYTES, HookEvent, HookInputError, HookResult, parse_event, render
 
 STDIN_DEADLINE_S = 5.0
 DEFAULT_TIMEOUT_S = 10.0

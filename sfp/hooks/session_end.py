@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sfp.hooks import HookContext
-from sfp.protocol import HookEvent, HookResult
+from sfp.hooks.protocol import HookEvent, HookResult
 
 
 def handle(event: HookEvent, ctx: HookContext) -> HookResult:

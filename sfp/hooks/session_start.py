@@ -10,7 +10,7 @@ from typing import Any
 
 from sfp.health import HEALTHY, HealthReport, run_health, thresholds_from
 from sfp.hooks import HookContext
-from sfp.protocol import HookEvent, HookResult
+from sfp.hooks.protocol import HookEvent, HookResult
 
 
 def handle(event: HookEvent, ctx: HookContext) -> HookResult:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from sfp.gates.alerts import Alert, has_critical
 from sfp.hooks import HookContext
-from sfp.protocol import HookEvent, HookResult
+from sfp.hooks.protocol import HookEvent, HookResult
 
 if TYPE_CHECKING:
     from sfp.gates.check import GateRun

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sfp.hooks import HookContext
 from sfp.injection import prompt_context
-from sfp.protocol import HookEvent, HookResult
+from sfp.hooks.protocol import HookEvent, HookResult
 
 
 def handle(event: HookEvent, ctx: HookContext) -> HookResult:

@@ -18,7 +18,7 @@ from sfp.hooks import HookContext
 from sfp.hooks.post_tool_use import edited_file, handle, project_root
 from sfp.hooks.runner import run_hook
 from sfp.kpi import read_events
-from sfp.protocol import HookEvent, HookResult, parse_event
+from sfp.hooks.protocol import HookEvent, HookResult, parse_event
 
 FAKE = DATA / "autofix" / "fake_formatter.py"
 
@@ -129,7 +129,7 @@ import json, sys, time
 from pathlib import Path
 from sfp.hooks import HookContext
 from sfp.hooks.post_tool_use import handle
-from sfp.protocol import parse_event
+from sfp.hooks.protocol import parse_event
 before = set(sys.modules)
 result = handle(parse_event(sys.stdin.buffer.read()), HookContext(Path(sys.argv[1]), {}, time.monotonic() + 10))
 print(json.dumps({"result": repr(result), "loaded": sorted(set(sys.modules) - before)}))

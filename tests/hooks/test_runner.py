@@ -14,7 +14,7 @@ import pytest
 from helpers import DATA
 from sfp.hooks import HookContext
 from sfp.hooks.runner import Policy, read_input, run_hook, run_with_policy
-from sfp.protocol import HookEvent, HookInputError, HookResult
+from sfp.hooks.protocol import HookEvent, HookInputError, HookResult
 
 PAYLOADS = sorted((DATA / "payloads").glob("*.json"))
 ALLOWED_KEYS = {"hookSpecificOutput", "systemMessage", "decision", "reason", "continue", "stopReason"}

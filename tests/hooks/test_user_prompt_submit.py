@@ -16,7 +16,7 @@ from helpers import DATA
 from sfp.hooks import HookContext
 from sfp.hooks.runner import run_hook
 from sfp.hooks.user_prompt_submit import handle
-from sfp.protocol import HookEvent
+from sfp.hooks.protocol import HookEvent
 from sfp.infra.session_state import read_section, state_path
 
 SESSION = "bb4d8064-6c68-4243-a46f-ce1e3b32b275"
