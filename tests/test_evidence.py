@@ -14,7 +14,7 @@ import pytest
 
 from helpers import DATA, ROOT
 from sfp.config.layers import load_config
-from sfp.evidence import (
+from sfp.context.evidence import (
     FAILED,
     OK,
     SKIPPED,

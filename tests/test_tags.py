@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpers import DATA
-from sfp.tags import (
+from sfp.context.tags import (
     DEFAULT_FILES,
     Tag,
     TagSettings,

@@ -9,7 +9,7 @@ from typing import IO
 
 from sfp.config.layers import load_config
 from sfp.errors import UsageError
-from sfp.evidence import FAILED, report_as_json, run_evidence, settings_from
+from sfp.context.evidence import FAILED, report_as_json, run_evidence, settings_from
 
 ICONS = {"ok": "✅", "warning": "⚠️ ", "failed": "❌", "skipped": "➖"}
 

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import IO
 
-from sfp.injection import prompt_context
+from sfp.context.prompt import prompt_context
 from sfp.hooks.protocol import fit_context
 
 

@@ -9,7 +9,7 @@ from typing import IO
 
 from sfp.infra import paths
 from sfp.config.layers import load_config
-from sfp.tags import TagScan, context_files, home_relative, scan_tags, settings_from
+from sfp.context.tags import TagScan, context_files, home_relative, scan_tags, settings_from
 
 
 def tags(claude_dir: Path, project: Path | None, *, as_json: bool, out: IO[str]) -> int:

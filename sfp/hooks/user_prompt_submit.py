@@ -1,11 +1,11 @@
-"""UserPromptSubmit: the TAGs (and any evidence problem) for the model, once per session — see sfp.injection."""
+"""UserPromptSubmit: the TAGs (and any evidence problem) for the model, once per session — see sfp.context.prompt."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from sfp.hooks import HookContext
-from sfp.injection import prompt_context
+from sfp.context.prompt import prompt_context
 from sfp.hooks.protocol import HookEvent, HookResult
 
 

@@ -26,7 +26,7 @@ from typing import Any, Final, NamedTuple
 
 from sfp.infra import paths
 from sfp.infra.session_state import read_section, scan_for_compaction, write_section
-from sfp.tags import PROJECT_FILES, TagSettings, context_files, fingerprint, home_relative, render_block, scan_tags, settings_from
+from sfp.context.tags import PROJECT_FILES, TagSettings, context_files, fingerprint, home_relative, render_block, scan_tags, settings_from
 
 STATE_KEY: Final = "tags"
 RESAVE_BYTES: Final = 1024 * 1024
@@ -127,8 +127,8 @@ def tags_header(claude_dir: Path, project: Path | None, read: Sequence[Path], re
 
 
 def evidence_text(claude_dir: Path, project: Path, environ: Mapping[str, str]) -> str | None:
-    from sfp.evidence import evidence_summary, run_evidence
-    from sfp.evidence import settings_from as evidence_settings_from
+    from sfp.context.evidence import evidence_summary, run_evidence
+    from sfp.context.evidence import settings_from as evidence_settings_from
 
     config = _load("evidence", claude_dir, project)
     report = run_evidence(project, evidence_settings_from(config), environ)
