@@ -11,10 +11,10 @@ import pytest
 
 from helpers import DATA
 from sfp.infra.git import GitState
-from sfp.handoff import (
-    build_handoff, from_json, is_secret_path, latest_for_project, list_handoffs, make_handoff,
-    render_markdown, to_json, write_handoff,
-)
+from sfp.handoff.record import build_handoff, from_json, is_secret_path, to_json
+from sfp.handoff.checkpoint import make_handoff
+from sfp.handoff.markdown import render_markdown
+from sfp.handoff.store import latest_for_project, list_handoffs, write_handoff
 from sfp.claude.transcript import FailedTool, Task, Transcript, read_transcript
 
 FIXTURE = DATA / "transcripts" / "bb4d8064-6c68-4243-a46f-ce1e3b32b275.jsonl"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sfp.handoff import FileChange, Handoff, StoredHandoff, TaskNote
-from sfp.resume import Current, render_for_context
+from sfp.handoff.record import FileChange, Handoff, TaskNote
+from sfp.handoff.store import StoredHandoff
+from sfp.handoff.resume import Current, render_for_context
 
 STORED = StoredHandoff(Path("/c/handoffs/handoff-20261124-100000-abcd1234.md"),
                        Path("/c/handoffs/handoff-20261124-100000-abcd1234.json"))

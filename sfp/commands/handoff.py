@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import IO
 
 from sfp.errors import UsageError
-from sfp.handoff import (
-    StoredHandoff, list_handoffs, load_handoff, make_handoff, newest_transcript, to_json,
-)
+from sfp.handoff.record import to_json
+from sfp.claude.projects import newest_transcript
+from sfp.handoff.checkpoint import make_handoff
+from sfp.handoff.store import StoredHandoff, list_handoffs, load_handoff
 
 
 def handoff_create(claude_dir: Path, project: Path, *, transcript: str | None, out: IO[str]) -> int:

@@ -13,7 +13,7 @@ from sfp.hooks import HookContext
 from sfp.hooks.protocol import HookEvent, HookResult
 
 if TYPE_CHECKING:
-    from sfp.handoff import StoredHandoff
+    from sfp.handoff.store import StoredHandoff
 
 # A retry (fallback.yaml: retry_once) runs `handle` again in the same process: the handoff
 # already written stays the one, so a retried compaction doesn't leave two.
@@ -22,7 +22,7 @@ _written: dict[str | None, StoredHandoff] = {}
 
 def handle(event: HookEvent, ctx: HookContext) -> HookResult:
     from sfp.backup import create_backup, prune_backups, prune_handoffs, settings_or_defaults
-    from sfp.handoff import make_handoff
+    from sfp.handoff.checkpoint import make_handoff
 
     project = ctx.project_dir(event.cwd)
     settings = settings_or_defaults(ctx.claude_dir, project, event.name)

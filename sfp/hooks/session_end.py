@@ -8,7 +8,8 @@ from sfp.hooks.protocol import HookEvent, HookResult
 
 def handle(event: HookEvent, ctx: HookContext) -> HookResult:
     from sfp.backup import prune_handoffs, settings_or_defaults
-    from sfp.handoff import drop_superseded, make_handoff
+    from sfp.handoff.checkpoint import make_handoff
+    from sfp.handoff.store import drop_superseded
 
     stored, _ = make_handoff(ctx.claude_dir, transcript_path=event.transcript_path, session_id=event.session_id,
                              cwd=event.cwd, trigger="session_end")

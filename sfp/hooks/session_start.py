@@ -55,8 +55,8 @@ def handoff_context(claude_dir: Path, event: HookEvent, settings: Mapping[str, A
     if not handoffs_dir(claude_dir).is_dir():
         return None
     from sfp.infra.git import find_root
-    from sfp.handoff import latest_for_project
-    from sfp.resume import current_state, is_recent, pointer, render_for_context
+    from sfp.handoff.store import latest_for_project
+    from sfp.handoff.resume import current_state, is_recent, pointer, render_for_context
 
     root = find_root(Path(event.cwd)) if event.cwd else None
     found = latest_for_project(claude_dir, event.cwd, str(root) if root else None)

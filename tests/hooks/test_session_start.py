@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 from conftest import SfpRunner
-from sfp.handoff import build_handoff, write_handoff
+from sfp.handoff.record import build_handoff
+from sfp.handoff.store import write_handoff
 from sfp.claude.transcript import Task, Transcript
 
 

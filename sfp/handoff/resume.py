@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 from typing import Final, NamedTuple
 
-from sfp.handoff import FileChange, Handoff, StoredHandoff
+from sfp.handoff.record import FileChange, Handoff
+from sfp.handoff.store import StoredHandoff
 
 DEFAULT_BUDGET: Final = 4000
 CEILING: Final = 8000  # the client turns 10,000+ characters into a ~1,900-character preview

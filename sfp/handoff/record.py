@@ -1,0 +1,181 @@
+"""The handoff: what happened in a session, built from its transcript, for the next session to start from.
+
+Deterministic and offline: no model writes it. File contents never go in;
+paths that look like secrets are only counted; prompts and commands are
+redacted. This module is the record and its JSON form; `markdown` renders it
+for people, `store` keeps it, `resume` puts it back into context.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final, NamedTuple, TYPE_CHECKING
+
+from sfp.infra import paths
+from sfp.infra.redact import redact
+
+if TYPE_CHECKING:  # the transcript reader is only needed to make a handoff, not to find one
+    from sfp.infra.git import GitState
+    from sfp.claude.transcript import Transcript
+
+SCHEMA: Final = "sfp.handoff/1"
+PROMPTS_KEPT: Final = 5
+OLDER_PROMPT_CHARS: Final = 200
+ASSISTANT_CHARS: Final = 2000
+SECRET_PATH_PATTERNS: Final = (
+    ".env", ".env.*", "*.env", "*.pem", "*.key", "*.p12", "*.pfx", "*.jks", "*.keystore", "*credential*",
+    "*secret*", "id_rsa*", "id_ed25519*", "id_ecdsa*", "id_dsa*", ".netrc", ".npmrc", ".pypirc", "*.kdbx",
+)
+
+
+class FileChange(NamedTuple):
+    path: str
+    added: int | None = None
+    removed: int | None = None
+
+
+class TaskNote(NamedTuple):
+    id: str
+    subject: str
+    status: str
+
+
+class Handoff(NamedTuple):
+    created: str  # ISO 8601, UTC
+    session_id: str | None
+    trigger: str  # manual | auto | session_end | command
+    cwd: str | None
+    git_root: str | None
+    git_branch: str | None
+    head: str | None
+    git_status: tuple[str, ...] = ()
+    completed_tasks: tuple[TaskNote, ...] = ()
+    open_tasks: tuple[TaskNote, ...] = ()
+    files_changed: tuple[FileChange, ...] = ()
+    files_read: tuple[str, ...] = ()
+    secret_files_changed: int = 0
+    secret_files_read: int = 0
+    prompts: tuple[str, ...] = ()  # oldest first; the newest word for word
+    last_assistant_message: str | None = None
+    failed_commands: tuple[str, ...] = ()
+    notes: str | None = None  # PreCompact custom_instructions
+    compactions: int = 0
+    schema: str = SCHEMA
+
+
+def is_secret_path(path: str) -> bool:
+    name = path.rstrip("/").rsplit("/", 1)[-1].lower()
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in SECRET_PATH_PATTERNS)
+
+
+def build_handoff(
+    transcript: Transcript,
+    *,
+    session_id: str | None,
+    cwd: str | None,
+    git: GitState | None,
+    trigger: str,
+    notes: str | None = None,
+    now: float | None = None,
+) -> Handoff:
+    written = list(transcript.files_written)
+    shown_written = [p for p in written if not is_secret_path(p)]
+    read = [p for p in transcript.files_read if p not in written]
+    shown_read = [p for p in read if not is_secret_path(p)]
+    numstat = _numstat_by_path(git, shown_written)
+    prompts = list(transcript.prompts[-PROMPTS_KEPT:])
+    trimmed = [_clip(redact(p), OLDER_PROMPT_CHARS) for p in prompts[:-1]] + [redact(p) for p in prompts[-1:]]
+    return Handoff(
+        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+        session_id=session_id or transcript.session_id,
+        trigger=trigger,
+        cwd=cwd or transcript.cwd,
+        git_root=git.root if git else None,
+        git_branch=(git.branch if git and git.branch else transcript.git_branch),
+        head=git.head if git else None,
+        git_status=tuple(redact(line) for line in (git.status if git else ())[:50]),
+        completed_tasks=tuple(_task(t) for t in transcript.tasks if t.status == "completed"),
+        open_tasks=tuple(_task(t) for t in transcript.tasks if t.status != "completed"),
+        files_changed=tuple(FileChange(p, *numstat.get(p, (None, None))) for p in shown_written),
+        files_read=tuple(shown_read),
+        secret_files_changed=len(written) - len(shown_written),
+        secret_files_read=len(read) - len(shown_read),
+        prompts=tuple(trimmed),
+        last_assistant_message=_clip(redact(transcript.last_assistant_message), ASSISTANT_CHARS)
+        if transcript.last_assistant_message else None,
+        failed_commands=tuple(redact(f.summary) for f in transcript.failed_tools[-10:]),
+        notes=redact(notes) if notes else None,
+        compactions=transcript.compact_boundaries,
+    )
+
+
+def _task(task: Any) -> TaskNote:
+    return TaskNote(str(task.id), redact(str(task.subject)), str(task.status))
+
+
+def _numstat_by_path(git: GitState | None, files: Sequence[str]) -> dict[str, tuple[int | None, int | None]]:
+    if git is None or not git.numstat:
+        return {}
+    counts = {}
+    for path in files:
+        try:
+            relative = Path(path).resolve().relative_to(Path(git.root).resolve()).as_posix() if os.path.isabs(path) else path
+        except (ValueError, OSError):
+            continue
+        if relative in git.numstat:
+            counts[path] = git.numstat[relative]
+    return counts
+
+
+def _clip(text: str | None, limit: int) -> str:
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def to_json(handoff: Handoff) -> dict[str, Any]:
+    return {key: _plain(value) for key, value in handoff._asdict().items()}
+
+
+def _plain(value: Any) -> Any:
+    """Records inside the handoff as JSON objects (a NamedTuple would otherwise become a list)."""
+    if isinstance(value, tuple) and hasattr(value, "_asdict"):
+        return {key: _plain(item) for key, item in value._asdict().items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+def from_json(value: Mapping[str, Any]) -> Handoff:
+    """A handoff read back from its .json (missing or odd fields get their defaults)."""
+    def tasks(key: str) -> tuple[TaskNote, ...]:
+        return tuple(TaskNote(str(t.get("id", "")), str(t.get("subject", "")), str(t.get("status", "")))
+                     for t in value.get(key) or [] if isinstance(t, dict))
+
+    def strings(key: str) -> tuple[str, ...]:
+        return tuple(str(s) for s in value.get(key) or [] if isinstance(s, (str, int, float)))
+
+    def text(key: str) -> str | None:
+        item = value.get(key)
+        return item if isinstance(item, str) else None
+
+    def number(key: str) -> int:
+        item = value.get(key)
+        return item if isinstance(item, int) and not isinstance(item, bool) else 0
+
+    changes = tuple(FileChange(str(c.get("path", "")), c.get("added") if isinstance(c.get("added"), int) else None,
+                               c.get("removed") if isinstance(c.get("removed"), int) else None)
+                    for c in value.get("files_changed") or [] if isinstance(c, dict))
+    return Handoff(
+        created=text("created") or "", session_id=text("session_id"), trigger=text("trigger") or "",
+        cwd=text("cwd"), git_root=text("git_root"), git_branch=text("git_branch"), head=text("head"),
+        git_status=strings("git_status"), completed_tasks=tasks("completed_tasks"), open_tasks=tasks("open_tasks"),
+        files_changed=changes, files_read=strings("files_read"),
+        secret_files_changed=number("secret_files_changed"), secret_files_read=number("secret_files_read"),
+        prompts=strings("prompts"), last_assistant_message=text("last_assistant_message"),
+        failed_commands=strings("failed_commands"), notes=text("notes"), compactions=number("compactions"),
+    )
