@@ -3,7 +3,7 @@
 
 Usage: python bench/backup_bench.py [--files N] [--rounds R]
 
-The backup is sfp.backup.create_backup in this process (the files reached through
+The backup is sfp.backup.create.create_backup in this process (the files reached through
 `backup.extra_paths`), so its time is the feature's own: read, hash, write 0600 copies
 under 0700 folders, make them durable, write metadata.json, rename into place. `cp -a`
 copies the same folder and makes nothing durable: the ratio includes the price of
@@ -25,8 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import sfp.backup  # noqa: E402
-from sfp.backup import BackupSettings, create_backup  # noqa: E402
+import sfp.backup.create  # noqa: E402
+from sfp.backup.model import BackupSettings  # noqa: E402
+from sfp.backup.create import create_backup  # noqa: E402
 
 
 def make_files(folder: Path, count: int) -> None:
@@ -63,16 +64,16 @@ def main(argv: list[str] | None = None) -> int:
         claude_dir.mkdir()
         make_files(project / "notes", args.files)
         settings = BackupSettings(extra_paths=("notes",))
-        durable = sfp.backup.make_durable
+        durable = sfp.backup.create.make_durable
         backup_s, unsynced_s, cp_s = [], [], []
         for _ in range(args.rounds):
             backup_s.append(time_backup(claude_dir, project, settings))
             cp_s.append(time_cp(project / "notes", base / "copy"))
-            sfp.backup.make_durable = lambda files, folders: None  # what durability costs, on its own
+            sfp.backup.create.make_durable = lambda files, folders: None  # what durability costs, on its own
             try:
                 unsynced_s.append(time_backup(claude_dir, project, settings))
             finally:
-                sfp.backup.make_durable = durable
+                sfp.backup.create.make_durable = durable
     backup, unsynced, cp = (statistics.median(s) for s in (backup_s, unsynced_s, cp_s))
     print(f"{args.files} small files, median of {args.rounds} rounds")
     print(f"  sfp backup             {backup * 1000:8.1f} ms   (min {min(backup_s) * 1000:.1f})")

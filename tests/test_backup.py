@@ -18,7 +18,11 @@ from pathlib import Path
 import pytest
 
 from helpers import ROOT
-from sfp import backup as bk
+from sfp.backup.create import create_backup, default_invocation
+from sfp.backup.model import BackupInfo, BackupSettings, METADATA, RestoreResult, settings_from_config
+from sfp.backup.restore import apply_restore, plan_restore, verify_all, verify_backup
+from sfp.backup.store import latest_backup, list_backups, load_backup, prune_backups, scan_backups
+from sfp.handoff.store import prune_handoffs
 from sfp.errors import ConfigError, SfpError, StorageError, UsageError
 
 FIXED = 1770721192.0  # a fixed clock: every backup lands in the same second
@@ -49,9 +53,9 @@ def populate(claude_dir: Path, project: Path) -> None:
     (project / ".claude" / "CLAUDE.md").write_text("project local\n")
 
 
-def make(claude_dir: Path, project: Path | None, settings: bk.BackupSettings | None = None,
-         reason: str = "manual", clock: float | None = None) -> bk.BackupInfo:
-    return bk.create_backup(claude_dir, project, settings or bk.BackupSettings(), reason=reason,
+def make(claude_dir: Path, project: Path | None, settings: BackupSettings | None = None,
+         reason: str = "manual", clock: float | None = None) -> BackupInfo:
+    return create_backup(claude_dir, project, settings or BackupSettings(), reason=reason,
                             clock=(lambda: clock) if clock is not None else time.time, invocation=("sfp",))
 
 
@@ -68,8 +72,8 @@ def snapshot(*folders: Path) -> dict[str, tuple[bytes, int]]:
     return seen
 
 
-def rewrite_metadata(info: bk.BackupInfo, change: dict[str, object], index: int = 0) -> None:
-    path = info.folder / bk.METADATA
+def rewrite_metadata(info: BackupInfo, change: dict[str, object], index: int = 0) -> None:
+    path = info.folder / METADATA
     meta = json.loads(path.read_text())
     meta["files_backed_up"][index].update(change)
     path.write_text(json.dumps(meta))
@@ -113,14 +117,14 @@ def test_ids_are_the_runbook_timestamp_with_a_suffix_only_within_one_second(clau
     later = make(claude_dir, project, clock=FIXED + 1).backup_id
     assert ids == [base, f"{base}-2", f"{base}-3"]
     assert later == time.strftime("%Y%m%d-%H%M%S", time.localtime(FIXED + 1))
-    assert [b.backup_id for b in bk.list_backups(claude_dir)] == [*ids, later]
+    assert [b.backup_id for b in list_backups(claude_dir)] == [*ids, later]
 
 
 def test_backups_sort_by_number_not_by_text(claude_dir: Path, project: Path) -> None:
     populate(claude_dir, project)
     ids = [make(claude_dir, project, clock=FIXED).backup_id for _ in range(11)]
-    assert [b.backup_id for b in bk.list_backups(claude_dir)] == ids  # -10 after -9, not after the bare id
-    assert bk.latest_backup(claude_dir).backup_id == ids[-1]
+    assert [b.backup_id for b in list_backups(claude_dir)] == ids  # -10 after -9, not after the bare id
+    assert latest_backup(claude_dir).backup_id == ids[-1]
 
 
 def test_folders_are_0700_and_files_0600_whatever_the_sources_were(claude_dir: Path, project: Path) -> None:
@@ -142,7 +146,7 @@ def test_extra_paths_walk_folders_relative_to_the_project_and_warn_about_the_res
     (project / "docs" / "deep" / "b.md").write_text("b")
     (tmp_path / "elsewhere.md").write_text("outside")
     (claude_dir / "settings.json").write_text("{}")
-    settings = bk.BackupSettings(extra_paths=("docs", str(tmp_path / "elsewhere.md"), "missing.md", str(claude_dir),
+    settings = BackupSettings(extra_paths=("docs", str(tmp_path / "elsewhere.md"), "missing.md", str(claude_dir),
                                               str(claude_dir / "backups")))
     make(claude_dir, project)  # an earlier backup, which the claude dir entry must not swallow
     info = make(claude_dir, project, settings)
@@ -167,11 +171,11 @@ def test_a_file_linking_out_of_its_folder_is_left_out_with_a_warning(claude_dir:
 
 def test_the_restore_command_names_the_interpreter_the_zipapp_and_the_claude_dir(claude_dir: Path, tmp_path: Path) -> None:
     pyz = tmp_path / "my dir" / "sfp.pyz"
-    info = bk.create_backup(claude_dir, None, bk.BackupSettings(), reason="manual",
+    info = create_backup(claude_dir, None, BackupSettings(), reason="manual",
                             invocation=("/usr/bin/python3", str(pyz)))
     assert shlex.split(info.restore_command) == ["/usr/bin/python3", str(pyz), "--claude-dir", str(claude_dir),
                                                  "restore", info.backup_id]
-    assert bk.default_invocation() == ("sfp",)  # pytest is not a zipapp
+    assert default_invocation() == ("sfp",)  # pytest is not a zipapp
 
 
 # -- incomplete backups are invisible ---------------------------------------------------------------
@@ -183,13 +187,13 @@ def test_temporaries_and_folders_without_metadata_are_never_listed(claude_dir: P
     (claude_dir / "backups" / ".tmp-20260101-000000-1-ab").mkdir()
     (claude_dir / "backups" / "20260101-000000").mkdir()
     (claude_dir / "backups" / "20260101-000001").symlink_to(good.folder)
-    backups, damaged = bk.scan_backups(claude_dir)
+    backups, damaged = scan_backups(claude_dir)
     assert [b.backup_id for b in backups] == [good.backup_id]
     assert [name for name, _ in damaged] == ["20260101-000000", "20260101-000001"]
     with pytest.raises(UsageError):
-        bk.load_backup(claude_dir, ".tmp-20260101-000000-1-ab")
+        load_backup(claude_dir, ".tmp-20260101-000000-1-ab")
     with pytest.raises(SfpError, match="incomplete"):
-        bk.load_backup(claude_dir, "20260101-000000")
+        load_backup(claude_dir, "20260101-000000")
 
 
 def test_stale_temporaries_go_on_the_next_backup_but_fresh_ones_stay(claude_dir: Path, project: Path) -> None:
@@ -205,19 +209,19 @@ def test_stale_temporaries_go_on_the_next_backup_but_fresh_ones_stay(claude_dir:
 
 def test_a_failing_encrypt_command_leaves_no_backup_and_no_temporary(claude_dir: Path, project: Path) -> None:
     populate(claude_dir, project)
-    settings = bk.BackupSettings(encrypt_command=f"{PYTHON} -c 'import sys; sys.exit(\"no key\")'")
+    settings = BackupSettings(encrypt_command=f"{PYTHON} -c 'import sys; sys.exit(\"no key\")'")
     with pytest.raises(StorageError, match="encrypt_command .* failed.*no key"):
         make(claude_dir, project, settings)
     assert os.listdir(claude_dir / "backups") == []
 
 
-def forked_backup(claude_dir: Path, project: Path, settings: bk.BackupSettings) -> int:
+def forked_backup(claude_dir: Path, project: Path, settings: BackupSettings) -> int:
     """A child process (fork: no interpreter start-up to wait for) that makes one backup and exits."""
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child
         code = 1
         try:
-            bk.create_backup(claude_dir, project, settings, reason="kill-test")
+            create_backup(claude_dir, project, settings, reason="kill-test")
             code = 0
         finally:
             os._exit(code)
@@ -229,7 +233,7 @@ def test_a_backup_killed_at_any_moment_leaves_a_whole_backup_or_none(claude_dir:
     (project / "many").mkdir()
     for i in range(40):  # more than FSYNC_EACH_MAX: the syncfs path
         (project / "many" / f"f{i:03}.txt").write_text(f"file {i}\n" * (i % 7 + 1))
-    settings = bk.BackupSettings(extra_paths=("many",))
+    settings = BackupSettings(extra_paths=("many",))
     backups = claude_dir / "backups"
     rng = random.Random(1234)
     known: set[str] = set()
@@ -250,15 +254,15 @@ def test_a_backup_killed_at_any_moment_leaves_a_whole_backup_or_none(claude_dir:
                 killed_partway += 1
                 shutil.rmtree(backups / name)  # keep the trials independent
                 continue
-            backup = bk.load_backup(claude_dir, name)  # raises if a listed folder is incomplete
+            backup = load_backup(claude_dir, name)  # raises if a listed folder is incomplete
             assert len(backup.files) == 47
-            assert bk.verify_backup(claude_dir, backup, bk.BackupSettings()).problems == ()
+            assert verify_backup(claude_dir, backup, BackupSettings()).problems == ()
             known.add(name)
     assert killed_partway >= 10  # the kills did land inside backups
-    assert bk.scan_backups(claude_dir)[1] == []
-    for backup in bk.list_backups(claude_dir):
-        assert bk.verify_backup(claude_dir, backup, bk.BackupSettings()).problems == ()
-        assert bk.plan_restore(claude_dir, backup, bk.BackupSettings()).changes  # restorable
+    assert scan_backups(claude_dir)[1] == []
+    for backup in list_backups(claude_dir):
+        assert verify_backup(claude_dir, backup, BackupSettings()).problems == ()
+        assert plan_restore(claude_dir, backup, BackupSettings()).changes  # restorable
 
 
 def test_ten_concurrent_backups_in_one_second_give_ten_distinct_complete_backups(claude_dir: Path, project: Path) -> None:
@@ -271,7 +275,7 @@ def test_ten_concurrent_backups_in_one_second_give_ten_distinct_complete_backups
             code = 1
             try:
                 os.read(gate_read, 1)  # all ten start together
-                bk.create_backup(claude_dir, project, bk.BackupSettings(), reason="race", clock=lambda: FIXED)
+                create_backup(claude_dir, project, BackupSettings(), reason="race", clock=lambda: FIXED)
                 code = 0
             finally:
                 os._exit(code)
@@ -281,10 +285,10 @@ def test_ten_concurrent_backups_in_one_second_give_ten_distinct_complete_backups
     os.close(gate_read)
     os.close(gate_write)
     base = time.strftime("%Y%m%d-%H%M%S", time.localtime(FIXED))
-    backups = bk.list_backups(claude_dir)
+    backups = list_backups(claude_dir)
     assert [b.backup_id for b in backups] == [base] + [f"{base}-{n}" for n in range(2, 11)]
     for backup in backups:
-        assert len(backup.files) == 7 and not bk.verify_backup(claude_dir, backup, bk.BackupSettings()).problems
+        assert len(backup.files) == 7 and not verify_backup(claude_dir, backup, BackupSettings()).problems
     assert not [n for n in os.listdir(claude_dir / "backups") if n.startswith(".tmp-")]
 
 
@@ -298,11 +302,11 @@ def test_restore_round_trip_brings_back_content_mode_and_time_after_saving_the_c
     context.write_text("# broken by a bad session\n")
     (project / "CLAUDE.md").chmod(0o600)
     (claude_dir / ".context" / "notes.md").unlink()
-    plan = bk.plan_restore(claude_dir, original, bk.BackupSettings())
+    plan = plan_restore(claude_dir, original, BackupSettings())
     status = {str(c.target.relative_to(c.target.parents[1])): c.status for c in plan.changes}
     assert status[".context/CLAUDE.md"] == "changed" and status[".context/notes.md"] == "new"
     assert status["project/CLAUDE.md"] == "changed" and status["claude/CLAUDE.md"] == "unchanged"
-    result = bk.apply_restore(claude_dir, plan, bk.BackupSettings(), invocation=("sfp",))
+    result = apply_restore(claude_dir, plan, BackupSettings(), invocation=("sfp",))
     assert context.read_text() == "# context\n" and (claude_dir / ".context" / "notes.md").read_text() == "notes\n"
     assert stat.S_IMODE((project / "CLAUDE.md").stat().st_mode) == 0o644
     [entry] = [e for e in original.files if e.relative_path == ".context/CLAUDE.md"]
@@ -311,9 +315,9 @@ def test_restore_round_trip_brings_back_content_mode_and_time_after_saving_the_c
     undo = result.pre_restore
     assert undo is not None and undo.reason == "pre-restore"
     assert (undo.folder / "files/claude/.context/CLAUDE.md").read_text() == "# broken by a bad session\n"
-    assert bk.latest_backup(claude_dir).backup_id == undo.backup_id
+    assert latest_backup(claude_dir).backup_id == undo.backup_id
     # ... and the undo really undoes
-    bk.apply_restore(claude_dir, bk.plan_restore(claude_dir, undo, bk.BackupSettings()), bk.BackupSettings())
+    apply_restore(claude_dir, plan_restore(claude_dir, undo, BackupSettings()), BackupSettings())
     assert context.read_text() == "# broken by a bad session\n"
 
 
@@ -323,7 +327,7 @@ def test_restore_saves_a_changed_file_even_when_it_is_no_longer_part_of_new_back
     old_handoff = claude_dir / "handoffs" / "handoff-20260102-000000.md"
     old_handoff.write_text("edited later\n")
     (claude_dir / "handoffs" / "handoff-20990101-000000.md").write_text("a newer handoff\n")
-    result = bk.apply_restore(claude_dir, bk.plan_restore(claude_dir, original, bk.BackupSettings()), bk.BackupSettings())
+    result = apply_restore(claude_dir, plan_restore(claude_dir, original, BackupSettings()), BackupSettings())
     assert result.pre_restore is not None
     saved = result.pre_restore.folder / "files/claude/handoffs/handoff-20260102-000000.md"
     assert saved.read_text() == "edited later\n" and old_handoff.read_text() == "handoff 1\n"
@@ -337,65 +341,65 @@ def test_restore_writes_through_a_link_that_stays_inside_and_keeps_the_link(clau
     (project / "CLAUDE.md").symlink_to(Path("docs") / "CLAUDE.md")
     info = make(claude_dir, project)
     real.write_text("changed\n")
-    bk.apply_restore(claude_dir, bk.plan_restore(claude_dir, info, bk.BackupSettings()), bk.BackupSettings())
+    apply_restore(claude_dir, plan_restore(claude_dir, info, BackupSettings()), BackupSettings())
     assert (project / "CLAUDE.md").is_symlink() and real.read_text() == "project instructions\n"
 
 
 def test_nothing_to_restore_writes_nothing_and_makes_no_pre_restore_backup(claude_dir: Path, project: Path) -> None:
     populate(claude_dir, project)
     original = make(claude_dir, project)
-    result = bk.apply_restore(claude_dir, bk.plan_restore(claude_dir, original, bk.BackupSettings()), bk.BackupSettings())
-    assert result == bk.RestoreResult(None, ())
-    assert len(bk.list_backups(claude_dir)) == 1
+    result = apply_restore(claude_dir, plan_restore(claude_dir, original, BackupSettings()), BackupSettings())
+    assert result == RestoreResult(None, ())
+    assert len(list_backups(claude_dir)) == 1
 
 
-def refused(claude_dir: Path, backup: bk.BackupInfo, *watch: Path, match: str) -> None:
+def refused(claude_dir: Path, backup: BackupInfo, *watch: Path, match: str) -> None:
     """Restoring `backup` raises SfpError matching `match`, and not one file anywhere changes."""
     before = snapshot(claude_dir, *watch)
     with pytest.raises(SfpError, match=match) as caught:
-        bk.apply_restore(claude_dir, bk.plan_restore(claude_dir, backup, bk.BackupSettings()), bk.BackupSettings())
+        apply_restore(claude_dir, plan_restore(claude_dir, backup, BackupSettings()), BackupSettings())
     assert "nothing was written" in str(caught.value)
     assert snapshot(claude_dir, *watch) == before
 
 
 @pytest.fixture
-def tampered(claude_dir: Path, project: Path) -> bk.BackupInfo:
+def tampered(claude_dir: Path, project: Path) -> BackupInfo:
     populate(claude_dir, project)
     info = make(claude_dir, project)
     (claude_dir / ".context" / "CLAUDE.md").write_text("changed, so a restore would write\n")
     return info
 
 
-def test_refuses_a_dot_dot_path(tampered: bk.BackupInfo, claude_dir: Path, project: Path, tmp_path: Path) -> None:
+def test_refuses_a_dot_dot_path(tampered: BackupInfo, claude_dir: Path, project: Path, tmp_path: Path) -> None:
     rewrite_metadata(tampered, {"relative_path": "../evil.md", "path": str(claude_dir / "../evil.md")})
-    refused(claude_dir, bk.load_backup(claude_dir, tampered.backup_id), tmp_path, match="not a plain path")
+    refused(claude_dir, load_backup(claude_dir, tampered.backup_id), tmp_path, match="not a plain path")
     assert not (tmp_path / "evil.md").exists()
 
 
 @pytest.mark.parametrize("relative", ["", ".context//CLAUDE.md", "./CLAUDE.md", "CLAUDE.md\0.txt"])
-def test_refuses_paths_that_are_not_plain(tampered: bk.BackupInfo, claude_dir: Path, relative: str) -> None:
+def test_refuses_paths_that_are_not_plain(tampered: BackupInfo, claude_dir: Path, relative: str) -> None:
     rewrite_metadata(tampered, {"relative_path": relative, "path": str(claude_dir) + "/" + relative})
-    refused(claude_dir, bk.load_backup(claude_dir, tampered.backup_id), match="not a plain path")
+    refused(claude_dir, load_backup(claude_dir, tampered.backup_id), match="not a plain path")
 
 
-def test_refuses_an_absolute_path_elsewhere(tampered: bk.BackupInfo, claude_dir: Path, tmp_path: Path) -> None:
+def test_refuses_an_absolute_path_elsewhere(tampered: BackupInfo, claude_dir: Path, tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere" / "authorized_keys"
     rewrite_metadata(tampered, {"relative_path": str(elsewhere), "path": str(elsewhere)})
-    refused(claude_dir, bk.load_backup(claude_dir, tampered.backup_id), tmp_path, match="not a plain path")
+    refused(claude_dir, load_backup(claude_dir, tampered.backup_id), tmp_path, match="not a plain path")
     rewrite_metadata(tampered, {"relative_path": ".context/CLAUDE.md", "path": str(elsewhere)})
-    refused(claude_dir, bk.load_backup(claude_dir, tampered.backup_id), tmp_path, match="does not match its place")
+    refused(claude_dir, load_backup(claude_dir, tampered.backup_id), tmp_path, match="does not match its place")
     assert not elsewhere.exists()
 
 
-def test_refuses_a_project_root_that_is_the_whole_disk(tampered: bk.BackupInfo, claude_dir: Path, tmp_path: Path) -> None:
-    path = tampered.folder / bk.METADATA
+def test_refuses_a_project_root_that_is_the_whole_disk(tampered: BackupInfo, claude_dir: Path, tmp_path: Path) -> None:
+    path = tampered.folder / METADATA
     meta = json.loads(path.read_text())
     meta["roots"]["project"] = "/"
     path.write_text(json.dumps(meta))
-    refused(claude_dir, bk.load_backup(claude_dir, tampered.backup_id), tmp_path, match="project root / is not")
+    refused(claude_dir, load_backup(claude_dir, tampered.backup_id), tmp_path, match="project root / is not")
 
 
-def test_refuses_a_target_whose_folder_became_a_symlink_out(tampered: bk.BackupInfo, claude_dir: Path, tmp_path: Path) -> None:
+def test_refuses_a_target_whose_folder_became_a_symlink_out(tampered: BackupInfo, claude_dir: Path, tmp_path: Path) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
     (claude_dir / ".context").rename(tmp_path / "moved")
@@ -404,7 +408,7 @@ def test_refuses_a_target_whose_folder_became_a_symlink_out(tampered: bk.BackupI
     assert os.listdir(outside) == []
 
 
-def test_refuses_a_stored_file_that_is_a_symlink(tampered: bk.BackupInfo, claude_dir: Path, tmp_path: Path) -> None:
+def test_refuses_a_stored_file_that_is_a_symlink(tampered: BackupInfo, claude_dir: Path, tmp_path: Path) -> None:
     stored = tampered.folder / "files/claude/CLAUDE.md"
     (tmp_path / "same.md").write_bytes(stored.read_bytes())  # same content: the checksum alone would pass
     stored.unlink()
@@ -412,18 +416,18 @@ def test_refuses_a_stored_file_that_is_a_symlink(tampered: bk.BackupInfo, claude
     refused(claude_dir, tampered, tmp_path, match="not a plain file inside the backup")
 
 
-def test_refuses_writing_into_the_backups_and_unknown_roots(tampered: bk.BackupInfo, claude_dir: Path, tmp_path: Path) -> None:
+def test_refuses_writing_into_the_backups_and_unknown_roots(tampered: BackupInfo, claude_dir: Path, tmp_path: Path) -> None:
     rewrite_metadata(tampered, {"relative_path": "backups/x/metadata.json", "path": str(claude_dir / "backups/x/metadata.json")})
-    refused(claude_dir, bk.load_backup(claude_dir, tampered.backup_id), tmp_path, match="backups themselves")
+    refused(claude_dir, load_backup(claude_dir, tampered.backup_id), tmp_path, match="backups themselves")
     rewrite_metadata(tampered, {"root": "home", "relative_path": "CLAUDE.md"})
-    refused(claude_dir, bk.load_backup(claude_dir, tampered.backup_id), tmp_path, match="unknown root")
+    refused(claude_dir, load_backup(claude_dir, tampered.backup_id), tmp_path, match="unknown root")
 
 
-def test_refuses_a_backup_with_a_wrong_checksum_before_writing_any_file(tampered: bk.BackupInfo, claude_dir: Path, project: Path) -> None:
+def test_refuses_a_backup_with_a_wrong_checksum_before_writing_any_file(tampered: BackupInfo, claude_dir: Path, project: Path) -> None:
     last = tampered.files[-1]
     tampered.stored_path(last).write_text("silently corrupted\n")
     refused(claude_dir, tampered, project, match=f"{last.path} does not match its checksum")
-    assert len(bk.list_backups(claude_dir)) == 1  # no pre-restore backup either
+    assert len(list_backups(claude_dir)) == 1  # no pre-restore backup either
 
 
 # -- verify -----------------------------------------------------------------------------------------
@@ -435,7 +439,7 @@ def test_verify_reports_changed_missing_and_damaged(claude_dir: Path, project: P
     bad.stored_path(bad.files[0]).write_text("bit rot")
     bad.stored_path(bad.files[1]).unlink()
     (claude_dir / "backups" / "20200101-000000").mkdir()
-    results = {r.backup_id: r for r in bk.verify_all(claude_dir, bk.BackupSettings())}
+    results = {r.backup_id: r for r in verify_all(claude_dir, BackupSettings())}
     assert results[good.backup_id].problems == ()
     problems = results[bad.backup_id].problems
     assert any("does not match its checksum" in p for p in problems) and any("missing" in p for p in problems)
@@ -447,28 +451,28 @@ def test_verify_reports_changed_missing_and_damaged(claude_dir: Path, project: P
 
 def test_encrypted_backup_round_trip(claude_dir: Path, project: Path) -> None:
     populate(claude_dir, project)
-    settings = bk.BackupSettings(encrypt_command=ENCODE, decrypt_command=DECODE)
+    settings = BackupSettings(encrypt_command=ENCODE, decrypt_command=DECODE)
     info = make(claude_dir, project, settings)
-    meta = json.loads((info.folder / bk.METADATA).read_text())
+    meta = json.loads((info.folder / METADATA).read_text())
     assert meta["encrypted"] is True and meta["encrypted_with"] == os.path.basename(shlex.split(ENCODE)[0])
     stored = (info.folder / "files/claude/CLAUDE.md").read_bytes()
     assert stored != b"user instructions\n" and stored == base64.b64encode(b"user instructions\n")
-    assert bk.verify_backup(claude_dir, info, settings).problems == ()
+    assert verify_backup(claude_dir, info, settings).problems == ()
     (claude_dir / "CLAUDE.md").write_text("lost\n")
-    bk.apply_restore(claude_dir, bk.plan_restore(claude_dir, info, settings), settings)
+    apply_restore(claude_dir, plan_restore(claude_dir, info, settings), settings)
     assert (claude_dir / "CLAUDE.md").read_text() == "user instructions\n"
 
 
 def test_encrypted_backup_needs_the_right_decrypt_command(claude_dir: Path, project: Path) -> None:
     populate(claude_dir, project)
-    info = make(claude_dir, project, bk.BackupSettings(encrypt_command=ENCODE))
+    info = make(claude_dir, project, BackupSettings(encrypt_command=ENCODE))
     (claude_dir / "CLAUDE.md").write_text("lost\n")
     with pytest.raises(UsageError, match="encrypted: set backup.decrypt_command"):
-        bk.plan_restore(claude_dir, info, bk.BackupSettings())
+        plan_restore(claude_dir, info, BackupSettings())
     with pytest.raises(SfpError, match="does not match its checksum"):
-        bk.plan_restore(claude_dir, info, bk.BackupSettings(decrypt_command="cat"))
+        plan_restore(claude_dir, info, BackupSettings(decrypt_command="cat"))
     assert (claude_dir / "CLAUDE.md").read_text() == "lost\n"
-    [result] = bk.verify_all(claude_dir, bk.BackupSettings())
+    [result] = verify_all(claude_dir, BackupSettings())
     assert len(result.problems) == 1 and "decrypt_command" in result.problems[0]
 
 
@@ -479,12 +483,12 @@ def test_prune_keeps_the_newest_n_and_always_the_newest_one(claude_dir: Path, pr
     populate(claude_dir, project)
     ids = [make(claude_dir, project, clock=FIXED + n).backup_id for n in range(5)]
     (claude_dir / "backups" / "20000101-000000").mkdir()  # damaged: not a backup, not pruned as one
-    assert [b.backup_id for b in bk.prune_backups(claude_dir, 3, dry_run=True)] == ids[:2]
-    assert len(bk.list_backups(claude_dir)) == 5
-    assert [b.backup_id for b in bk.prune_backups(claude_dir, 3)] == ids[:2]
-    assert [b.backup_id for b in bk.list_backups(claude_dir)] == ids[2:]
-    bk.prune_backups(claude_dir, 0)
-    assert [b.backup_id for b in bk.list_backups(claude_dir)] == ids[-1:]
+    assert [b.backup_id for b in prune_backups(claude_dir, 3, dry_run=True)] == ids[:2]
+    assert len(list_backups(claude_dir)) == 5
+    assert [b.backup_id for b in prune_backups(claude_dir, 3)] == ids[:2]
+    assert [b.backup_id for b in list_backups(claude_dir)] == ids[2:]
+    prune_backups(claude_dir, 0)
+    assert [b.backup_id for b in list_backups(claude_dir)] == ids[-1:]
     assert sorted(os.listdir(claude_dir / "backups")) == ["20000101-000000", ids[-1]]
 
 
@@ -497,7 +501,7 @@ def test_prune_handoffs_removes_the_oldest_pairs(claude_dir: Path) -> None:
             os.utime(handoffs / f"handoff-{n}{suffix}", (100 + n, 100 + n))
     (handoffs / "notes.md").write_text("not a handoff")
     os.utime(handoffs / "handoff-0.md", (500, 500))  # touched later, like `ls -t` sees it
-    removed = bk.prune_handoffs(claude_dir, 2)
+    removed = prune_handoffs(claude_dir, 2)
     assert sorted(p.name for p in removed) == ["handoff-1.json", "handoff-1.md", "handoff-2.json", "handoff-2.md",
                                                "handoff-3.json", "handoff-3.md"]
     assert sorted(os.listdir(handoffs)) == ["handoff-0.json", "handoff-0.md", "handoff-4.json", "handoff-4.md", "notes.md"]
@@ -507,9 +511,9 @@ def test_prune_handoffs_removes_the_oldest_pairs(claude_dir: Path) -> None:
 
 
 def test_settings_from_config() -> None:
-    assert bk.settings_from_config(None) == bk.BackupSettings(10, 20, (), None, None)
-    assert bk.settings_from_config({"keep": 3, "extra_paths": ["a"], "encrypt_command": "gpg -e"}) == \
-        bk.BackupSettings(3, 20, ("a",), "gpg -e", None)
+    assert settings_from_config(None) == BackupSettings(10, 20, (), None, None)
+    assert settings_from_config({"keep": 3, "extra_paths": ["a"], "encrypt_command": "gpg -e"}) == \
+        BackupSettings(3, 20, ("a",), "gpg -e", None)
     for bad in ({"keep": 0}, {"keep": True}, {"keep_handoffs": "5"}, {"extra_paths": "a"}, {"decrypt_command": ""}):
         with pytest.raises(ConfigError, match="backup."):
-            bk.settings_from_config(bad)
+            settings_from_config(bad)

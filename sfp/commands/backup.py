@@ -6,20 +6,23 @@ import json
 from pathlib import Path
 from typing import IO
 
-from sfp import backup as bk
+from sfp.backup.create import create_backup
+from sfp.backup.model import BackupInfo, BackupSettings, METADATA, settings_from_config
+from sfp.backup.restore import verify_all, verify_backup
+from sfp.backup.store import disk_usage, load_backup, prune_backups, scan_backups
 from sfp.errors import UsageError
 
 
-def load_settings(claude_dir: Path, project: Path | None) -> bk.BackupSettings:
+def load_settings(claude_dir: Path, project: Path | None) -> BackupSettings:
     """The `backup:` settings of sfp.yaml, its user and project layers applied."""
     from sfp.config.layers import load_config
 
-    return bk.settings_from_config(load_config("sfp", claude_dir, project).get("backup"))
+    return settings_from_config(load_config("sfp", claude_dir, project).get("backup"))
 
 
 def backup_create(claude_dir: Path, project: Path | None, *, reason: str = "manual", as_json: bool = False,
-                  out: IO[str], settings: bk.BackupSettings | None = None) -> int:
-    info = bk.create_backup(claude_dir, project, settings or load_settings(claude_dir, project), reason=reason)
+                  out: IO[str], settings: BackupSettings | None = None) -> int:
+    info = create_backup(claude_dir, project, settings or load_settings(claude_dir, project), reason=reason)
     if as_json:
         out.write(json.dumps({**summary_json(info), "warnings": list(info.warnings)}, indent=2, ensure_ascii=False) + "\n")
         return 0
@@ -31,7 +34,7 @@ def backup_create(claude_dir: Path, project: Path | None, *, reason: str = "manu
 
 
 def backup_list(claude_dir: Path, *, as_json: bool, out: IO[str]) -> int:
-    backups, damaged = bk.scan_backups(claude_dir)
+    backups, damaged = scan_backups(claude_dir)
     newest_first = list(reversed(backups))
     if as_json:
         out.write(json.dumps([summary_json(info) for info in newest_first], indent=2, ensure_ascii=False) + "\n")
@@ -43,7 +46,7 @@ def backup_list(claude_dir: Path, *, as_json: bool, out: IO[str]) -> int:
         out.write(f"{'ID':<19} {'TIME':<19}  {'REASON':<{width}} {'FILES':>5} {'SIZE':>9}\n")
         for info in newest_first:
             out.write(f"{info.backup_id:<19} {local_time(info.timestamp):<19}  {info.reason:<{width}} {len(info.files):>5} "
-                      f"{human_size(bk.disk_usage(info.folder)):>9}\n")
+                      f"{human_size(disk_usage(info.folder)):>9}\n")
     if damaged:
         out.write(f"{plural(len(damaged), 'damaged backup folder')} not listed: {', '.join(n for n, _ in damaged)} "
                   "(`sfp backup verify` says what is wrong)\n")
@@ -51,9 +54,9 @@ def backup_list(claude_dir: Path, *, as_json: bool, out: IO[str]) -> int:
 
 
 def backup_show(claude_dir: Path, backup_id: str, *, as_json: bool, out: IO[str]) -> int:
-    info = bk.load_backup(claude_dir, backup_id)
+    info = load_backup(claude_dir, backup_id)
     if as_json:
-        out.write((info.folder / bk.METADATA).read_text(encoding="utf-8"))
+        out.write((info.folder / METADATA).read_text(encoding="utf-8"))
         return 0
     out.write(f"backup   {info.backup_id}  ({info.folder})\n")
     out.write(f"time     {local_time(info.timestamp)}\nreason   {info.reason}\n")
@@ -65,13 +68,13 @@ def backup_show(claude_dir: Path, backup_id: str, *, as_json: bool, out: IO[str]
 
 
 def backup_verify(claude_dir: Path, project: Path | None, backup_id: str | None, *, out: IO[str],
-                  settings: bk.BackupSettings | None = None) -> int:
+                  settings: BackupSettings | None = None) -> int:
     """Re-hash every stored file (decrypting when needed); exit 1 when any backup has a problem."""
     settings = settings or load_settings(claude_dir, project)
     if backup_id is None:
-        results = bk.verify_all(claude_dir, settings)
+        results = verify_all(claude_dir, settings)
     else:
-        results = [bk.verify_backup(claude_dir, bk.load_backup(claude_dir, backup_id), settings)]
+        results = [verify_backup(claude_dir, load_backup(claude_dir, backup_id), settings)]
     if not results:
         out.write(f"no backups in {claude_dir / 'backups'} to verify\n")
     for result in results:
@@ -84,16 +87,16 @@ def backup_verify(claude_dir: Path, project: Path | None, backup_id: str | None,
 
 
 def backup_prune(claude_dir: Path, project: Path | None, *, keep: int | None, dry_run: bool, out: IO[str],
-                 settings: bk.BackupSettings | None = None) -> int:
+                 settings: BackupSettings | None = None) -> int:
     """Keep the newest `keep` backups (default: backup.keep)."""
     if keep is None:
         keep = (settings or load_settings(claude_dir, project)).keep
-    removed = bk.prune_backups(claude_dir, check_keep(keep, "--keep"), dry_run=dry_run)
+    removed = prune_backups(claude_dir, check_keep(keep, "--keep"), dry_run=dry_run)
     report_pruned_backups(removed, dry_run, out)
     return 0
 
 
-def report_pruned_backups(removed: list[bk.BackupInfo], dry_run: bool, out: IO[str]) -> None:
+def report_pruned_backups(removed: list[BackupInfo], dry_run: bool, out: IO[str]) -> None:
     verb = "would remove" if dry_run else "removed"
     for info in removed:
         out.write(f"{verb} backup {info.backup_id} ({info.reason}, {local_time(info.timestamp)})\n")
@@ -107,10 +110,10 @@ def check_keep(value: int, option: str) -> int:
     return value
 
 
-def summary_json(info: bk.BackupInfo) -> dict[str, object]:
+def summary_json(info: BackupInfo) -> dict[str, object]:
     return {
         "backup_id": info.backup_id, "timestamp": info.timestamp, "reason": info.reason, "files": len(info.files),
-        "total_size": info.total_size, "size_on_disk": bk.disk_usage(info.folder), "encrypted": info.encrypted,
+        "total_size": info.total_size, "size_on_disk": disk_usage(info.folder), "encrypted": info.encrypted,
         "folder": str(info.folder), "restore_command": info.restore_command,
     }
 

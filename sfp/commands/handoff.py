@@ -16,7 +16,10 @@ from sfp.handoff.store import StoredHandoff, list_handoffs, load_handoff
 
 def handoff_create(claude_dir: Path, project: Path, *, transcript: str | None, out: IO[str]) -> int:
     """Handoff from the project's newest transcript (or --transcript), backup, prune — and say so."""
-    from sfp.backup import create_backup, prune_backups, prune_handoffs, settings_from_config
+    from sfp.backup.create import create_backup
+    from sfp.backup.store import prune_backups
+    from sfp.handoff.store import prune_handoffs
+    from sfp.backup.model import settings_from_config
     from sfp.config.layers import load_config
 
     source = Path(transcript) if transcript else newest_transcript(claude_dir, str(project))

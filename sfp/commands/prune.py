@@ -5,20 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import IO
 
-from sfp import backup as bk
+from sfp.backup.model import BackupSettings
+from sfp.backup.store import prune_backups
+from sfp.handoff.store import prune_handoffs
 from sfp.commands.backup import check_keep, load_settings, plural, report_pruned_backups
 
 
 def prune(claude_dir: Path, project: Path | None, *, keep_backups: int | None, keep_handoffs: int | None,
-          dry_run: bool, out: IO[str], settings: bk.BackupSettings | None = None) -> int:
+          dry_run: bool, out: IO[str], settings: BackupSettings | None = None) -> int:
     if keep_backups is None or keep_handoffs is None:
         settings = settings or load_settings(claude_dir, project)
         keep_backups = settings.keep if keep_backups is None else keep_backups
         keep_handoffs = settings.keep_handoffs if keep_handoffs is None else keep_handoffs
     check_keep(keep_backups, "--keep-backups")
     check_keep(keep_handoffs, "--keep-handoffs")
-    report_pruned_backups(bk.prune_backups(claude_dir, keep_backups, dry_run=dry_run), dry_run, out)
-    removed = bk.prune_handoffs(claude_dir, keep_handoffs, dry_run=dry_run)
+    report_pruned_backups(prune_backups(claude_dir, keep_backups, dry_run=dry_run), dry_run, out)
+    removed = prune_handoffs(claude_dir, keep_handoffs, dry_run=dry_run)
     verb = "would remove" if dry_run else "removed"
     out.writelines(f"{verb} {path}\n" for path in removed)
     if not removed:

@@ -5,18 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import IO
 
-from sfp import backup as bk
+from sfp.backup.model import BackupSettings
+from sfp.backup.restore import apply_restore, plan_restore
+from sfp.backup.store import latest_backup, load_backup
 from sfp.commands.backup import load_settings, local_time, plural
 from sfp.errors import UsageError
 
 
 def restore(claude_dir: Path, project: Path | None, backup_id: str | None, *, latest: bool, dry_run: bool, yes: bool,
-            out: IO[str], stdin: IO[str], settings: bk.BackupSettings | None = None) -> int:
+            out: IO[str], stdin: IO[str], settings: BackupSettings | None = None) -> int:
     if (backup_id is None) == (not latest):
         raise UsageError("name one backup: an ID (`sfp backup list` shows them) or --latest")
     settings = settings or load_settings(claude_dir, project)
-    backup = bk.latest_backup(claude_dir) if backup_id is None else bk.load_backup(claude_dir, backup_id)
-    plan = bk.plan_restore(claude_dir, backup, settings)
+    backup = latest_backup(claude_dir) if backup_id is None else load_backup(claude_dir, backup_id)
+    plan = plan_restore(claude_dir, backup, settings)
     out.write(f"Backup {backup.backup_id} ({backup.reason}, {local_time(backup.timestamp)}), "
               f"{plural(len(plan.changes), 'file')}:\n")
     out.writelines(f"  {change.status:<9}  {change.target}\n" for change in plan.changes)
@@ -29,7 +31,7 @@ def restore(claude_dir: Path, project: Path | None, backup_id: str | None, *, la
     if not yes and not confirmed(f"Restore {plural(len(plan.pending), 'file')}?", out, stdin):
         out.write("not restored: nothing written\n")
         return 1
-    result = bk.apply_restore(claude_dir, plan, settings)
+    result = apply_restore(claude_dir, plan, settings)
     if result.pre_restore is not None:
         out.write(f"saved the files as they were to backup {result.pre_restore.backup_id} "
                   f"(undo: {result.pre_restore.restore_command})\n")

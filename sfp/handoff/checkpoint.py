@@ -19,9 +19,9 @@ def make_handoff(
 ) -> tuple[StoredHandoff, Handoff]:
     """Read the transcript and git, build the handoff, write it. An unreadable transcript gives a thinner
     handoff, not none; only a handoff that can't be written raises (StorageError)."""
-    from sfp.infra import git
-    from sfp.errors import UsageError
     from sfp.claude.transcript import Transcript, read_transcript
+    from sfp.errors import UsageError
+    from sfp.infra import git
 
     transcript = Transcript()
     if transcript_path:

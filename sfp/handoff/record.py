@@ -9,19 +9,17 @@ for people, `store` keeps it, `resume` puts it back into context.
 from __future__ import annotations
 
 import fnmatch
-import json
 import os
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final, NamedTuple, TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
-from sfp.infra import paths
 from sfp.infra.redact import redact
 
 if TYPE_CHECKING:  # the transcript reader is only needed to make a handoff, not to find one
-    from sfp.infra.git import GitState
     from sfp.claude.transcript import Transcript
+    from sfp.infra.git import GitState
 
 SCHEMA: Final = "sfp.handoff/1"
 PROMPTS_KEPT: Final = 5

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -122,3 +123,39 @@ def drop_superseded(claude_dir: Path, keep: StoredHandoff, session_id: str | Non
                 except OSError:
                     pass
     return removed
+
+
+def handoff_groups(claude_dir: Path) -> list[list[Path]]:
+    """`handoff-*.md` with its `.json`, grouped by name, oldest first (by mtime like `ls -t`, then name)."""
+    groups: dict[str, list[Path]] = {}
+    times: dict[str, int] = {}
+    try:
+        entries = list(os.scandir(paths.handoffs_dir(claude_dir)))
+    except OSError:
+        return []
+    for entry in entries:
+        stem, dot, suffix = entry.name.rpartition(".")
+        if not (dot and suffix in ("md", "json") and stem.startswith("handoff-")):
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_file(follow_symlinks=False):
+                groups.setdefault(stem, []).append(Path(entry.path))
+                times[stem] = max(times.get(stem, 0), entry.stat(follow_symlinks=False).st_mtime_ns)
+    return [sorted(groups[stem]) for stem in sorted(groups, key=lambda s: (times[s], s))]
+
+
+def newest_handoff(claude_dir: Path) -> list[Path]:
+    """The newest handoff's `.md` and, when present, its `.json`."""
+    with_markdown = [group for group in handoff_groups(claude_dir) if any(p.suffix == ".md" for p in group)]
+    return with_markdown[-1] if with_markdown else []
+
+
+def prune_handoffs(claude_dir: Path, keep: int, *, dry_run: bool = False) -> list[Path]:
+    """Remove the oldest handoffs (`.md` with its `.json`) beyond the newest `keep`; return the files removed."""
+    groups = handoff_groups(claude_dir)
+    doomed = [path for group in groups[: max(len(groups) - max(keep, 0), 0)] for path in group]
+    if not dry_run:
+        for path in doomed:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+    return doomed

@@ -21,7 +21,10 @@ _written: dict[str | None, StoredHandoff] = {}
 
 
 def handle(event: HookEvent, ctx: HookContext) -> HookResult:
-    from sfp.backup import create_backup, prune_backups, prune_handoffs, settings_or_defaults
+    from sfp.backup.create import create_backup
+    from sfp.backup.store import prune_backups
+    from sfp.handoff.store import prune_handoffs
+    from sfp.backup.model import settings_or_defaults
     from sfp.handoff.checkpoint import make_handoff
 
     project = ctx.project_dir(event.cwd)

@@ -7,7 +7,8 @@ from sfp.hooks.protocol import HookEvent, HookResult
 
 
 def handle(event: HookEvent, ctx: HookContext) -> HookResult:
-    from sfp.backup import prune_handoffs, settings_or_defaults
+    from sfp.handoff.store import prune_handoffs
+    from sfp.backup.model import settings_or_defaults
     from sfp.handoff.checkpoint import make_handoff
     from sfp.handoff.store import drop_superseded
 

@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from sfp import backup as bk
+from sfp.backup.create import create_backup
+from sfp.backup.model import BackupSettings
+from sfp.backup.store import list_backups
 from sfp.commands.backup import (backup_create, backup_list, backup_prune, backup_show, backup_verify, human_size,
                                  load_settings)
 from sfp.errors import UsageError
 
-SETTINGS = bk.BackupSettings()
+SETTINGS = BackupSettings()
 
 
 def populate(claude_dir: Path, project: Path) -> None:
@@ -32,7 +34,7 @@ def run(function, *args, **kwargs) -> tuple[int, str]:  # type: ignore[no-untype
 def test_create_prints_where_and_how_to_restore(claude_dir: Path, project: Path) -> None:
     populate(claude_dir, project)
     code, out = run(backup_create, claude_dir, project, settings=SETTINGS)
-    [info] = bk.list_backups(claude_dir)
+    [info] = list_backups(claude_dir)
     assert code == 0 and info.reason == "manual"
     assert f"Backed up 2 files (31 B) to {info.folder}\n" in out and f"restore with: {info.restore_command}\n" in out
 
@@ -40,7 +42,7 @@ def test_create_prints_where_and_how_to_restore(claude_dir: Path, project: Path)
 def test_create_json_carries_the_warnings(claude_dir: Path, project: Path) -> None:
     populate(claude_dir, project)
     code, out = run(backup_create, claude_dir, project, as_json=True, reason="pre-compact",
-                    settings=bk.BackupSettings(extra_paths=("nope.md",)))
+                    settings=BackupSettings(extra_paths=("nope.md",)))
     data = json.loads(out)
     assert code == 0 and data["reason"] == "pre-compact" and data["files"] == 2
     assert data["warnings"] == ["extra path nope.md: not found"]
@@ -48,8 +50,8 @@ def test_create_json_carries_the_warnings(claude_dir: Path, project: Path) -> No
 
 def test_list_shows_newest_first_with_time_reason_count_and_size(claude_dir: Path, project: Path) -> None:
     populate(claude_dir, project)
-    first = bk.create_backup(claude_dir, project, SETTINGS, reason="manual", clock=lambda: 1770721192.0)
-    second = bk.create_backup(claude_dir, None, SETTINGS, reason="pre-compact", clock=lambda: 1770721252.0)
+    first = create_backup(claude_dir, project, SETTINGS, reason="manual", clock=lambda: 1770721192.0)
+    second = create_backup(claude_dir, None, SETTINGS, reason="pre-compact", clock=lambda: 1770721252.0)
     (claude_dir / "backups" / "20200101-000000").mkdir()
     code, out = run(backup_list, claude_dir, as_json=False)
     lines = out.splitlines()
@@ -68,7 +70,7 @@ def test_list_with_no_backups_says_how_to_make_one(claude_dir: Path) -> None:
 
 def test_show_lists_every_file_and_json_is_the_metadata(claude_dir: Path, project: Path) -> None:
     populate(claude_dir, project)
-    info = bk.create_backup(claude_dir, project, SETTINGS, reason="manual")
+    info = create_backup(claude_dir, project, SETTINGS, reason="manual")
     code, out = run(backup_show, claude_dir, info.backup_id, as_json=False)
     assert code == 0 and str(project / "CLAUDE.md") in out and info.files[0].sha256[:12] in out
     code, out = run(backup_show, claude_dir, info.backup_id, as_json=True)
@@ -81,9 +83,9 @@ def test_show_lists_every_file_and_json_is_the_metadata(claude_dir: Path, projec
 
 def test_verify_exits_1_when_a_stored_file_changed(claude_dir: Path, project: Path) -> None:
     populate(claude_dir, project)
-    good = bk.create_backup(claude_dir, project, SETTINGS, reason="manual")
+    good = create_backup(claude_dir, project, SETTINGS, reason="manual")
     assert run(backup_verify, claude_dir, project, None, settings=SETTINGS) == (0, f"✅ {good.backup_id}: 2 files intact\n")
-    bad = bk.create_backup(claude_dir, project, SETTINGS, reason="manual")
+    bad = create_backup(claude_dir, project, SETTINGS, reason="manual")
     bad.stored_path(bad.files[0]).write_text("bit rot")
     code, out = run(backup_verify, claude_dir, project, None, settings=SETTINGS)
     assert code == 1 and f"❌ {bad.backup_id}: 1 problem" in out and "does not match its checksum" in out
@@ -92,11 +94,11 @@ def test_verify_exits_1_when_a_stored_file_changed(claude_dir: Path, project: Pa
 
 def test_prune_keeps_the_configured_number(claude_dir: Path, project: Path) -> None:
     populate(claude_dir, project)
-    ids = [bk.create_backup(claude_dir, project, SETTINGS, reason="manual", clock=lambda: 1770721192.0).backup_id
+    ids = [create_backup(claude_dir, project, SETTINGS, reason="manual", clock=lambda: 1770721192.0).backup_id
            for _ in range(4)]
-    code, out = run(backup_prune, claude_dir, project, keep=None, dry_run=False, settings=bk.BackupSettings(keep=3))
+    code, out = run(backup_prune, claude_dir, project, keep=None, dry_run=False, settings=BackupSettings(keep=3))
     assert code == 0 and out == f"removed backup {ids[0]} (manual, {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(1770721192.0))})\n"
-    assert [b.backup_id for b in bk.list_backups(claude_dir)] == ids[1:]
+    assert [b.backup_id for b in list_backups(claude_dir)] == ids[1:]
     with pytest.raises(UsageError, match="at least 1"):
         run(backup_prune, claude_dir, project, keep=0, dry_run=False, settings=SETTINGS)
 
@@ -112,4 +114,4 @@ def test_settings_come_from_sfp_yaml_layers(claude_dir: Path, project: Path) -> 
     (claude_dir / "sfp" / "sfp.yaml").write_text("backup:\n  keep: 4\n  extra_paths: [docs]\n")
     (project / ".sfp").mkdir()
     (project / ".sfp" / "sfp.yaml").write_text("backup:\n  keep_handoffs: 7\n")
-    assert load_settings(claude_dir, project) == bk.BackupSettings(keep=4, keep_handoffs=7, extra_paths=("docs",))
+    assert load_settings(claude_dir, project) == BackupSettings(keep=4, keep_handoffs=7, extra_paths=("docs",))

@@ -13,11 +13,13 @@ import pytest
 
 from conftest import SfpRunner
 from helpers import clean_env
-from sfp import backup as bk
+from sfp.backup.create import create_backup
+from sfp.backup.model import BackupInfo, BackupSettings
+from sfp.backup.store import list_backups
 from sfp.commands.restore import restore
 from sfp.errors import UsageError
 
-SETTINGS = bk.BackupSettings()
+SETTINGS = BackupSettings()
 
 
 class Terminal(io.StringIO):
@@ -26,13 +28,13 @@ class Terminal(io.StringIO):
 
 
 @pytest.fixture
-def changed(claude_dir: Path, project: Path) -> bk.BackupInfo:
+def changed(claude_dir: Path, project: Path) -> BackupInfo:
     """A backup, then a context file changed and the project's CLAUDE.md deleted."""
     (claude_dir / ".context").mkdir()
     (claude_dir / ".context" / "CLAUDE.md").write_text("# good context\n")
     (claude_dir / "CLAUDE.md").write_text("user\n")
     (project / "CLAUDE.md").write_text("project\n")
-    info = bk.create_backup(claude_dir, project, SETTINGS, reason="pre-compact", clock=lambda: 1770721192.0)
+    info = create_backup(claude_dir, project, SETTINGS, reason="pre-compact", clock=lambda: 1770721192.0)
     (claude_dir / ".context" / "CLAUDE.md").write_text("# bad context\n")
     (project / "CLAUDE.md").unlink()
     return info
@@ -46,12 +48,12 @@ def call(claude_dir: Path, project: Path, backup_id: str | None = None, *, lates
     return code, out.getvalue()
 
 
-def test_latest_yes_restores_and_leaves_a_pre_restore_backup(changed: bk.BackupInfo, claude_dir: Path, project: Path) -> None:
+def test_latest_yes_restores_and_leaves_a_pre_restore_backup(changed: BackupInfo, claude_dir: Path, project: Path) -> None:
     code, out = call(claude_dir, project, latest=True, yes=True)
     assert code == 0
     assert (claude_dir / ".context" / "CLAUDE.md").read_text() == "# good context\n"
     assert (project / "CLAUDE.md").read_text() == "project\n"
-    before, undo = bk.list_backups(claude_dir)
+    before, undo = list_backups(claude_dir)
     assert before.backup_id == changed.backup_id and undo.reason == "pre-restore"
     assert (undo.folder / "files/claude/.context/CLAUDE.md").read_text() == "# bad context\n"
     assert f"  changed    {claude_dir / '.context' / 'CLAUDE.md'}\n" in out
@@ -59,17 +61,17 @@ def test_latest_yes_restores_and_leaves_a_pre_restore_backup(changed: bk.BackupI
     assert f"undo: {undo.restore_command}" in out and "restored 2 files from backup" in out
 
 
-def test_without_a_terminal_or_yes_it_refuses_after_showing_the_plan(changed: bk.BackupInfo, claude_dir: Path, project: Path) -> None:
+def test_without_a_terminal_or_yes_it_refuses_after_showing_the_plan(changed: BackupInfo, claude_dir: Path, project: Path) -> None:
     out = io.StringIO()
     with pytest.raises(UsageError, match="stdin is not a terminal.*--yes") as caught:
         restore(claude_dir, project, changed.backup_id, latest=False, dry_run=False, yes=False, out=out,
                 stdin=io.StringIO("y\n"), settings=SETTINGS)
     assert caught.value.exit_code == 2 and "changed" in out.getvalue()
     assert (claude_dir / ".context" / "CLAUDE.md").read_text() == "# bad context\n"
-    assert len(bk.list_backups(claude_dir)) == 1
+    assert len(list_backups(claude_dir)) == 1
 
 
-def test_a_terminal_answer_decides(changed: bk.BackupInfo, claude_dir: Path, project: Path) -> None:
+def test_a_terminal_answer_decides(changed: BackupInfo, claude_dir: Path, project: Path) -> None:
     code, out = call(claude_dir, project, changed.backup_id, stdin=Terminal("n\n"))
     assert code == 1 and "Restore 2 files? [y/N] " in out and "nothing written" in out
     assert (claude_dir / ".context" / "CLAUDE.md").read_text() == "# bad context\n"
@@ -77,13 +79,13 @@ def test_a_terminal_answer_decides(changed: bk.BackupInfo, claude_dir: Path, pro
     assert code == 0 and (claude_dir / ".context" / "CLAUDE.md").read_text() == "# good context\n"
 
 
-def test_dry_run_writes_nothing(changed: bk.BackupInfo, claude_dir: Path, project: Path) -> None:
+def test_dry_run_writes_nothing(changed: BackupInfo, claude_dir: Path, project: Path) -> None:
     code, out = call(claude_dir, project, latest=True, dry_run=True)
     assert code == 0 and "dry run: would write 2 files; nothing written" in out
-    assert not (project / "CLAUDE.md").exists() and len(bk.list_backups(claude_dir)) == 1
+    assert not (project / "CLAUDE.md").exists() and len(list_backups(claude_dir)) == 1
 
 
-def test_nothing_to_do_when_everything_matches(changed: bk.BackupInfo, claude_dir: Path, project: Path) -> None:
+def test_nothing_to_do_when_everything_matches(changed: BackupInfo, claude_dir: Path, project: Path) -> None:
     call(claude_dir, project, latest=True, yes=True)
     code, out = call(claude_dir, project, changed.backup_id)  # no --yes needed: nothing to write
     assert code == 0 and "nothing to restore" in out

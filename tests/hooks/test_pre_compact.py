@@ -61,7 +61,9 @@ def test_ten_concurrent_pre_compact_hooks_leave_ten_complete_backups(claude_dir:
     import sys
 
     from helpers import ROOT, clean_env
-    from sfp.backup import BackupSettings, list_backups, verify_backup
+    from sfp.backup.model import BackupSettings
+    from sfp.backup.store import list_backups
+    from sfp.backup.restore import verify_backup
 
     (claude_dir / ".context").mkdir()
     (claude_dir / ".context" / "CLAUDE.md").write_text("# Identity\nme\n" * 200)

@@ -1,0 +1,157 @@
+"""What a backup is, as data: its settings, its stored files, its metadata, a restore plan."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from sfp.errors import ConfigError
+
+ROOT_CLAUDE: Final = "claude"
+ROOT_PROJECT: Final = "project"
+METADATA: Final = "metadata.json"
+FILES: Final = "files"
+TMP_PREFIX: Final = ".tmp-"
+FORMAT: Final = 1
+STALE_AFTER_S: Final = 3600.0
+FILTER_TIMEOUT_S: Final = 120.0
+FSYNC_EACH_MAX: Final = 32
+ID_PATTERN: Final = re.compile(r"(\d{8}-\d{6})(?:-([1-9]\d*))?")
+
+NEW, CHANGED, UNCHANGED = "new", "changed", "unchanged"
+
+
+@dataclass(frozen=True)
+class BackupSettings:
+    keep: int = 10
+    keep_handoffs: int = 20
+    extra_paths: tuple[str, ...] = ()
+    encrypt_command: str | None = None
+    decrypt_command: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    root: str  # ROOT_CLAUDE or ROOT_PROJECT
+    relative_path: str  # POSIX, relative to the root
+    path: str  # where it was, as recorded
+    sha256: str  # of the original content, before any encryption
+    size: int
+    mode: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    backup_id: str
+    folder: Path
+    timestamp: str
+    reason: str
+    roots: Mapping[str, str]
+    files: tuple[StoredFile, ...]
+    encrypted: bool
+    restore_command: str
+    warnings: tuple[str, ...] = ()  # files a new backup had to leave out, and why
+
+    def stored_path(self, entry: StoredFile) -> Path:
+        return self.folder / FILES / entry.root / entry.relative_path
+
+    @property
+    def total_size(self) -> int:
+        return sum(entry.size for entry in self.files)
+
+
+@dataclass(frozen=True)
+class Source:
+    root: str
+    relative_path: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class FileChange:
+    entry: StoredFile
+    target: Path
+    status: str  # NEW, CHANGED or UNCHANGED
+    content: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class RestorePlan:
+    backup: BackupInfo
+    changes: tuple[FileChange, ...]
+
+    @property
+    def pending(self) -> tuple[FileChange, ...]:
+        return tuple(change for change in self.changes if change.status != UNCHANGED)
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    pre_restore: BackupInfo | None
+    written: tuple[Path, ...]
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    backup_id: str
+    files: int
+    problems: tuple[str, ...]
+
+
+# -- settings ---------------------------------------------------------------------------------------
+
+
+def settings_or_defaults(claude_dir: Path, project: Path | None, event: str) -> BackupSettings:
+    """The `backup:` settings, or the defaults (logged) when sfp.yaml can't be used: a typo in a
+    setting must not block a compaction that the defaults can back up."""
+    from sfp.config.layers import load_config
+    from sfp.errors import ConfigError
+
+    try:
+        return settings_from_config(load_config("sfp", claude_dir, project).get("backup", default={}))
+    except ConfigError as exc:
+        from sfp.infra.log import write_log
+
+        write_log(claude_dir, "warning", event, f"backup settings unusable, defaults used: {exc}")
+        return BackupSettings()
+
+
+def settings_from_config(section: Any) -> BackupSettings:
+    """BackupSettings from the `backup:` mapping of sfp.yaml (None or missing keys: the defaults)."""
+    if section is None:
+        return BackupSettings()
+    if not isinstance(section, Mapping):
+        raise ConfigError("backup: expected a mapping of settings")
+    default = BackupSettings()
+    extra = section.get("extra_paths") or []
+    if not isinstance(extra, list) or not all(isinstance(p, str) and p for p in extra):
+        raise ConfigError("backup.extra_paths: expected a list of paths")
+    return BackupSettings(
+        keep=_count(section, "keep", default.keep),
+        keep_handoffs=_count(section, "keep_handoffs", default.keep_handoffs),
+        extra_paths=tuple(extra),
+        encrypt_command=_command(section, "encrypt_command"),
+        decrypt_command=_command(section, "decrypt_command"),
+    )
+
+
+def _count(section: Mapping[str, Any], key: str, default: int) -> int:
+    value = section.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"backup.{key}: expected a whole number of at least 1, not {value!r}")
+    return value
+
+
+def _command(section: Mapping[str, Any], key: str) -> str | None:
+    value = section.get(key)
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise ConfigError(f"backup.{key}: expected a command line such as `gpg --encrypt -r KEY`, or null")
+    return value
+
+
+def inside(path: Path, root: Path) -> bool:
+    return path == root or path.is_relative_to(root)
