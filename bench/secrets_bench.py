@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sfp.infra.redact import patterns  # noqa: E402
-from sfp.secrets import SKIP_DIRS, ScanSettings, scan  # noqa: E402
+from sfp.gates.secret_scan import SKIP_DIRS, ScanSettings, scan  # noqa: E402
 
 GOAL = 2.0
 

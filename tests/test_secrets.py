@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from sfp.errors import ConfigError, UsageError
 from sfp.infra.redact import find_secrets, mask_value, patterns
-from sfp.secrets import (
+from sfp.gates.secret_scan import (
     Finding, ScanSettings, iter_files, read_candidate, scan, scan_bytes, scan_files, scan_text, settings_from,
 )
 
@@ -252,7 +252,7 @@ def test_bad_settings_are_config_errors(section: object, message: str) -> None:
 
 
 def test_anchor_spans_widen_to_whole_lines_and_merge() -> None:
-    from sfp.secrets import _line_regions
+    from sfp.gates.secret_scan import _line_regions
 
     data = b"aa\nbbbb\ncc\ndd\nee"
     # two spans on line 2, one crossing lines 3-4, one on the last line (no newline after it)

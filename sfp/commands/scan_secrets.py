@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import IO
 
 from sfp.config.layers import load_config
-from sfp.secrets import ScanReport, scan, settings_from
+from sfp.gates.secret_scan import ScanReport, scan, settings_from
 
 
 def scan_secrets(claude_dir: Path, project: Path | None, paths: list[str], *, as_json: bool, out: IO[str]) -> int:
