@@ -490,7 +490,7 @@ def _ms(started: float) -> float:
 def record_run(claude_dir: Path, result: AutoFixResult, session: str | None) -> None:
     """Append the run's `auto_fix` KPI event, and log a formatter that failed. Never raises."""
     from sfp.errors import SfpError
-    from sfp.kpi import append_event
+    from sfp.kpi.store import append_event
 
     data = {
         "extension": "." + (extension_token(result.path.name) or ""),

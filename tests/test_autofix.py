@@ -20,7 +20,7 @@ from sfp.autofix import (
 )
 from sfp.config.layers import default_text
 from sfp.errors import ConfigError
-from sfp.kpi import read_events
+from sfp.kpi.store import read_events
 
 FAKE = DATA / "autofix" / "fake_formatter.py"
 COMPAT = DATA / "compat" / "auto_fix.yaml"

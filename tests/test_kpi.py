@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from helpers import ROOT
-from sfp.kpi import append_event, encode_event, events_path, format_time, read_events, rotated_path
+from sfp.kpi.store import append_event, encode_event, events_path, format_time, read_events, rotated_path
 
 T0 = 1_770_724_792.5  # 2026-02-10T11:59:52.500Z
 
@@ -87,7 +87,7 @@ def test_the_store_rotates_past_its_size_and_keeps_the_newest(claude_dir: Path) 
 WRITER = """
 import sys
 from pathlib import Path
-from sfp.kpi import append_event
+from sfp.kpi.store import append_event
 claude_dir, writer = Path(sys.argv[1]), sys.argv[2]
 for n in range(int(sys.argv[3])):
     append_event(claude_dir, "auto_fix", {"writer": writer, "n": n, "pad": writer * 3000}, session=writer)

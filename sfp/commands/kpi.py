@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import IO
 
 from sfp.errors import UsageError
-from sfp.kpi import read_events
-from sfp.kpi_report import failures_by_gate, slowest, summarize
+from sfp.kpi.store import read_events
+from sfp.kpi.summary import failures_by_gate, slowest, summarize
 
 
 def kpi(claude_dir: Path, *, since_days: float | None, as_json: bool, out: IO[str]) -> int:

@@ -61,7 +61,7 @@ def anything_applies(claude_dir: Path, project: Path, tier: str | None, changed:
 def record_kpi(claude_dir: Path, run: GateRun, session: str | None) -> None:
     """Append the run's KPI event; a store that can't be written is logged, never a lost verdict."""
     from sfp.errors import SfpError
-    from sfp.kpi import append_event
+    from sfp.kpi.store import append_event
 
     try:
         _append_kpi(append_event, claude_dir, run, session)

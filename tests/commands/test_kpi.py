@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from conftest import SfpRunner
-from sfp.kpi import append_event
+from sfp.kpi.store import append_event
 
 
 def record(claude_dir: Path, gates: list[tuple[str, str, int]], now: float | None = None) -> None:

@@ -17,7 +17,7 @@ from helpers import DATA, ROOT
 from sfp.hooks import HookContext
 from sfp.hooks.post_tool_use import edited_file, handle, project_root
 from sfp.hooks.runner import run_hook
-from sfp.kpi import read_events
+from sfp.kpi.store import read_events
 from sfp.hooks.protocol import HookEvent, HookResult, parse_event
 
 FAKE = DATA / "autofix" / "fake_formatter.py"
@@ -146,7 +146,7 @@ def test_the_hot_path_starts_no_process_and_parses_no_config(
     probe = json.loads(done.stdout)
     assert probe["result"] == "HookResult(context=None, message=None, block_reason=None, blocking_error=None)"
     loaded = set(probe["loaded"])
-    assert not loaded & {"subprocess", "shlex", "sfp.config.miniyaml", "sfp.config.schema", "sfp.config.specs", "sfp.kpi"}, loaded
+    assert not loaded & {"subprocess", "shlex", "sfp.config.miniyaml", "sfp.config.schema", "sfp.config.specs", "sfp.kpi.store"}, loaded
     if tool == "Read":
         assert not loaded & {"sfp.autofix", "sfp.config.layers"}, loaded
 
