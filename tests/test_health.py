@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from helpers import DATA
-from sfp.health import (
+from sfp.health.checks import (
     DEFAULT_THRESHOLDS, DEGRADED, HEALTHY, UNHEALTHY, check_context_integrity, check_disk_space,
     check_memory_usage, check_python_version, report_as_json, run_health, thresholds_from,
 )
@@ -81,7 +81,7 @@ def test_report_has_the_runbook_shape_and_names(claude_dir: Path) -> None:
 
 def test_the_recorded_proc_tree_finds_claude_from_the_hook(tmp_path: Path) -> None:
     # The tree recorded from the real client: python3 (4242) -> sh (4200) -> claude (4100).
-    from sfp.sysinfo import claude_process
+    from sfp.health.sysinfo import claude_process
 
     found = claude_process(start_pid=4200, proc_root=DATA / "proc", platform="linux")
     assert found is not None and found.pid == 4100 and found.name == "claude"
@@ -105,7 +105,7 @@ def install_entry(claude_dir: Path, command: str) -> None:
 
 
 def test_not_installed_is_degraded_in_the_cli_but_not_as_a_hook(claude_dir: Path) -> None:
-    from sfp.health import check_plugin_integrity
+    from sfp.health.checks import check_plugin_integrity
 
     cli = check_plugin_integrity(claude_dir, None, deep=False, environ={})
     assert cli.status == DEGRADED and "sfp install" in (cli.fix or "")
@@ -114,7 +114,7 @@ def test_not_installed_is_degraded_in_the_cli_but_not_as_a_hook(claude_dir: Path
 
 
 def test_an_installed_hook_whose_file_is_gone_is_unhealthy(claude_dir: Path, tmp_path: Path) -> None:
-    from sfp.health import check_plugin_integrity
+    from sfp.health.checks import check_plugin_integrity
 
     install_entry(claude_dir, f"python3 {tmp_path / 'gone' / 'sfp.pyz'} hook")
     check = check_plugin_integrity(claude_dir, None, deep=False, as_hook=True, environ={})
@@ -122,7 +122,7 @@ def test_an_installed_hook_whose_file_is_gone_is_unhealthy(claude_dir: Path, tmp
 
 
 def test_an_installed_hook_with_an_old_interpreter_is_unhealthy_in_the_cli(claude_dir: Path, tmp_path: Path) -> None:
-    from sfp.health import check_plugin_integrity
+    from sfp.health.checks import check_plugin_integrity
 
     old = tmp_path / "python3.9"
     old.write_text("#!/bin/sh\necho 3.9\n")

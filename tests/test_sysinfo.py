@@ -1,4 +1,4 @@
-"""sfp.sysinfo on a recorded /proc tree, recorded macOS command output and the live machine."""
+"""sfp.health.sysinfo on a recorded /proc tree, recorded macOS command output and the live machine."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from sfp import sysinfo
+from sfp.health import sysinfo
 from sfp.errors import StorageError
-from sfp.sysinfo import MemoryInfo, ProcessInfo
+from sfp.health.sysinfo import MemoryInfo, ProcessInfo
 
 DATA = Path(__file__).parent / "data"
 PROC = DATA / "proc"
@@ -452,7 +452,7 @@ def test_live_macos_memory() -> None:  # pragma: no cover - no Mac in CI yet
 
 def test_import_starts_no_subprocess_machinery() -> None:
     code = (
-        "import sys, pathlib; import sfp.sysinfo as s\n"
+        "import sys, pathlib; import sfp.health.sysinfo as s\n"
         "s.claude_process(); s.memory_info(); s.disk_info(pathlib.Path.home())\n"
         "print(sorted(m for m in ('subprocess', 'ctypes', 're') if m in sys.modules))\n"
     )

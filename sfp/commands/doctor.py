@@ -7,7 +7,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import IO
 
-from sfp.doctor import BROKEN, diagnose, worst
+from sfp.health.doctor import BROKEN, diagnose, worst
 
 ICONS = {"ok": "✅", "warn": "⚠️ ", "broken": "❌"}
 

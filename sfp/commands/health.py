@@ -8,7 +8,7 @@ from typing import IO
 
 from sfp.config.layers import load_config
 from sfp.errors import ConfigError
-from sfp.health import HEALTHY, UNHEALTHY, report_as_json, run_health, thresholds_from
+from sfp.health.checks import HEALTHY, UNHEALTHY, report_as_json, run_health, thresholds_from
 
 ICONS = {"healthy": "✅", "degraded": "⚠️ ", "unhealthy": "❌"}
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sfp.health import HEALTHY, HealthReport, run_health, thresholds_from
+from sfp.health.checks import HEALTHY, HealthReport, run_health, thresholds_from
 from sfp.hooks import HookContext
 from sfp.hooks.protocol import HookEvent, HookResult
 

@@ -27,7 +27,7 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import StorageError
+from sfp.errors import StorageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing only: keeps the hook's import light

@@ -93,7 +93,7 @@ def check_plugin_integrity(claude_dir: Path, project: Path | None, *, deep: bool
     As a hook sfp is evidently installed (perhaps as a plugin), so only broken entries count there;
     `sfp health` also says when no settings file runs sfp at all.
     """
-    from sfp.integrity import verify_package
+    from sfp.health.integrity import verify_package
 
     report = verify_package(deep=deep)
     details: dict[str, Any] = {"files_checked": report.files_checked, "location": report.location}
@@ -161,7 +161,7 @@ def _python_ok(python: str, ask: bool) -> bool:
         return False
     if not ask:
         return True
-    from sfp.doctor import OK, check_python
+    from sfp.health.doctor import OK, check_python
 
     return check_python(python).status == OK
 
@@ -196,7 +196,7 @@ def check_memory_usage(
     Hooks read /proc only; `sfp health` may also ask `ps`/`sysctl`/`vm_stat`
     (`allow_commands`), which is how a Mac gets the process's memory.
     """
-    from sfp import sysinfo
+    from sfp.health import sysinfo
 
     process = sysinfo.claude_process(proc_root=proc_root, platform=platform)
     memory = sysinfo.memory_info(proc_root=proc_root, platform=platform)
@@ -225,7 +225,7 @@ def check_memory_usage(
 
 
 def check_disk_space(where: Path, thresholds: Mapping[str, Mapping[str, float]]) -> Check:
-    from sfp.sysinfo import disk_info
+    from sfp.health.sysinfo import disk_info
 
     disk = disk_info(where)
     free_mb = disk.free_bytes / MB

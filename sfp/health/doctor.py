@@ -246,7 +246,7 @@ def check_folder(folder: Path) -> Finding:
 
 
 def check_disk(claude_dir: Path) -> Finding:
-    from sfp.health import DEFAULT_THRESHOLDS, HEALTHY, UNHEALTHY, check_disk_space
+    from sfp.health.checks import DEFAULT_THRESHOLDS, HEALTHY, UNHEALTHY, check_disk_space
 
     check = check_disk_space(paths.backups_dir(claude_dir), DEFAULT_THRESHOLDS)
     status = OK if check.status == HEALTHY else BROKEN if check.status == UNHEALTHY else WARN
