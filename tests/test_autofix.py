@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 
 from helpers import DATA
-from sfp.autofix import (
-    FAILED, FORMATTED, KILL_GRACE_S, SKIPPED, TIMEOUT, UNCHANGED, AutoFixSettings, Formatter, auto_fix,
-    exclusion, first_time_missing, formatter_for, has_word, hook_message, may_have_formatter, npx_package,
-    settings_from,
-)
+from sfp.autofix.formatters import AutoFixSettings, FAILED, FORMATTED, Formatter, KILL_GRACE_S, SKIPPED, TIMEOUT, UNCHANGED, formatter_for, has_word, may_have_formatter, settings_from
+from sfp.autofix.run import auto_fix
+from sfp.autofix.invocation import exclusion, npx_package
+from sfp.autofix.report import first_time_missing, hook_message
 from sfp.config.layers import default_text
 from sfp.errors import ConfigError
 from sfp.kpi.store import read_events
@@ -424,6 +423,6 @@ def test_npx_package(args: list[str], package: str | None) -> None:
     ("python3 -c \"import sys\"", "python3"), ("gofmt", "gofmt"),
 ])
 def test_messages_name_the_tool_not_the_whole_command(command: str, shown: str) -> None:
-    from sfp.autofix import short_name
+    from sfp.autofix.report import short_name
 
     assert short_name(command) == shown

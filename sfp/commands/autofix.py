@@ -7,7 +7,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
-from sfp.autofix import FAILED, NO_SUCH_FILE, TIMEOUT, AutoFixResult, auto_fix, display_path, load_settings
+from sfp.autofix.formatters import AutoFixResult, FAILED, NO_SUCH_FILE, TIMEOUT, load_settings
+from sfp.autofix.run import auto_fix
+from sfp.autofix.report import display_path
 
 ICONS = {"formatted": "🧹", "unchanged": "✅", "skipped": "·", "failed": "❌", "timeout": "⏱️"}
 

@@ -23,7 +23,8 @@ def handle(event: HookEvent, ctx: HookContext) -> HookResult:
     project = project_root(event, ctx)
     if file_path is None or project is None:
         return HookResult()
-    from sfp.autofix import auto_fix, hook_message
+    from sfp.autofix.run import auto_fix
+    from sfp.autofix.report import hook_message
 
     result = auto_fix(file_path, project, ctx.claude_dir, session=event.session_id, environ=ctx.environ,
                       time_limit_s=ctx.remaining() - ANSWER_MARGIN_S)

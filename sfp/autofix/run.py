@@ -1,0 +1,212 @@
+"""Auto-fix: run the formatter configured for a file's type (auto_fix.yaml) on one file.
+
+What is never run, and why:
+- a file that is missing, not a regular file, or outside the project once
+  symlinks are resolved: a formatter must not touch what isn't the project's;
+- a file under an `exclude_dirs` folder (any folder between the project and
+  the file; globs such as `*.egg-info` allowed) or whose name matches an
+  `exclude_patterns` glob (a pattern holding `/` matches the path relative
+  to the project instead);
+- a formatter whose program is not installed: the file is skipped and, in a
+  hook, the missing program is reported once per session. `npx X` counts as
+  installed only when npx is on PATH and `node_modules/.bin/X` exists in the
+  file's folder or one above it; npx then runs from that folder with
+  `npm_config_yes=false`, so it never downloads a package.
+
+The formatter gets the file's resolved path as its last argument, runs in
+its own process group, and on timeout the whole group gets SIGTERM, then
+SIGKILL after a grace period. A formatter that fails is reported, never an
+error of sfp's. Whether the file changed is decided by its sha256.
+"""
+
+from __future__ import annotations
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+if TYPE_CHECKING:
+    import subprocess
+from sfp.autofix.formatters import AutoFixResult, AutoFixSettings, FAILED, FORMATTED, Formatter, Invocation, KILL_GRACE_S, Missing, OUTPUT_CAP_BYTES, OUTSIDE_PROJECT, Outcome, SKIPPED, TIMEOUT, UNCHANGED, config_texts, extension_token, formatter_for, load_settings, may_have_formatter
+from sfp.autofix.invocation import exclusion, invocation, locate
+from sfp.autofix.report import note_missing_program, record_run
+
+
+def run_formatter(call: Invocation, timeout_s: float, grace_s: float = KILL_GRACE_S) -> Outcome:
+    """Run `call` in a new process group; on timeout stop the whole group (SIGTERM, then SIGKILL)."""
+    import subprocess
+    import tempfile
+
+    # Output goes to a file, not a pipe: a child left holding a pipe would stall us until the timeout.
+    with tempfile.TemporaryFile() as sink:
+        try:
+            process = subprocess.Popen(
+                call.argv, cwd=call.cwd, env=dict(call.env), stdin=subprocess.DEVNULL,
+                stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        except OSError as exc:
+            return Outcome(None, "", error=f"cannot start {call.argv[0]}: {exc.strerror or exc}")
+        timed_out = False
+        try:
+            process.wait(timeout=max(timeout_s, 0.01))
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            stop_group(process, grace_s)
+        finally:
+            if process.returncode is None:  # we were interrupted (the hook's own budget): leave nothing behind
+                stop_group(process, 0)
+        return Outcome(None if timed_out else process.returncode, _read_output(sink), timed_out)
+
+
+def stop_group(process: subprocess.Popen[bytes], grace_s: float) -> None:
+    """SIGTERM the process group led by `process`, wait up to `grace_s` for it to go, then SIGKILL what's left."""
+    import signal
+
+    group = process.pid
+    _signal_group(group, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None and not _group_alive(group):
+            break
+        time.sleep(0.02)
+    _signal_group(group, signal.SIGKILL)
+    process.wait()
+
+
+def _signal_group(group: int, signum: int) -> None:
+    try:
+        os.killpg(group, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _read_output(sink: IO[bytes]) -> str:
+    sink.seek(0)
+    return sink.read(OUTPUT_CAP_BYTES).decode("utf-8", "replace")
+
+
+def first_line(output: str, limit: int = 200) -> str:
+    """The first non-blank line of `output`, redacted and cut to `limit` characters."""
+    from sfp.infra.redact import redact
+
+    line = next((line.strip() for line in output.splitlines() if line.strip()), "")
+    line = redact(line)
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def file_digest(path: Path) -> str | None:
+    import hashlib
+
+    try:
+        with path.open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError:
+        return None
+
+
+# --- the whole run ---------------------------------------------------------------------------------
+
+
+def auto_fix(
+    path: Path | str,
+    project: Path,
+    claude_dir: Path,
+    *,
+    session: str | None,
+    environ: Mapping[str, str] = os.environ,
+    settings: AutoFixSettings | None = None,
+    time_limit_s: float | None = None,
+) -> AutoFixResult:
+    """Format one file if its type has a formatter; record a KPI event for every run of one.
+
+    Without `settings`, auto_fix.yaml is parsed only when a cheap look at its
+    raw text says a formatter might exist for the file (the hook's hot path).
+    `time_limit_s` caps the whole run, kill grace included.
+    """
+    started = time.monotonic()
+    target, why_not = locate(path, project)
+    if target is None:
+        if why_not and why_not.startswith(OUTSIDE_PROJECT):
+            from sfp.infra.log import write_log
+
+            write_log(claude_dir, "info", "auto_fix", f"skipped {path}: {why_not}", session=session)
+        return _skipped(Path(path), why_not, started)
+    if settings is None:
+        if not may_have_formatter(target.name, config_texts(claude_dir, project)):
+            return _skipped(target, _no_formatter(target.name), started)
+        settings = load_settings(claude_dir, project)
+    if not settings.enabled:
+        return _skipped(target, "auto-fix is off (enabled: false in auto_fix.yaml)", started)
+    formatter, disabled = formatter_for(target.name, settings)
+    if formatter is None:
+        reason = f"formatter {disabled.name} is off in auto_fix.yaml" if disabled else _no_formatter(target.name)
+        return _skipped(target, reason, started)
+    result = run_one(target, formatter, project, claude_dir, session, environ, settings, time_limit_s, started)
+    record_run(claude_dir, result, session)
+    return result
+
+
+def run_one(
+    target: Path,
+    formatter: Formatter,
+    project: Path,
+    claude_dir: Path,
+    session: str | None,
+    environ: Mapping[str, str],
+    settings: AutoFixSettings,
+    time_limit_s: float | None,
+    started: float,
+) -> AutoFixResult:
+    """Exclusions, the program check, the run itself and the verdict, for a file that has a formatter."""
+    relative = target.relative_to(os.path.realpath(project))
+
+    def result(status: str, reason: str | None = None, changed: bool = False, output: str | None = None) -> AutoFixResult:
+        return AutoFixResult(target, status, formatter.command, reason, _ms(started), formatter.name, changed, output,
+                             settings.verbose)
+
+    excluded = exclusion(relative, settings)
+    if excluded:
+        return result(SKIPPED, excluded)
+    call = invocation(formatter, target, project, environ)
+    if isinstance(call, Missing):
+        note_missing_program(claude_dir, session, call, formatter)
+        return result(SKIPPED, f"{call.program} is not installed: {call.hint}")
+    timeout_s = settings.timeout_s
+    if time_limit_s is not None:
+        timeout_s = min(timeout_s, time_limit_s - KILL_GRACE_S)
+        if timeout_s <= 0.1:
+            return result(SKIPPED, "no time left in the hook's budget")
+    before = file_digest(target)
+    outcome = run_formatter(call, timeout_s)
+    changed = file_digest(target) != before
+    if outcome.error:
+        return result(FAILED, outcome.error, changed)
+    output = first_line(outcome.output) or None
+    if outcome.timed_out:
+        return result(TIMEOUT, f"stopped after {timeout_s:g} s (timeout)", changed, output)
+    if outcome.exit_code != 0:
+        return result(FAILED, f"exited {outcome.exit_code}", changed, output)
+    return result(FORMATTED if changed else UNCHANGED, None, changed)
+
+
+def _skipped(path: Path, reason: str | None, started: float) -> AutoFixResult:
+    return AutoFixResult(path, SKIPPED, None, reason, _ms(started))
+
+
+def _no_formatter(file_name: str) -> str:
+    token = extension_token(file_name)
+    return f"no formatter for .{token} files" if token else "no formatter for files without an extension"
+
+
+def _ms(started: float) -> float:
+    return round((time.monotonic() - started) * 1000, 1)
