@@ -15,7 +15,8 @@ from sfp.handoff.record import build_handoff, from_json, is_secret_path, to_json
 from sfp.handoff.checkpoint import make_handoff
 from sfp.handoff.markdown import render_markdown
 from sfp.handoff.store import latest_for_project, list_handoffs, write_handoff
-from sfp.claude.transcript import FailedTool, Task, Transcript, read_transcript
+from sfp.claude.transcript import read_transcript
+from sfp.claude.transcript_summary import FailedTool, Task, Transcript
 
 FIXTURE = DATA / "transcripts" / "bb4d8064-6c68-4243-a46f-ce1e3b32b275.jsonl"
 

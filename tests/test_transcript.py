@@ -13,17 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sfp.errors import UsageError
-from sfp.claude.transcript import (
-    MAX_ITEMS,
-    MAX_PROMPT_CHARS,
-    FailedTool,
-    Task,
-    Transcript,
-    cheap_record_type,
-    error_summary,
-    read_transcript,
-    summarize_transcript,
-)
+from sfp.claude.transcript import cheap_record_type, read_transcript, summarize_transcript
+from sfp.claude.transcript_records import error_summary
+from sfp.claude.transcript_summary import MAX_ITEMS, MAX_PROMPT_CHARS, FailedTool, Task, Transcript
 
 DATA = Path(__file__).parent / "data" / "transcripts"
 REAL = DATA / "bb4d8064-6c68-4243-a46f-ce1e3b32b275.jsonl"

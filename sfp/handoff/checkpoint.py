@@ -19,7 +19,8 @@ def make_handoff(
 ) -> tuple[StoredHandoff, Handoff]:
     """Read the transcript and git, build the handoff, write it. An unreadable transcript gives a thinner
     handoff, not none; only a handoff that can't be written raises (StorageError)."""
-    from sfp.claude.transcript import Transcript, read_transcript
+    from sfp.claude.transcript import read_transcript
+    from sfp.claude.transcript_summary import Transcript
     from sfp.errors import UsageError
     from sfp.infra import git
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple
 from sfp.infra.redact import redact
 
 if TYPE_CHECKING:  # the transcript reader is only needed to make a handoff, not to find one
-    from sfp.claude.transcript import Transcript
+    from sfp.claude.transcript_summary import Transcript
     from sfp.infra.git import GitState
 
 SCHEMA: Final = "sfp.handoff/1"

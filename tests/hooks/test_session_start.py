@@ -8,7 +8,7 @@ from pathlib import Path
 from conftest import SfpRunner
 from sfp.handoff.record import build_handoff
 from sfp.handoff.store import write_handoff
-from sfp.claude.transcript import Task, Transcript
+from sfp.claude.transcript_summary import Task, Transcript
 
 
 def healthy(claude_dir: Path) -> None:
