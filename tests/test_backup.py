@@ -19,7 +19,7 @@ import pytest
 
 from helpers import ROOT
 from sfp.backup.create import create_backup, default_invocation
-from sfp.backup.model import BackupInfo, BackupSettings, METADATA, RestoreResult, settings_from_config
+from sfp.backup.model import BackupInfo, BackupSettings, METADATA, RestoreResult, load_backup_settings
 from sfp.backup.restore import apply_restore, plan_restore, verify_all, verify_backup
 from sfp.backup.store import latest_backup, list_backups, load_backup, prune_backups, scan_backups
 from sfp.handoff.store import prune_handoffs
@@ -510,10 +510,14 @@ def test_prune_handoffs_removes_the_oldest_pairs(claude_dir: Path) -> None:
 # -- settings ---------------------------------------------------------------------------------------
 
 
-def test_settings_from_config() -> None:
-    assert settings_from_config(None) == BackupSettings(10, 20, (), None, None)
-    assert settings_from_config({"keep": 3, "extra_paths": ["a"], "encrypt_command": "gpg -e"}) == \
-        BackupSettings(3, 20, ("a",), "gpg -e", None)
-    for bad in ({"keep": 0}, {"keep": True}, {"keep_handoffs": "5"}, {"extra_paths": "a"}, {"decrypt_command": ""}):
-        with pytest.raises(ConfigError, match="backup."):
-            settings_from_config(bad)
+def test_backup_settings_come_from_sfp_yaml_and_bad_values_name_their_line(tmp_path: Path) -> None:
+    claude = tmp_path / "claude"
+    (claude / "sfp").mkdir(parents=True)
+    assert load_backup_settings(claude, None) == BackupSettings(10, 20, (), None, None)
+    config = claude / "sfp" / "sfp.yaml"
+    config.write_text("backup:\n  keep: 3\n  extra_paths: [a]\n  encrypt_command: gpg -e\n")
+    assert load_backup_settings(claude, None) == BackupSettings(3, 20, ("a",), "gpg -e", None)
+    for bad in ("keep: 0", "keep: true", "keep_handoffs: '5'", "extra_paths: a", "keep: -1"):
+        config.write_text(f"backup:\n  {bad}\n")
+        with pytest.raises(ConfigError, match=r"sfp\.yaml:2:\d+: `backup\."):
+            load_backup_settings(claude, None)

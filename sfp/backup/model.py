@@ -6,9 +6,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Final, NamedTuple
 
-from sfp.errors import ConfigError
 
 ROOT_CLAUDE: Final = "claude"
 ROOT_PROJECT: Final = "project"
@@ -24,8 +23,7 @@ ID_PATTERN: Final = re.compile(r"(\d{8}-\d{6})(?:-([1-9]\d*))?")
 NEW, CHANGED, UNCHANGED = "new", "changed", "unchanged"
 
 
-@dataclass(frozen=True)
-class BackupSettings:
+class BackupSettings(NamedTuple):
     keep: int = 10
     keep_handoffs: int = 20
     extra_paths: tuple[str, ...] = ()
@@ -105,52 +103,12 @@ class VerifyResult:
 # -- settings ---------------------------------------------------------------------------------------
 
 
-def settings_or_defaults(claude_dir: Path, project: Path | None, event: str) -> BackupSettings:
-    """The `backup:` settings, or the defaults (logged) when sfp.yaml can't be used: a typo in a
-    setting must not block a compaction that the defaults can back up."""
+def load_backup_settings(claude_dir: Path, project: Path | None) -> BackupSettings:
+    """The `backup:` section of sfp.yaml for this project."""
     from sfp.config.layers import load_config
-    from sfp.errors import ConfigError
+    from sfp.config.typed import record
 
-    try:
-        return settings_from_config(load_config("sfp", claude_dir, project).get("backup", default={}))
-    except ConfigError as exc:
-        from sfp.infra.log import write_log
-
-        write_log(claude_dir, "warning", event, f"backup settings unusable, defaults used: {exc}")
-        return BackupSettings()
-
-
-def settings_from_config(section: Any) -> BackupSettings:
-    """BackupSettings from the `backup:` mapping of sfp.yaml (None or missing keys: the defaults)."""
-    if section is None:
-        return BackupSettings()
-    if not isinstance(section, Mapping):
-        raise ConfigError("backup: expected a mapping of settings")
-    default = BackupSettings()
-    extra = section.get("extra_paths") or []
-    if not isinstance(extra, list) or not all(isinstance(p, str) and p for p in extra):
-        raise ConfigError("backup.extra_paths: expected a list of paths")
-    return BackupSettings(
-        keep=_count(section, "keep", default.keep),
-        keep_handoffs=_count(section, "keep_handoffs", default.keep_handoffs),
-        extra_paths=tuple(extra),
-        encrypt_command=_command(section, "encrypt_command"),
-        decrypt_command=_command(section, "decrypt_command"),
-    )
-
-
-def _count(section: Mapping[str, Any], key: str, default: int) -> int:
-    value = section.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"backup.{key}: expected a whole number of at least 1, not {value!r}")
-    return value
-
-
-def _command(section: Mapping[str, Any], key: str) -> str | None:
-    value = section.get(key)
-    if value is not None and (not isinstance(value, str) or not value.strip()):
-        raise ConfigError(f"backup.{key}: expected a command line such as `gpg --encrypt -r KEY`, or null")
-    return value
+    return record(load_config("sfp", claude_dir, project).get("backup"), BackupSettings)
 
 
 def inside(path: Path, root: Path) -> bool:

@@ -7,22 +7,16 @@ from pathlib import Path
 from typing import IO
 
 from sfp.backup.create import create_backup
-from sfp.backup.model import BackupInfo, BackupSettings, METADATA, settings_from_config
+from sfp.backup.model import BackupInfo, BackupSettings, METADATA, load_backup_settings
 from sfp.backup.restore import verify_all, verify_backup
 from sfp.backup.store import disk_usage, load_backup, prune_backups, scan_backups
 from sfp.errors import UsageError
 
 
-def load_settings(claude_dir: Path, project: Path | None) -> BackupSettings:
-    """The `backup:` settings of sfp.yaml, its user and project layers applied."""
-    from sfp.config.layers import load_config
-
-    return settings_from_config(load_config("sfp", claude_dir, project).get("backup"))
-
 
 def backup_create(claude_dir: Path, project: Path | None, *, reason: str = "manual", as_json: bool = False,
                   out: IO[str], settings: BackupSettings | None = None) -> int:
-    info = create_backup(claude_dir, project, settings or load_settings(claude_dir, project), reason=reason)
+    info = create_backup(claude_dir, project, settings or load_backup_settings(claude_dir, project), reason=reason)
     if as_json:
         out.write(json.dumps({**summary_json(info), "warnings": list(info.warnings)}, indent=2, ensure_ascii=False) + "\n")
         return 0
@@ -70,7 +64,7 @@ def backup_show(claude_dir: Path, backup_id: str, *, as_json: bool, out: IO[str]
 def backup_verify(claude_dir: Path, project: Path | None, backup_id: str | None, *, out: IO[str],
                   settings: BackupSettings | None = None) -> int:
     """Re-hash every stored file (decrypting when needed); exit 1 when any backup has a problem."""
-    settings = settings or load_settings(claude_dir, project)
+    settings = settings or load_backup_settings(claude_dir, project)
     if backup_id is None:
         results = verify_all(claude_dir, settings)
     else:
@@ -90,7 +84,7 @@ def backup_prune(claude_dir: Path, project: Path | None, *, keep: int | None, dr
                  settings: BackupSettings | None = None) -> int:
     """Keep the newest `keep` backups (default: backup.keep)."""
     if keep is None:
-        keep = (settings or load_settings(claude_dir, project)).keep
+        keep = (settings or load_backup_settings(claude_dir, project)).keep
     removed = prune_backups(claude_dir, check_keep(keep, "--keep"), dry_run=dry_run)
     report_pruned_backups(removed, dry_run, out)
     return 0

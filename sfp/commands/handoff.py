@@ -10,33 +10,25 @@ from typing import IO
 from sfp.errors import UsageError
 from sfp.handoff.record import to_json
 from sfp.claude.projects import newest_transcript
-from sfp.handoff.checkpoint import make_handoff
+from sfp.handoff.checkpoint import checkpoint
 from sfp.handoff.store import StoredHandoff, list_handoffs, load_handoff
 
 
 def handoff_create(claude_dir: Path, project: Path, *, transcript: str | None, out: IO[str]) -> int:
     """Handoff from the project's newest transcript (or --transcript), backup, prune — and say so."""
-    from sfp.backup.create import create_backup
-    from sfp.backup.store import prune_backups
-    from sfp.handoff.store import prune_handoffs
-    from sfp.backup.model import settings_from_config
-    from sfp.config.layers import load_config
-
-    source = Path(transcript) if transcript else newest_transcript(claude_dir, str(project))
     if transcript and not Path(transcript).is_file():
         raise UsageError(f"{transcript}: no such transcript")
-    stored, handoff = make_handoff(claude_dir, transcript_path=str(source) if source else None,
-                                   session_id=source.stem if source else None, cwd=str(project), trigger="command")
-    out.write(f"handoff  {stored.markdown}\n")
+    source = Path(transcript) if transcript else newest_transcript(claude_dir, str(project))
+    done = checkpoint(claude_dir, project, transcript_path=str(source) if source else None,
+                      session_id=source.stem if source else None, cwd=str(project), trigger="command",
+                      backup_reason="sfp handoff")
+    out.write(f"handoff  {done.handoff.markdown}\n")
     if source is None:
         out.write(f"         (no transcript of {project} found under {claude_dir / 'projects'}: git state only)\n")
-    settings = settings_from_config(load_config("sfp", claude_dir, project).get("backup", default={}))
-    backup = create_backup(claude_dir, project, settings, reason="sfp handoff")
-    out.write(f"backup   {backup.folder} ({len(backup.files)} files)\n")
-    pruned = prune_backups(claude_dir, settings.keep)
-    old_handoffs = prune_handoffs(claude_dir, settings.keep_handoffs)
-    if pruned or old_handoffs:
-        out.write(f"pruned   {len(pruned)} old backup(s), {len(old_handoffs)} old handoff file(s)\n")
+    if done.backup is not None:
+        out.write(f"backup   {done.backup.folder} ({len(done.backup.files)} files)\n")
+    if done.pruned_backups or done.pruned_handoffs:
+        out.write(f"pruned   {done.pruned_backups} old backup(s), {done.pruned_handoffs} old handoff file(s)\n")
     return 0
 
 

@@ -8,13 +8,14 @@ from typing import IO
 from sfp.backup.model import BackupSettings
 from sfp.backup.store import prune_backups
 from sfp.handoff.store import prune_handoffs
-from sfp.commands.backup import check_keep, load_settings, plural, report_pruned_backups
+from sfp.backup.model import load_backup_settings
+from sfp.commands.backup import check_keep, plural, report_pruned_backups
 
 
 def prune(claude_dir: Path, project: Path | None, *, keep_backups: int | None, keep_handoffs: int | None,
           dry_run: bool, out: IO[str], settings: BackupSettings | None = None) -> int:
     if keep_backups is None or keep_handoffs is None:
-        settings = settings or load_settings(claude_dir, project)
+        settings = settings or load_backup_settings(claude_dir, project)
         keep_backups = settings.keep if keep_backups is None else keep_backups
         keep_handoffs = settings.keep_handoffs if keep_handoffs is None else keep_handoffs
     check_keep(keep_backups, "--keep-backups")

@@ -8,7 +8,8 @@ from typing import IO
 from sfp.backup.model import BackupSettings
 from sfp.backup.restore import apply_restore, plan_restore
 from sfp.backup.store import latest_backup, load_backup
-from sfp.commands.backup import load_settings, local_time, plural
+from sfp.backup.model import load_backup_settings
+from sfp.commands.backup import local_time, plural
 from sfp.errors import UsageError
 
 
@@ -16,7 +17,7 @@ def restore(claude_dir: Path, project: Path | None, backup_id: str | None, *, la
             out: IO[str], stdin: IO[str], settings: BackupSettings | None = None) -> int:
     if (backup_id is None) == (not latest):
         raise UsageError("name one backup: an ID (`sfp backup list` shows them) or --latest")
-    settings = settings or load_settings(claude_dir, project)
+    settings = settings or load_backup_settings(claude_dir, project)
     backup = latest_backup(claude_dir) if backup_id is None else load_backup(claude_dir, backup_id)
     plan = plan_restore(claude_dir, backup, settings)
     out.write(f"Backup {backup.backup_id} ({backup.reason}, {local_time(backup.timestamp)}), "

@@ -8,7 +8,9 @@ asks for is read.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Final, NamedTuple
 
@@ -17,6 +19,8 @@ from sfp.errors import ConfigError
 
 NAMES: Final = ("sfp", "gates", "alerts", "evidence", "fallback", "auto_fix")
 DEFAULTS_PACKAGE_DIR: Final = "_defaults"
+MAX_LAYER_BYTES: Final = 1024 * 1024  # a config file is a few KB; more is a mistake or an attack
+_PROBLEMS: ContextVar[list[str] | None] = ContextVar("sfp_config_problems", default=None)
 
 Path_ = tuple[str | int, ...]
 
@@ -116,28 +120,82 @@ def parse_layer(text: str, source: str, name: str) -> Layer:
 
 
 def read_layer(path: Path, name: str) -> Layer | None:
-    """The layer in `path`, or None when there is no such file."""
+    """The layer in `path`, or None when there is no such file.
+
+    Only a regular file is read, and at most MAX_LAYER_BYTES of it: a FIFO would hang
+    a hook, and a link to /dev/zero would read until memory runs out.
+    """
+    import os
+    import stat
+
     try:
-        text = path.read_text(encoding="utf-8")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         return None
-    except IsADirectoryError:
-        raise ConfigError("is a folder, expected a YAML file", str(path)) from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", str(path)) from None
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", str(path)) from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise ConfigError("is a folder, expected a YAML file", str(path))
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError("is not a regular file, expected a YAML file", str(path))
+        data = _read_capped(fd, MAX_LAYER_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", str(path)) from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_LAYER_BYTES:
+        raise ConfigError(f"over {MAX_LAYER_BYTES // 1024} KB, too big for a config file", str(path))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", str(path)) from None
     return parse_layer(text, str(path), name)
+
+
+def _read_capped(fd: int, limit: int) -> bytes:
+    import os
+
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit and (chunk := os.read(fd, limit - size)):
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 def load_config(name: str, claude_dir: Path, project_dir: Path | None = None) -> Config:
     check_name(name)
     layers = [default_layer(name)]
     for path in layer_files(name, claude_dir, project_dir):
-        layer = read_layer(path, name)
+        layer = _usable_layer(path, name)
         if layer is not None:
             layers.append(layer)
     return merge_layers(name, layers)
+
+
+def _usable_layer(path: Path, name: str) -> Layer | None:
+    try:
+        return read_layer(path, name)
+    except ConfigError as exc:
+        problems = _PROBLEMS.get()
+        if problems is None:
+            raise
+        if str(exc) not in problems:
+            problems.append(str(exc))
+        return None
+
+
+@contextlib.contextmanager
+def lenient_layers() -> Iterator[list[str]]:
+    """Within the block a broken layer is left out instead of raising; yields what was left out and why."""
+    problems: list[str] = []
+    token = _PROBLEMS.set(problems)
+    try:
+        yield problems
+    finally:
+        _PROBLEMS.reset(token)
 
 
 # Keys that a higher layer replaces as a group: a project's gates are exactly what its file lists.

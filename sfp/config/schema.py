@@ -1,12 +1,15 @@
 """A tiny schema language for sfp's config files, and the check that uses it.
 
 Unknown keys become warnings (a typo must not silently do nothing, but it
-must not break a hook either); a value of the wrong type is a ConfigError
-pointing at its file, line and column.
+must not break a hook either); a value of the wrong type, or a number out of
+its bounds (infinite and NaN are always out), is a ConfigError pointing at its
+file, line and column. What passes here is what features get: they never
+check a value again.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple, Union
@@ -21,6 +24,12 @@ class Scalar(NamedTuple):
     types: tuple[type, ...]
     choices: tuple[object, ...] = ()
     nullable: bool = False
+    low: float | None = None  # a number must be at least this
+    high: float | None = None  # and at most this
+    above: float | None = None  # and more than this
+
+    def within(self, low: float | None = None, high: float | None = None, *, above: float | None = None) -> Scalar:
+        return self._replace(low=low, high=high, above=above)
 
 
 class Seq(NamedTuple):
@@ -102,6 +111,24 @@ def _check_scalar(value: Any, spec: Scalar, filename: str, positions: Positions,
         line, col = _where(positions, path)
         options = ", ".join(str(c) for c in spec.choices)
         raise ConfigError(f"{_describe(path)} is {value!r}; expected one of: {options}", filename, line, col)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        problem = _out_of_bounds(value, spec)
+        if problem:
+            line, col = _where(positions, path)
+            raise ConfigError(f"{_describe(path)} is {value!r}; it must be {problem}", filename, line, col)
+
+
+def _out_of_bounds(value: float, spec: Scalar) -> str | None:
+    """What `value` must be and isn't, or None when it is within the spec's bounds."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "a finite number"
+    if spec.above is not None and not value > spec.above:
+        return f"more than {spec.above:g}" + (f" and at most {spec.high:g}" if spec.high is not None else "")
+    if spec.low is not None and value < spec.low:
+        return f"at least {spec.low:g}" + (f" and at most {spec.high:g}" if spec.high is not None else "")
+    if spec.high is not None and value > spec.high:
+        return f"at most {spec.high:g}"
+    return None
 
 
 _TYPE_NAMES = {str: "a string", bool: "true or false", int: "a whole number", float: "a number"}

@@ -1,18 +1,24 @@
-"""What each config file may hold. One place, so `sfp config show` and every feature agree."""
+"""What each config file may hold, with the bounds of every number. One place, so `sfp config show` and every
+feature agree, and a feature never checks a value the schema has passed."""
 
 from __future__ import annotations
 
 from typing import Final
 
-from sfp.config.schema import ANY, BOOL, INT, NUMBER, STR, Map, Scalar, Seq, Spec, choice
+from sfp.config.schema import BOOL, INT, NUMBER, STR, Map, Scalar, Seq, Spec, choice
 
-OPTIONAL_INT = Scalar((int,), nullable=True)
+DAY_MS: Final = 24 * 3600 * 1000
+
+POSITIVE_INT = INT.within(1)
+MILLISECONDS = INT.within(1, DAY_MS)
 OPTIONAL_STR = Scalar((str,), nullable=True)
+RATE = NUMBER.within(0, 1)
+MEGABYTES = NUMBER.within(0)
 
 GATE = Map(
     {
         "name": STR, "description": STR, "command": STR, "required": BOOL, "critical": BOOL,
-        "timeout": INT, "file_patterns": Seq(STR), "env": Map(values=Scalar((str, int, float, bool))),
+        "timeout": MILLISECONDS, "file_patterns": Seq(STR), "env": Map(values=Scalar((str, int, float, bool))),
         "cwd": STR, "fix": STR, "requires": Seq(STR), "enabled": BOOL,
     },
     required=("name", "command"),
@@ -21,20 +27,21 @@ GATE = Map(
 GATES = Map(
     {
         "settings": Map({
-            "parallel": BOOL, "max_workers": OPTIONAL_INT, "fail_fast": BOOL, "timeout": INT,
-            "hook_tier": STR, "output_cap_bytes": INT, "grace_ms": INT,
+            "parallel": BOOL, "max_workers": Scalar((int,), nullable=True, low=1, high=256), "fail_fast": BOOL,
+            "timeout": MILLISECONDS, "hook_tier": STR, "output_cap_bytes": INT.within(256, 64 * 1024 * 1024),
+            "grace_ms": INT.within(0, 60_000),
         }),
         "tiers": Map(values=Map({"description": STR, "gates": Seq(GATE)})),
         "gates": Seq(GATE),
     }
 )
 
-_RATES = Map({"failure_rate": NUMBER, "timeout_rate": NUMBER})
+_RATES = Map({"failure_rate": RATE, "timeout_rate": RATE})
 ALERTS = Map({"thresholds": Map({level: _RATES for level in ("critical", "high", "medium", "low", "info")})})
 
 EVIDENCE = Map(
     {
-        "validation": Map({"timeout": INT, "fail_fast": BOOL, "parallel": BOOL}),
+        "validation": Map({"timeout": MILLISECONDS, "fail_fast": BOOL, "parallel": BOOL}),
         "checks": Seq(Map({"name": STR, "description": STR, "critical": BOOL, "enabled": BOOL}, required=("name",))),
         "required_files": Seq(STR),
         "manifests": Map(values=Seq(STR)),
@@ -48,15 +55,16 @@ ACTIONS = (
 POLICY = Map(
     {
         "description": STR, "on_failure": choice(*ACTIONS), "timeout_action": choice(*ACTIONS),
-        "user_message": STR, "max_retries": INT, "retry_delay_ms": INT,
-        "timeout": NUMBER, "budget_ms": INT,
+        "user_message": STR, "max_retries": INT.within(0, 5), "retry_delay_ms": INT.within(0, 60_000),
+        # Claude Code's own limit is 10 minutes a hook.
+        "timeout": NUMBER.within(high=600, above=0), "budget_ms": INT.within(100, 600_000),
     }
 )
 FALLBACK = Map({"policies": Map(values=POLICY)})
 
 AUTO_FIX = Map(
     {
-        "enabled": BOOL, "timeout": NUMBER,
+        "enabled": BOOL, "timeout": NUMBER.within(high=600, above=0),
         "formatters": Map(values=Map(
             {"enabled": BOOL, "extensions": Seq(STR), "command": STR, "description": STR, "requires": Seq(STR)},
         )),
@@ -68,7 +76,7 @@ AUTO_FIX = Map(
 # YAML reads a bare `off` as false: both mean off.
 ON_STARTUP = Scalar((str, bool), choices=("off", "pointer", "full", False))
 
-_MB = Map({"degraded_mb": NUMBER, "unhealthy_mb": NUMBER})
+_MB = Map({"degraded_mb": MEGABYTES, "unhealthy_mb": MEGABYTES})
 SFP = Map(
     {
         "health": Map({
@@ -76,13 +84,16 @@ SFP = Map(
             "available_memory": _MB,
             "disk_free": _MB,
         }),
-        "handoff": Map({"budget_chars": INT, "on_startup": ON_STARTUP, "recent_days": NUMBER}),
-        "backup": Map({"keep": INT, "keep_handoffs": INT, "extra_paths": Seq(STR),
+        # The client turns 10,000 characters or more into a short preview.
+        "handoff": Map({"budget_chars": INT.within(200, 9000), "on_startup": ON_STARTUP,
+                        "recent_days": NUMBER.within(high=3650, above=0)}),
+        "backup": Map({"keep": POSITIVE_INT, "keep_handoffs": POSITIVE_INT, "extra_paths": Seq(STR),
                        "encrypt_command": OPTIONAL_STR, "decrypt_command": OPTIONAL_STR}),
-        "secrets": Map({"exclude": Seq(STR), "max_file_bytes": INT}),
+        "secrets": Map({"exclude": Seq(STR), "max_file_bytes": POSITIVE_INT}),
         "tags": Map({
-            "enabled": BOOL, "files": Seq(STR), "project_claude_md": BOOL, "max_value_chars": INT,
-            "budget_chars": INT, "max_file_bytes": INT, "evidence": BOOL, "state_keep_days": INT,
+            "enabled": BOOL, "files": Seq(STR), "project_claude_md": BOOL, "max_value_chars": INT.within(10, 10_000),
+            "budget_chars": INT.within(200, 9000), "max_file_bytes": POSITIVE_INT, "evidence": BOOL,
+            "state_keep_days": INT.within(1, 3650),
         }),
     }
 )

@@ -1,11 +1,20 @@
-"""A checkpoint: the handoff built from the transcript and written, then (before a compaction) a backup."""
+"""A checkpoint: the handoff built from the transcript and written, a backup when asked, and retention.
+
+PreCompact, SessionEnd and `sfp handoff` each run `checkpoint()`; only what they ask of it differs.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from sfp.handoff.record import Handoff, build_handoff
-from sfp.handoff.store import StoredHandoff, write_handoff
+from sfp.handoff.store import StoredHandoff, drop_superseded, prune_handoffs, write_handoff
+
+if TYPE_CHECKING:
+    from sfp.backup.model import BackupInfo
+
+MEMO_KEY: Final = "checkpoint.handoff"
 
 
 def make_handoff(
@@ -34,3 +43,54 @@ def make_handoff(
     state = git.state(Path(folder)) if folder and Path(folder).is_dir() else None
     handoff = build_handoff(transcript, session_id=session_id, cwd=folder, git=state, trigger=trigger, notes=notes)
     return write_handoff(claude_dir, handoff), handoff
+
+
+class Checkpoint(NamedTuple):
+    handoff: StoredHandoff
+    record: Handoff
+    backup: BackupInfo | None  # None when the checkpoint was asked for no backup
+    pruned_backups: int
+    pruned_handoffs: int
+
+
+def checkpoint(
+    claude_dir: Path,
+    project: Path | None,
+    *,
+    transcript_path: str | None,
+    session_id: str | None,
+    cwd: str | None,
+    trigger: str,
+    notes: str | None = None,
+    backup_reason: str | None = None,
+    supersede: bool = False,
+    memo: dict[str, Any] | None = None,
+) -> Checkpoint:
+    """The one sequence: write the handoff, back up (when `backup_reason` is given), prune both.
+
+    `supersede` drops this session's older SessionEnd handoffs. A handoff put in `memo` is reused
+    instead of written again, so a retried PreCompact whose backup failed leaves one handoff, not two.
+    """
+    from sfp.backup.model import load_backup_settings
+
+    settings = load_backup_settings(claude_dir, project)
+    kept = memo.get(MEMO_KEY) if memo is not None else None
+    if isinstance(kept, tuple) and kept[0].markdown.exists():
+        stored, record = kept
+    else:
+        stored, record = make_handoff(claude_dir, transcript_path=transcript_path, session_id=session_id, cwd=cwd,
+                                      trigger=trigger, notes=notes)
+        if memo is not None:
+            memo[MEMO_KEY] = (stored, record)
+    if supersede:
+        drop_superseded(claude_dir, stored, session_id)
+    backup, pruned_backups = None, 0
+    if backup_reason is not None:
+        from sfp.backup.create import create_backup
+        from sfp.backup.store import prune_backups
+
+        backup = create_backup(claude_dir, project if project and project.is_dir() else None, settings,
+                               reason=backup_reason)
+        pruned_backups = len(prune_backups(claude_dir, settings.keep))
+    pruned_handoffs = len(prune_handoffs(claude_dir, settings.keep_handoffs))
+    return Checkpoint(stored, record, backup, pruned_backups, pruned_handoffs)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 # Imported by name only when its event arrives: a prompt hook never pays for the gates.
 HANDLERS: Final[Mapping[str, str]] = {
@@ -28,6 +28,7 @@ class HookContext(NamedTuple):
     claude_dir: Path
     environ: Mapping[str, str]
     deadline: float  # time.monotonic() by which the handler must have answered
+    memo: dict[str, Any]  # shared by the attempts at one event: a retry can pick up what the first did
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()

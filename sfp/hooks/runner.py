@@ -30,17 +30,23 @@ class BudgetExceeded(BaseException):
 
 
 class Policy(NamedTuple):
+    """One event's entry in fallback.yaml's `policies` (the schema has checked every value)."""
+
     on_failure: str = "log_only"
     timeout_action: str = "continue"
     user_message: str = ""
-    timeout_s: float = DEFAULT_TIMEOUT_S
+    timeout: float = DEFAULT_TIMEOUT_S  # what the client waits, in seconds
     budget_ms: int | None = None
+    max_retries: int = 1  # how many more attempts retry_once makes
     retry_delay_ms: int = 0
 
     def budget_s(self) -> float:
         if self.budget_ms is not None:
-            return max(self.budget_ms / 1000, 0.1)
-        return max(min(self.timeout_s * 0.8, self.timeout_s - 1.5), 0.5)
+            return self.budget_ms / 1000
+        return max(min(self.timeout * 0.8, self.timeout - 1.5), 0.5)
+
+    def attempts(self) -> int:
+        return 1 + self.max_retries if "retry_once" in (self.on_failure, self.timeout_action) else 1
 
 
 def run_hook(
@@ -62,8 +68,14 @@ def run_hook(
     if module is None:
         write_log(claude_dir, "info", event.name, "no sfp feature for this event", session=event.session_id)
         return 0
-    policy = load_policy(event.name, claude_dir, environ.get("CLAUDE_PROJECT_DIR") or event.cwd)
-    result, note = run_with_policy(_import_handler(module), event, claude_dir, environ, policy, started)
+    from sfp.config.layers import lenient_layers
+
+    with lenient_layers() as config_problems:
+        policy = load_policy(event.name, claude_dir, environ.get("CLAUDE_PROJECT_DIR") or event.cwd)
+        result, note = run_with_policy(_import_handler(module), event, claude_dir, environ, policy, started)
+    for problem in config_problems:
+        write_log(claude_dir, "warning", event.name, f"config layer left out, the layers below used: {problem}",
+                  session=event.session_id)
     rendered = render(event.name, result)
     stdout.write(rendered.stdout)
     stderr.write(rendered.stderr)
@@ -83,14 +95,16 @@ def run_with_policy(
 ) -> tuple[HookResult, str | None]:
     """Run `handler` within the budget; on failure or timeout apply the policy. Returns (result, log note)."""
     deadline = started + policy.budget_s()
-    attempts = 2 if "retry_once" in (policy.on_failure, policy.timeout_action) else 1
+    attempts = policy.attempts()
     problem = ""
     timed_out = False
+    memo: dict[str, Any] = {}  # what an attempt leaves for the retries of the same event
     for attempt in range(attempts):
-        # A retry gets what is left; the first attempt leaves room for it.
-        share = 0.6 if attempt == 0 and attempts == 2 else 1.0
+        # Each attempt gets an even share of what is left, so a retry still has time.
+        share = 1 / (attempts - attempt) if attempt + 1 < attempts else 1.0
+        share = max(share, 0.6) if attempt == 0 and attempts > 1 else share
         attempt_deadline = time.monotonic() + (deadline - time.monotonic()) * share
-        ctx = HookContext(claude_dir, environ, attempt_deadline)
+        ctx = HookContext(claude_dir, environ, attempt_deadline, memo)
         try:
             return _call_with_alarm(handler, event, ctx), None
         except BudgetExceeded:
@@ -185,32 +199,16 @@ def read_input(fd: int, limit: int = MAX_INPUT_BYTES, deadline_s: float = STDIN_
 
 
 def load_policy(event_name: str, claude_dir: Path, cwd: str | None) -> Policy:
-    """The event's policy from fallback.yaml; the built-in one when the config can't be read."""
+    """The event's policy from fallback.yaml (a broken layer is left out by `lenient_layers`)."""
     from sfp.config.layers import load_config
+    from sfp.config.typed import record
+    from sfp.errors import ConfigError
 
     try:
         config = load_config("fallback", claude_dir, Path(cwd) if cwd else None)
-    except Exception as exc:  # noqa: BLE001 - a broken config must not break the hook
-        write_log(claude_dir, "warning", event_name, f"fallback.yaml unusable, built-in policy used: {exc}")
-        try:
-            config = load_config("fallback", claude_dir, None)
-        except Exception:  # noqa: BLE001
-            return Policy()
-    return policy_from(config.get("policies", event_name, default={}))
-
-
-def policy_from(raw: Any) -> Policy:
-    if not isinstance(raw, dict):
+    except ConfigError:  # only the built-in layer can still fail: a damaged sfp, which health reports
         return Policy()
-    budget = raw.get("budget_ms")
-    return Policy(
-        on_failure=str(raw.get("on_failure", "log_only")),
-        timeout_action=str(raw.get("timeout_action", "continue")),
-        user_message=str(raw.get("user_message", "")),
-        timeout_s=float(raw.get("timeout", DEFAULT_TIMEOUT_S)),
-        budget_ms=int(budget) if isinstance(budget, int) else None,
-        retry_delay_ms=int(raw.get("retry_delay_ms", 0)),
-    )
+    return record(config.get("policies", event_name), Policy)
 
 
 def _import_handler(module_name: str) -> Handler:

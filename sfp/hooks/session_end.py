@@ -7,14 +7,8 @@ from sfp.hooks.protocol import HookEvent, HookResult
 
 
 def handle(event: HookEvent, ctx: HookContext) -> HookResult:
-    from sfp.handoff.store import prune_handoffs
-    from sfp.backup.model import settings_or_defaults
-    from sfp.handoff.checkpoint import make_handoff
-    from sfp.handoff.store import drop_superseded
+    from sfp.handoff.checkpoint import checkpoint
 
-    stored, _ = make_handoff(ctx.claude_dir, transcript_path=event.transcript_path, session_id=event.session_id,
-                             cwd=event.cwd, trigger="session_end")
-    drop_superseded(ctx.claude_dir, stored, event.session_id)
-    settings = settings_or_defaults(ctx.claude_dir, ctx.project_dir(event.cwd), event.name)
-    prune_handoffs(ctx.claude_dir, settings.keep_handoffs)
+    checkpoint(ctx.claude_dir, ctx.project_dir(event.cwd), transcript_path=event.transcript_path,
+               session_id=event.session_id, cwd=event.cwd, trigger="session_end", supersede=True)
     return HookResult()

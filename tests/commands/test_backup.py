@@ -12,8 +12,8 @@ import pytest
 from sfp.backup.create import create_backup
 from sfp.backup.model import BackupSettings
 from sfp.backup.store import list_backups
-from sfp.commands.backup import (backup_create, backup_list, backup_prune, backup_show, backup_verify, human_size,
-                                 load_settings)
+from sfp.backup.model import load_backup_settings
+from sfp.commands.backup import (backup_create, backup_list, backup_prune, backup_show, backup_verify, human_size)
 from sfp.errors import UsageError
 
 SETTINGS = BackupSettings()
@@ -114,4 +114,4 @@ def test_settings_come_from_sfp_yaml_layers(claude_dir: Path, project: Path) -> 
     (claude_dir / "sfp" / "sfp.yaml").write_text("backup:\n  keep: 4\n  extra_paths: [docs]\n")
     (project / ".sfp").mkdir()
     (project / ".sfp" / "sfp.yaml").write_text("backup:\n  keep_handoffs: 7\n")
-    assert load_settings(claude_dir, project) == BackupSettings(keep=4, keep_handoffs=7, extra_paths=("docs",))
+    assert load_backup_settings(claude_dir, project) == BackupSettings(keep=4, keep_handoffs=7, extra_paths=("docs",))

@@ -38,7 +38,7 @@ def as_event(raw: dict[str, object]) -> HookEvent:
 
 
 def context(claude_dir: Path, environ: dict[str, str], budget: float = 20.0) -> HookContext:
-    return HookContext(claude_dir, environ, time.monotonic() + budget)
+    return HookContext(claude_dir, environ, time.monotonic() + budget, {})
 
 
 @pytest.fixture
@@ -131,7 +131,7 @@ from sfp.hooks import HookContext
 from sfp.hooks.post_tool_use import handle
 from sfp.hooks.protocol import parse_event
 before = set(sys.modules)
-result = handle(parse_event(sys.stdin.buffer.read()), HookContext(Path(sys.argv[1]), {}, time.monotonic() + 10))
+result = handle(parse_event(sys.stdin.buffer.read()), HookContext(Path(sys.argv[1]), {}, time.monotonic() + 10, {}))
 print(json.dumps({"result": repr(result), "loaded": sorted(set(sys.modules) - before)}))
 """
 

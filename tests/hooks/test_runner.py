@@ -190,9 +190,9 @@ def test_a_slow_critical_feature_retries_then_blocks_before_the_client_would_kil
 
 def test_the_project_is_claude_project_dir_even_after_a_cd(tmp_path: Path) -> None:
     # The client moves the payload's cwd with a `cd` in Bash but keeps CLAUDE_PROJECT_DIR at the project.
-    ctx = HookContext(tmp_path, {"CLAUDE_PROJECT_DIR": "/work/project"}, 0.0)
+    ctx = HookContext(tmp_path, {"CLAUDE_PROJECT_DIR": "/work/project"}, 0.0, {})
     assert ctx.project_dir("/work/project/src") == Path("/work/project")
-    assert HookContext(tmp_path, {}, 0.0).project_dir("/work/project/src") == Path("/work/project/src")
+    assert HookContext(tmp_path, {}, 0.0, {}).project_dir("/work/project/src") == Path("/work/project/src")
 
 
 def test_critical_never_blocks_a_prompt_or_an_answering_stop(claude_dir: Path) -> None:

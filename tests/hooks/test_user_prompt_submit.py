@@ -44,7 +44,7 @@ class Session:
         return HookEvent("UserPromptSubmit", session, str(self.transcript), str(self.project), payload)
 
     def prompt(self, session: str | None = SESSION) -> str | None:
-        ctx = HookContext(self.claude, self.environ, time.monotonic() + 10)
+        ctx = HookContext(self.claude, self.environ, time.monotonic() + 10, {})
         return handle(self.event(session), ctx).context
 
     def grow_transcript(self, data: bytes) -> None:
@@ -190,7 +190,7 @@ def test_old_session_states_are_pruned_when_writing(s: Session) -> None:
 
 def test_when_the_state_cant_be_written_the_tags_still_go_in_and_a_warning_is_logged(s: Session) -> None:
     (s.claude / "sfp").write_text("not a folder")
-    ctx = HookContext(s.claude, s.environ, time.monotonic() + 10)
+    ctx = HookContext(s.claude, s.environ, time.monotonic() + 10, {})
     assert handle(s.event(), ctx).context
     log = (s.claude / "logs" / "sfp.log").read_text()
     assert "session state not saved" in log
@@ -277,7 +277,7 @@ def test_a_broken_user_config_falls_back_to_the_defaults(s: Session) -> None:
 def test_unreadable_context_files_are_logged_and_the_rest_injected(s: Session) -> None:
     (s.claude / ".context" / "rules.md").unlink()
     (s.claude / ".context" / "rules.md").mkdir()
-    ctx = HookContext(s.claude, s.environ, time.monotonic() + 10)
+    ctx = HookContext(s.claude, s.environ, time.monotonic() + 10, {})
     assert handle(s.event(), ctx).context
     assert "rules.md: not a regular file" in (s.claude / "logs" / "sfp.log").read_text()
 
