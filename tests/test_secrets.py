@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sfp.errors import ConfigError, UsageError
 from sfp.infra.redact import find_secrets, mask_value, patterns
 from sfp.gates.secret_scan import (
-    Finding, ScanSettings, iter_files, read_candidate, scan, scan_bytes, scan_files, scan_text, settings_from,
+    Finding, ScanSettings, iter_files, read_candidate, scan, scan_bytes, scan_files, scan_text, load_scan_settings,
 )
 
 # Fakes, each assembled at run time so that this file holds none of them whole.
@@ -236,19 +236,25 @@ def test_a_path_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> None:
         scan([str(tmp_path / "nope")])
 
 
-def test_settings_come_from_the_secrets_section() -> None:
-    assert settings_from(None) == settings_from({}) == ScanSettings()
-    assert settings_from({"exclude": ["a/**"], "max_file_bytes": 10}) == ScanSettings(("a/**",), 10)
+def test_settings_come_from_the_secrets_section(tmp_path: Path) -> None:
+    claude = tmp_path / "claude"
+    assert load_scan_settings(claude, None) == ScanSettings()
+    (claude / "sfp").mkdir(parents=True)
+    (claude / "sfp" / "sfp.yaml").write_text("secrets:\n  exclude: [a/**]\n  max_file_bytes: 10\n")
+    assert load_scan_settings(claude, None) == ScanSettings(("a/**",), 10)
 
 
 @pytest.mark.parametrize("section, message", [
-    ([], "must be a mapping"), ({"exclude": "tests/**"}, "list of globs"), ({"exclude": [1]}, "list of globs"),
-    ({"max_file_bytes": 0}, "positive whole number"), ({"max_file_bytes": "5MB"}, "positive whole number"),
-    ({"max_file_bytes": True}, "positive whole number"),
+    ("[]", "should be a mapping"), ("{exclude: tests/**}", "should be a list"), ("{exclude: [1]}", "should be a string"),
+    ("{max_file_bytes: 0}", "must be at least 1"), ("{max_file_bytes: 5MB}", "should be a whole number"),
+    ("{max_file_bytes: true}", "should be a whole number"),
 ])
-def test_bad_settings_are_config_errors(section: object, message: str) -> None:
-    with pytest.raises(ConfigError, match=message):
-        settings_from(section)
+def test_bad_settings_are_config_errors_with_their_line(tmp_path: Path, section: str, message: str) -> None:
+    claude = tmp_path / "claude"
+    (claude / "sfp").mkdir(parents=True)
+    (claude / "sfp" / "sfp.yaml").write_text(f"secrets: {section}\n")
+    with pytest.raises(ConfigError, match=rf"sfp\.yaml:1:\d+: `secrets.*{message}"):
+        load_scan_settings(claude, None)
 
 
 def test_anchor_spans_widen_to_whole_lines_and_merge() -> None:

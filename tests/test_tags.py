@@ -23,9 +23,10 @@ from sfp.context.tags import (
     fingerprint,
     heading_section,
     render_block,
+    load_tag_settings,
     scan_tags,
-    settings_from,
 )
+from sfp.errors import ConfigError
 
 SAMPLE = DATA / "context"
 
@@ -322,17 +323,18 @@ def test_fingerprint_changes_when_a_file_is_written_and_not_otherwise(tmp_path: 
 
 
 def test_the_built_in_config_says_what_the_code_defaults_say(claude_dir: Path) -> None:
-    from sfp.config.layers import load_config
-
-    assert settings_from(load_config("sfp", claude_dir, None).get("tags")) == TagSettings()
+    assert load_tag_settings(claude_dir, None) == TagSettings()
 
 
-def test_settings_from_config_keeps_defaults_for_missing_or_wrong_values() -> None:
-    assert settings_from(None) == TagSettings()
-    assert settings_from({"files": "rules.md", "budget_chars": "big", "enabled": "no"}) == TagSettings()
-    custom = settings_from({"files": ["a.md", 3, ""], "max_value_chars": 60, "budget_chars": 10, "evidence": False})
+def test_tag_settings_out_of_bounds_are_errors_with_their_line(claude_dir: Path) -> None:
+    (claude_dir / "sfp").mkdir(parents=True, exist_ok=True)
+    config = claude_dir / "sfp" / "sfp.yaml"
+    config.write_text("tags:\n  files: [a.md]\n  max_value_chars: 60\n  evidence: false\n")
+    custom = load_tag_settings(claude_dir, None)
     assert custom.files == ("a.md",) and custom.max_value_chars == 60 and custom.evidence is False
-    assert custom.budget_chars == 200  # a budget too small to say anything is raised to the minimum
+    config.write_text("tags:\n  budget_chars: 10\n")  # too small to say anything
+    with pytest.raises(ConfigError, match=r"sfp\.yaml:2:3: `tags\.budget_chars` is 10; it must be at least 200 and at most 9000"):
+        load_tag_settings(claude_dir, None)
 
 
 # --- the block -------------------------------------------------------------------------------------------

@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import IO
 
-from sfp.config.layers import load_config
-from sfp.gates.secret_scan import ScanReport, scan, settings_from
+from sfp.gates.secret_scan import ScanReport, load_scan_settings, scan
 
 
 def scan_secrets(claude_dir: Path, project: Path | None, paths: list[str], *, as_json: bool, out: IO[str]) -> int:
     """Scan `paths` (default: the project given, else the current folder) with the project's `secrets:` config."""
     project_dir = project if project is not None else Path.cwd()
-    settings = settings_from(load_config("sfp", claude_dir, project_dir).get("secrets", default={}))
+    settings = load_scan_settings(claude_dir, project_dir)
     # Without a project named, paths stay relative to the current folder, as a person typed them.
     roots = paths or ([str(project)] if project is not None else ["."])
     report = scan(roots, settings, project=str(project_dir))

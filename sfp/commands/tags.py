@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import IO
 
 from sfp.infra import paths
-from sfp.config.layers import load_config
-from sfp.context.tags import TagScan, context_files, home_relative, scan_tags, settings_from
+from sfp.context.tags import TagScan, context_files, home_relative, load_tag_settings, scan_tags
 
 
 def tags(claude_dir: Path, project: Path | None, *, as_json: bool, out: IO[str]) -> int:
-    settings = settings_from(load_config("sfp", claude_dir, project).get("tags"))
+    settings = load_tag_settings(claude_dir, project)
     files = context_files(claude_dir, project, settings)
     scan = scan_tags(files, settings)
     if as_json:

@@ -130,7 +130,7 @@ def read_layer(path: Path, name: str) -> Layer | None:
 
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # no such file, or no such folder for it
         return None
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", str(path)) from None

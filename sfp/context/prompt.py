@@ -26,7 +26,7 @@ from typing import Any, Final, NamedTuple
 
 from sfp.infra import paths
 from sfp.infra.session_state import read_section, scan_for_compaction, write_section
-from sfp.context.tags import PROJECT_FILES, TagSettings, context_files, fingerprint, home_relative, render_block, scan_tags, settings_from
+from sfp.context.tags import PROJECT_FILES, TagSettings, context_files, fingerprint, home_relative, load_tag_settings, render_block, scan_tags
 
 STATE_KEY: Final = "tags"
 RESAVE_BYTES: Final = 1024 * 1024
@@ -130,26 +130,10 @@ def evidence_text(claude_dir: Path, project: Path, environ: Mapping[str, str]) -
     from sfp.context.evidence import evidence_summary, run_evidence
     from sfp.context.evidence import settings_from as evidence_settings_from
 
-    config = _load("evidence", claude_dir, project)
-    report = run_evidence(project, evidence_settings_from(config), environ)
-    return evidence_summary(report, home_relative(project, environ))
-
-
-def load_tag_settings(claude_dir: Path, project: Path | None) -> TagSettings:
-    return settings_from(_load("sfp", claude_dir, project).get("tags"))
-
-
-def _load(name: str, claude_dir: Path, project: Path | None) -> dict[str, Any]:
-    """A config's data; a broken project layer falls back to the user's, a broken user layer to the defaults."""
     from sfp.config.layers import load_config
-    from sfp.errors import SfpError
 
-    for layer_project in (project, None) if project is not None else (None,):
-        try:
-            return load_config(name, claude_dir, layer_project).data
-        except SfpError:
-            continue
-    return {}  # every feature's settings_from() falls back to the built-in values
+    report = run_evidence(project, evidence_settings_from(load_config("evidence", claude_dir, project).data), environ)
+    return evidence_summary(report, home_relative(project, environ))
 
 
 def _save(claude_dir: Path, session_id: str, record: Mapping[str, Any], settings: TagSettings,

@@ -34,7 +34,7 @@ import re
 import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final, NamedTuple
+from typing import Final, NamedTuple
 
 from sfp.infra import paths
 
@@ -82,32 +82,12 @@ class TagScan(NamedTuple):
     files: tuple[Path, ...]  # the files that were read
 
 
-def settings_from(raw: object) -> TagSettings:
-    """TagSettings from the `tags:` mapping of sfp.yaml; a value of the wrong kind keeps its default."""
-    if not isinstance(raw, dict):
-        return TagSettings()
-    default = TagSettings()
-    files = raw.get("files")
-    return TagSettings(
-        files=tuple(f for f in files if isinstance(f, str) and f) if isinstance(files, list) else default.files,
-        project_claude_md=_bool(raw, "project_claude_md", default.project_claude_md),
-        max_value_chars=max(_int(raw, "max_value_chars", default.max_value_chars), 10),
-        max_file_bytes=max(_int(raw, "max_file_bytes", default.max_file_bytes), 1),
-        budget_chars=max(_int(raw, "budget_chars", default.budget_chars), 200),
-        enabled=_bool(raw, "enabled", default.enabled),
-        evidence=_bool(raw, "evidence", default.evidence),
-        state_keep_days=max(_int(raw, "state_keep_days", default.state_keep_days), 1),
-    )
+def load_tag_settings(claude_dir: Path, project: Path | None) -> TagSettings:
+    """The `tags:` section of sfp.yaml for this project."""
+    from sfp.config.layers import load_config
+    from sfp.config.typed import record
 
-
-def _bool(raw: Mapping[str, Any], key: str, default: bool) -> bool:
-    value = raw.get(key)
-    return value if isinstance(value, bool) else default
-
-
-def _int(raw: Mapping[str, Any], key: str, default: int) -> int:
-    value = raw.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) else default
+    return record(load_config("sfp", claude_dir, project).get("tags"), TagSettings)
 
 
 # --- which files ---------------------------------------------------------------------------------

@@ -16,9 +16,9 @@ import stat
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Final, NamedTuple
+from typing import Final, NamedTuple
 
-from sfp.errors import ConfigError, UsageError
+from sfp.errors import UsageError
 from sfp.infra.redact import anchors, find_secrets, mask_value
 
 # Folders of other people's code, caches and build output; also any folder holding pyvenv.cfg (a virtualenv).
@@ -56,19 +56,12 @@ class ScanReport(NamedTuple):
         return len({f.path for f in self.findings})
 
 
-def settings_from(section: Any) -> ScanSettings:
-    """The `secrets:` section of sfp.yaml as settings; a missing section gives the defaults."""
-    if section is None:
-        return ScanSettings()
-    if not isinstance(section, dict):
-        raise ConfigError("`secrets` in sfp.yaml must be a mapping (exclude, max_file_bytes)")
-    exclude = section.get("exclude") or []
-    if not isinstance(exclude, list) or not all(isinstance(p, str) for p in exclude):
-        raise ConfigError("`secrets.exclude` in sfp.yaml must be a list of globs, e.g. [\"tests/fixtures/**\"]")
-    limit = section.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES)
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-        raise ConfigError(f"`secrets.max_file_bytes` in sfp.yaml must be a positive whole number, not {limit!r}")
-    return ScanSettings(tuple(exclude), limit)
+def load_scan_settings(claude_dir: Path, project: Path | None) -> ScanSettings:
+    """The `secrets:` section of sfp.yaml for this project."""
+    from sfp.config.layers import load_config
+    from sfp.config.typed import record
+
+    return record(load_config("sfp", claude_dir, project).get("secrets"), ScanSettings)
 
 
 # --- which files --------------------------------------------------------------------------------------------

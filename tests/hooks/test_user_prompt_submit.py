@@ -268,12 +268,6 @@ def test_tags_can_be_turned_off(s: Session) -> None:
     assert s.state() == {}
 
 
-def test_a_broken_user_config_falls_back_to_the_defaults(s: Session) -> None:
-    s.config("tags:\n  budget_chars: [not, a, number\n")
-    context = s.prompt()
-    assert context is not None and context.startswith(HEADER)
-
-
 def test_unreadable_context_files_are_logged_and_the_rest_injected(s: Session) -> None:
     (s.claude / ".context" / "rules.md").unlink()
     (s.claude / ".context" / "rules.md").mkdir()
@@ -306,3 +300,14 @@ def test_the_runner_answers_with_additional_context_once(s: Session, tmp_path: P
     records = [json.loads(line) for line in (s.claude / "logs" / "sfp.log").read_text().splitlines()]
     assert [r["event"] for r in records] == ["UserPromptSubmit", "UserPromptSubmit"]
     assert records[0]["message"].startswith("handled: context") and records[1]["message"] == "handled"
+
+
+def test_a_broken_user_config_is_left_out_and_logged_once(s: Session, tmp_path: Path) -> None:
+    s.config("tags:\n  budget_chars: [not, a, number\n")
+    payload = json.loads((DATA / "payloads" / "01-UserPromptSubmit.json").read_text())
+    payload |= {"cwd": str(s.project), "transcript_path": str(s.transcript)}
+    code, out = run(s, tmp_path, payload)
+    assert code == 0 and json.loads(out)["hookSpecificOutput"]["additionalContext"].startswith(HEADER)
+    records = [json.loads(line) for line in (s.claude / "logs" / "sfp.log").read_text().splitlines()]
+    left_out = [r for r in records if "config layer left out" in r["message"]]
+    assert len(left_out) == 1 and "sfp.yaml:2:" in left_out[0]["message"]
