@@ -9,7 +9,7 @@ from sfp.backup.model import BackupSettings
 from sfp.backup.store import prune_backups
 from sfp.handoff.store import prune_handoffs
 from sfp.backup.model import load_backup_settings
-from sfp.commands.backup import check_keep, plural, report_pruned_backups
+from sfp.commands.backup import check_keep, report_pruned_backups
 
 
 def prune(claude_dir: Path, project: Path | None, *, keep_backups: int | None, keep_handoffs: int | None,
