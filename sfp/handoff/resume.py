@@ -134,3 +134,42 @@ def current_state(cwd: str | None, git_root: str | None, now: float | None = Non
 
     head = read_head(Path(git_root))[1] if git_root else None
     return Current(head, time.time() if now is None else now)
+
+
+class HandoffSettings(NamedTuple):
+    """sfp.yaml's `handoff:` section."""
+
+    budget_chars: int = DEFAULT_BUDGET
+    on_startup: str | bool = "pointer"  # off (or false, as YAML reads a bare off), pointer or full
+    recent_days: float = 7
+
+
+def context_at_start(claude_dir: Path, settings: HandoffSettings, *, source: str, session_id: str | None,
+                     cwd: str | None) -> str | None:
+    """What SessionStart puts back: after compact/resume the newest handoff of this project; on a fresh
+    start (startup) a pointer to a recent one, or the whole of it, as configured; after /clear nothing."""
+    mode = "full" if source not in ("startup", "clear") else settings.on_startup
+    if mode in ("off", False) or source == "clear":
+        return None
+    from sfp.infra.paths import handoffs_dir
+
+    if not handoffs_dir(claude_dir).is_dir():
+        return None
+    from sfp.handoff.store import latest_for_project
+    from sfp.infra.git import find_root
+
+    root = find_root(Path(cwd)) if cwd else None
+    found = latest_for_project(claude_dir, cwd, str(root) if root else None)
+    if found is None:
+        return None
+    stored, handoff = found
+    if source == "resume" and handoff.session_id and handoff.session_id == session_id:
+        return None  # resuming restores this session's whole conversation: its own record adds nothing
+    now = time.time()
+    if source == "startup":
+        if not is_recent(handoff, now, settings.recent_days):
+            return None
+        if mode == "pointer":
+            return pointer(stored, handoff)
+    return render_for_context(stored, handoff, source=source, budget=settings.budget_chars,
+                              current=current_state(cwd, handoff.git_root, now))

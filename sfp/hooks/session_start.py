@@ -3,8 +3,6 @@ handoff of this project back in context. Reads files only: no subprocess on this
 
 from __future__ import annotations
 
-import time
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +19,11 @@ def handle(event: HookEvent, ctx: HookContext) -> HookResult:
     if report.status != HEALTHY:
         parts.append(health_context(report))
         message = health_message(report)
-    handoff = handoff_context(ctx.claude_dir, event, settings.get("handoff") or {})
+    from sfp.config.typed import record
+    from sfp.handoff.resume import HandoffSettings, context_at_start
+
+    handoff = context_at_start(ctx.claude_dir, record(settings.get("handoff"), HandoffSettings),
+                               source=event.text("source") or "startup", session_id=event.session_id, cwd=event.cwd)
     if handoff:
         parts.append(handoff)
     return HookResult(context="\n\n".join(parts) or None, message=message)
@@ -43,44 +45,7 @@ def health_context(report: HealthReport) -> str:
     return "\n".join(lines)
 
 
-def handoff_context(claude_dir: Path, event: HookEvent, settings: Mapping[str, Any]) -> str | None:
-    """compact/resume: the newest handoff of this project; startup: a pointer to a recent one (config)."""
-    source = event.text("source") or "startup"
-    mode = settings.get("on_startup", "pointer") if source in ("startup", "clear") else "full"
-    mode = "off" if mode is False else mode  # YAML reads a bare `off` as false
-    if mode == "off" or source == "clear":
-        return None
-    from sfp.infra.paths import handoffs_dir
-
-    if not handoffs_dir(claude_dir).is_dir():
-        return None
-    from sfp.infra.git import find_root
-    from sfp.handoff.store import latest_for_project
-    from sfp.handoff.resume import current_state, is_recent, pointer, render_for_context
-
-    root = find_root(Path(event.cwd)) if event.cwd else None
-    found = latest_for_project(claude_dir, event.cwd, str(root) if root else None)
-    if found is None:
-        return None
-    stored, handoff = found
-    if source == "resume" and handoff.session_id and handoff.session_id == event.session_id:
-        return None  # resuming restores this session's whole conversation: its own record adds nothing
-    now = time.time()
-    if source in ("startup", "clear"):
-        if not is_recent(handoff, now, float(settings.get("recent_days", 7))):
-            return None
-        if mode == "pointer":
-            return pointer(stored, handoff)
-    budget = int(settings.get("budget_chars", 4000))
-    return render_for_context(stored, handoff, source=source, budget=budget,
-                              current=current_state(event.cwd, handoff.git_root, now))
-
-
 def _settings(claude_dir: Path, project: Path | None) -> dict[str, Any]:
     from sfp.config.layers import load_config
-    from sfp.errors import SfpError
 
-    try:
-        return load_config("sfp", claude_dir, project).data
-    except SfpError:
-        return {}
+    return load_config("sfp", claude_dir, project).data
