@@ -6,7 +6,6 @@ Each becomes one line on stderr and an exit code at the CLI boundary
 
 from __future__ import annotations
 
-EXIT_OK = 0
 EXIT_FAILED = 1  # what was checked is unhealthy, or an operation failed
 EXIT_USAGE = 2  # bad arguments or bad input
 

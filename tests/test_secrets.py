@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sfp.errors import ConfigError, UsageError
 from sfp.infra.redact import find_secrets, mask_value, patterns
 from sfp.gates.secret_scan import (
-    Finding, ScanSettings, iter_files, read_candidate, scan, scan_bytes, scan_files, scan_text, load_scan_settings,
+    SecretFinding, ScanSettings, iter_files, read_candidate, scan, scan_bytes, scan_files, scan_text, load_scan_settings,
 )
 
 # Fakes, each assembled at run time so that this file holds none of them whole.
@@ -47,7 +47,7 @@ def test_every_kind_of_the_table_has_an_example() -> None:
 def test_each_kind_is_found_on_its_line_and_masked(kind: str) -> None:
     text, value = EXAMPLES[kind]
     [finding] = scan_text(NOISE + text + "\n" + NOISE, "app.py")
-    assert finding == Finding("app.py", NOISE.count("\n") + 1, kind, mask_value(value))
+    assert finding == SecretFinding("app.py", NOISE.count("\n") + 1, kind, mask_value(value))
     assert value.strip("'") not in finding.masked and finding.masked.endswith("***")
 
 

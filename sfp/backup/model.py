@@ -70,7 +70,7 @@ class Source:
 
 
 @dataclass(frozen=True)
-class FileChange:
+class RestoreChange:
     entry: StoredFile
     target: Path
     status: str  # NEW, CHANGED or UNCHANGED
@@ -80,10 +80,10 @@ class FileChange:
 @dataclass(frozen=True)
 class RestorePlan:
     backup: BackupInfo
-    changes: tuple[FileChange, ...]
+    changes: tuple[RestoreChange, ...]
 
     @property
-    def pending(self) -> tuple[FileChange, ...]:
+    def pending(self) -> tuple[RestoreChange, ...]:
         return tuple(change for change in self.changes if change.status != UNCHANGED)
 
 

@@ -19,7 +19,7 @@ from sfp.backup.model import (
     UNCHANGED,
     BackupInfo,
     BackupSettings,
-    FileChange,
+    RestoreChange,
     RestorePlan,
     RestoreResult,
     StoredFile,
@@ -136,7 +136,7 @@ def plan_restore(claude_dir: Path, backup: BackupInfo, settings: BackupSettings)
     except SfpError as exc:
         raise type(exc)(f"refusing to restore: {exc}; nothing was written") from None
     changes = tuple(
-        FileChange(entry, target, _compare(target, content, entry.mode), content)
+        RestoreChange(entry, target, _compare(target, content, entry.mode), content)
         for entry, content in zip(backup.files, contents)
         for target in [restore_target(backup, entry, roots)]
     )

@@ -33,7 +33,7 @@ PARALLEL_MIN_FILES: Final = 1000  # below this, starting worker processes costs 
 GIT_TIMEOUT_S: Final = 60
 
 
-class Finding(NamedTuple):
+class SecretFinding(NamedTuple):
     path: str
     line: int
     kind: str
@@ -47,7 +47,7 @@ class ScanSettings(NamedTuple):
 
 
 class ScanReport(NamedTuple):
-    findings: tuple[Finding, ...]  # sorted by path, then line
+    findings: tuple[SecretFinding, ...]  # sorted by path, then line
     files_scanned: int
     skipped_binary: int
     skipped_large: int
@@ -183,7 +183,7 @@ def _is_skipped_name(name: str) -> bool:
 # --- what is in a file ----------------------------------------------------------------------------------------
 
 
-def scan_bytes(data: bytes, path: str) -> list[Finding]:
+def scan_bytes(data: bytes, path: str) -> list[SecretFinding]:
     """The secrets in one file's contents, by line, less those on lines allowed by the marker."""
     spans = _anchor_spans(data)
     if not spans:
@@ -199,11 +199,11 @@ def scan_bytes(data: bytes, path: str) -> list[Finding]:
         for match in find_secrets(text):
             where += text.count("\n", seen, match.start)
             seen = match.start
-            findings.append(Finding(path, where, match.kind, mask_value(text[match.start:match.end])))
+            findings.append(SecretFinding(path, where, match.kind, mask_value(text[match.start:match.end])))
     return _without_allowed(findings, data) if findings else findings
 
 
-def scan_text(text: str, path: str = "<text>") -> list[Finding]:
+def scan_text(text: str, path: str = "<text>") -> list[SecretFinding]:
     return scan_bytes(text.encode("utf-8"), path)
 
 
@@ -249,7 +249,7 @@ def _line_end(data: bytes, at: int) -> int:
     return len(data) if found < 0 else found
 
 
-def _without_allowed(findings: list[Finding], data: bytes) -> list[Finding]:
+def _without_allowed(findings: list[SecretFinding], data: bytes) -> list[SecretFinding]:
     """Drop findings on a line with the marker, or right below a marker line that has no finding of its own."""
     marked = set()
     line, counted = 1, 0
@@ -313,14 +313,14 @@ def _read_rest(fd: int, expected: int) -> bytes:
 
 
 class _Tally(NamedTuple):
-    findings: list[Finding]
+    findings: list[SecretFinding]
     scanned: int
     binary: int
     large: int
 
 
 def scan_files(paths: Sequence[str], max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> _Tally:
-    findings: list[Finding] = []
+    findings: list[SecretFinding] = []
     counts = {"text": 0, "binary": 0, "large": 0, "unreadable": 0}
     for path in paths:
         read = read_candidate(path, max_bytes)

@@ -17,7 +17,6 @@ from typing import Any, Final, NamedTuple
 
 from sfp.errors import UsageError
 
-EVENTS: Final = ("SessionStart", "UserPromptSubmit", "PostToolUse", "Stop", "PreCompact", "SessionEnd")
 CONTEXT_EVENTS: Final = frozenset({"SessionStart", "UserPromptSubmit"})
 BLOCKING_DECISION_EVENTS: Final = frozenset({"Stop", "SubagentStop"})
 # Observed: 9,500 characters reached the model whole, 10,500 became a preview.
@@ -49,10 +48,6 @@ class HookResult(NamedTuple):
     message: str | None = None  # for the person (systemMessage)
     block_reason: str | None = None  # Stop: keep Claude working on this
     blocking_error: str | None = None  # exit 2: blocks compaction / refuses the prompt
-
-    @property
-    def empty(self) -> bool:
-        return not (self.context or self.message or self.block_reason or self.blocking_error)
 
 
 class Rendered(NamedTuple):

@@ -135,7 +135,7 @@ def test_a_failing_feature_with_log_only_says_nothing(claude_dir: Path) -> None:
         raise RuntimeError("boom")
 
     result, note = _run(broken, Policy(on_failure="log_only"), claude_dir)
-    assert result.empty and note is not None and "RuntimeError: boom" in note
+    assert result == HookResult() and note is not None and "RuntimeError: boom" in note
 
 
 def test_critical_failure_blocks_with_one_line(claude_dir: Path) -> None:
