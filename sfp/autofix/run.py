@@ -15,8 +15,10 @@ What is never run, and why:
 
 The formatter gets the file's resolved path as its last argument, runs in
 its own process group, and on timeout the whole group gets SIGTERM, then
-SIGKILL after a grace period. A formatter that fails is reported, never an
-error of sfp's. Whether the file changed is decided by its sha256.
+SIGKILL after a grace period (sfp.infra.proc); what it leaves running in the
+background when it exits is stopped the same way. A formatter that fails is
+reported, never an error of sfp's. Whether the file changed is decided by
+its sha256.
 """
 
 from __future__ import annotations
@@ -24,9 +26,6 @@ import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
-if TYPE_CHECKING:
-    import subprocess
 from sfp.autofix.formatters import AutoFixResult, AutoFixSettings, FAILED, FORMATTED, Formatter, Invocation, KILL_GRACE_S, Missing, OUTPUT_CAP_BYTES, OUTSIDE_PROJECT, Outcome, SKIPPED, TIMEOUT, UNCHANGED, config_texts, extension_token, formatter_for, load_settings, may_have_formatter
 from sfp.autofix.invocation import exclusion, invocation, locate
 from sfp.autofix.report import note_missing_program, record_run
@@ -34,65 +33,15 @@ from sfp.autofix.report import note_missing_program, record_run
 
 def run_formatter(call: Invocation, timeout_s: float, grace_s: float = KILL_GRACE_S) -> Outcome:
     """Run `call` in a new process group; on timeout stop the whole group (SIGTERM, then SIGKILL)."""
-    import subprocess
-    import tempfile
+    from sfp.infra import proc  # subprocess and selectors: only for a file that has a formatter
 
-    # Output goes to a file, not a pipe: a child left holding a pipe would stall us until the timeout.
-    with tempfile.TemporaryFile() as sink:
-        try:
-            process = subprocess.Popen(
-                call.argv, cwd=call.cwd, env=dict(call.env), stdin=subprocess.DEVNULL,
-                stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
-            )
-        except OSError as exc:
-            return Outcome(None, "", error=f"cannot start {call.argv[0]}: {exc.strerror or exc}")
-        timed_out = False
-        try:
-            process.wait(timeout=max(timeout_s, 0.01))
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            stop_group(process, grace_s)
-        finally:
-            if process.returncode is None:  # we were interrupted (the hook's own budget): leave nothing behind
-                stop_group(process, 0)
-        return Outcome(None if timed_out else process.returncode, _read_output(sink), timed_out)
-
-
-def stop_group(process: subprocess.Popen[bytes], grace_s: float) -> None:
-    """SIGTERM the process group led by `process`, wait up to `grace_s` for it to go, then SIGKILL what's left."""
-    import signal
-
-    group = process.pid
-    _signal_group(group, signal.SIGTERM)
-    deadline = time.monotonic() + grace_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None and not _group_alive(group):
-            break
-        time.sleep(0.02)
-    _signal_group(group, signal.SIGKILL)
-    process.wait()
-
-
-def _signal_group(group: int, signum: int) -> None:
     try:
-        os.killpg(group, signum)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _group_alive(group: int) -> bool:
-    try:
-        os.killpg(group, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _read_output(sink: IO[bytes]) -> str:
-    sink.seek(0)
-    return sink.read(OUTPUT_CAP_BYTES).decode("utf-8", "replace")
+        # interrupted: the hook's own budget is spent, so nothing is left behind and no grace is given
+        done = proc.run(call.argv, cwd=call.cwd, env=call.env, timeout_s=max(timeout_s, 0.01), grace_s=grace_s,
+                        interrupted_grace_s=0, output_cap=OUTPUT_CAP_BYTES)
+    except (OSError, ValueError) as exc:
+        return Outcome(None, "", error=f"cannot start {call.argv[0]}: {getattr(exc, 'strerror', None) or exc}")
+    return Outcome(done.returncode, done.output, done.timed_out)
 
 
 def first_line(output: str, limit: int = 200) -> str:

@@ -27,17 +27,18 @@ from sfp.infra import paths
 def run_filter(command: str, data: bytes, what: str) -> bytes:
     """Pipe `data` through `command` (encrypt or decrypt: stdin to stdout), with no shell."""
     import shlex
-    import subprocess
+
+    from sfp.infra import proc
 
     args = shlex.split(command)
     try:
-        done = subprocess.run(args, input=data, capture_output=True, timeout=FILTER_TIMEOUT_S, check=False)
+        done = proc.run(args, stdin=data, timeout_s=FILTER_TIMEOUT_S, keep_stdout=True)
     except (OSError, ValueError) as exc:
         raise StorageError(f"backup.{what}_command `{command}` cannot run: {getattr(exc, 'strerror', None) or exc}") from None
-    except subprocess.TimeoutExpired:
-        raise StorageError(f"backup.{what}_command `{command}` took more than {FILTER_TIMEOUT_S:.0f} s") from None
+    if done.timed_out:
+        raise StorageError(f"backup.{what}_command `{command}` took more than {FILTER_TIMEOUT_S:.0f} s")
     if done.returncode != 0:
-        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        detail = done.output.strip().splitlines()
         raise StorageError(f"backup.{what}_command `{command}` failed (exit {done.returncode})"
                            + (f": {detail[0]}" if detail else ""))
     return done.stdout

@@ -11,23 +11,22 @@ or plus the grace period if something in it ignores SIGTERM.
 
 Gates the runner stops before their verdict (fail_fast, cancel) or never starts
 are reported `skipped` with the reason; only a time limit makes a `timeout`.
-Gates run on a pool of threads; each thread only waits on its child.
+Gates run on a pool of threads; each thread only waits on its child, through sfp.infra.proc.
 """
 
 from __future__ import annotations
 
 from types import MappingProxyType
 
-import codecs
 import os
-import selectors
-import signal
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Final, NamedTuple
+
+from sfp.infra import proc
+from sfp.infra.proc import Spawn as Spawn, spawn_process as spawn_process
 
 SHELL: Final = "/bin/sh"
 
@@ -40,13 +39,6 @@ ERROR: Final = "error"
 # Put in a result's reason when the gate had to run without a process group of its own.
 NO_SESSION_NOTE: Final = ("the system refused a new process session, so the gate ran without one: "
                           "processes it left in the background were not stopped")
-
-_POLL_S: Final = 0.05  # how soon a running gate notices a stop request, or its shell gone while the pipe is held
-_DRAIN_S: Final = 0.2  # reading after SIGKILL: a process that left the group could hold the pipe forever
-_REAP_S: Final = 2.0  # only a process stuck in the kernel outlives SIGKILL this long
-_CHUNK: Final = 65536
-_LINE_LOOKBACK: Final = 512  # how far back a cut looks for a line end, so lines (and secrets) stay whole
-_CONTINUATION: Final = range(0x80, 0xC0)  # UTF-8 continuation bytes
 
 
 class GateSpec(NamedTuple):
@@ -73,6 +65,7 @@ class GateResult(NamedTuple):
     required: bool
     critical: bool
     fix: str | None
+    cut_by_run_limit: bool = False  # stopped, or never started, because the run's time limit was reached
 
 
 class RunSettings(NamedTuple):
@@ -87,13 +80,6 @@ class RunSettings(NamedTuple):
 
 
 EventHook = Callable[[str, GateSpec, GateResult | None], None]
-Spawn = Callable[[Sequence[str], Path, Mapping[str, str], bool], subprocess.Popen[bytes]]
-
-
-def spawn_process(argv: Sequence[str], cwd: Path, env: Mapping[str, str], new_session: bool) -> subprocess.Popen[bytes]:
-    """Start argv reading /dev/null, writing stdout and stderr into one pipe; in a new session if asked."""
-    return subprocess.Popen(list(argv), cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=new_session)
 
 
 def run_gates(
@@ -137,78 +123,6 @@ def missing_tools(tools: Sequence[str], path: str) -> list[str]:
     import shutil  # shutil drags in compression modules; most gates require nothing
 
     return [tool for tool in tools if shutil.which(tool, path=path) is None]
-
-
-def group_has_living(pgid: int, proc_root: Path = Path("/proc")) -> bool:
-    """Whether process group `pgid` has a member that isn't a zombie (without /proc: any member).
-
-    Orphaned zombies stay in the group until init reaps them, which some sandboxes' init does
-    only every second or two, so signal 0 alone can't tell a finished group from a living one.
-    """
-    try:
-        os.killpg(pgid, 0)  # signal 0 only asks, so a reused id would come to no harm
-    except (ProcessLookupError, PermissionError):  # macOS says EPERM for a group of zombies
-        return False
-    if not proc_root.is_dir():
-        return True
-    for entry in os.scandir(proc_root):
-        if entry.name.isdigit():
-            try:
-                with open(os.path.join(entry.path, "stat"), "rb") as stat:
-                    fields = stat.read().rpartition(b")")[2].split()  # the name before ")" may hold spaces
-            except OSError:
-                continue
-            if len(fields) > 2 and fields[0] not in (b"Z", b"X") and int(fields[2]) == pgid:
-                return True
-    return False
-
-
-class CappedOutput:
-    """A gate's output in bounded memory: the first half of the cap, and a rolling last half."""
-
-    def __init__(self, cap: int) -> None:
-        self.head_cap = max(cap, 0) // 2
-        self.tail_cap = max(cap, 0) - self.head_cap
-        self.head = bytearray()
-        self.tail = bytearray()
-        self.total = 0
-
-    def add(self, data: bytes) -> None:
-        self.total += len(data)
-        room = self.head_cap - len(self.head)
-        if room > 0:
-            self.head += data[:room]
-            data = data[room:]
-        self.tail += data
-        if len(self.tail) > 2 * self.tail_cap:  # trimming only now and then keeps add() linear
-            del self.tail[: len(self.tail) - self.tail_cap]
-
-    def text(self) -> tuple[str, bool]:
-        """The output as text, and whether a middle part was cut (marked `… [N bytes cut] …`)."""
-        head, tail = bytes(self.head), bytes(self.tail[max(len(self.tail) - self.tail_cap, 0):])
-        if len(head) + len(tail) == self.total:
-            return (head + tail).decode("utf-8", "replace"), False
-        head, tail = _cut_head(head), _cut_tail(tail)
-        shown_head = codecs.getincrementaldecoder("utf-8")("replace").decode(head)  # drops a torn last character
-        marker = f"… [{self.total - len(head) - len(tail)} bytes cut] …\n"
-        if shown_head and not shown_head.endswith("\n"):
-            marker = "\n" + marker
-        return shown_head + marker + tail.decode("utf-8", "replace"), True
-
-
-def _cut_head(head: bytes) -> bytes:
-    end = head.rfind(b"\n", len(head) - min(_LINE_LOOKBACK, len(head) // 4))
-    return head[: end + 1] if end >= 0 else head
-
-
-def _cut_tail(tail: bytes) -> bytes:
-    start = tail.find(b"\n", 0, min(_LINE_LOOKBACK, len(tail) // 4))
-    if start >= 0:
-        return tail[start + 1:]
-    skip = 0
-    while skip < min(3, len(tail)) and tail[skip] in _CONTINUATION:
-        skip += 1
-    return tail[skip:]
 
 
 class _Run:
@@ -261,10 +175,11 @@ def _run_one(gate: GateSpec, run: _Run) -> GateResult:
 
 def _attempt(gate: GateSpec, run: _Run) -> GateResult:
     why_not = run.stop_reason()
-    if why_not is None and run.clock() >= run.deadline:
-        why_not = f"global timeout ({run.settings.timeout_ms} ms) reached before it started"
     if why_not is not None:
         return _result(gate, SKIPPED, reason=why_not)
+    if run.clock() >= run.deadline:
+        return _result(gate, SKIPPED, reason=f"global timeout ({run.settings.timeout_ms} ms) reached before it started",
+                       cut_by_run_limit=True)
     env = {**run.environ, **gate.env}
     missing = missing_tools(gate.requires, env.get("PATH", os.defpath))
     if missing:
@@ -274,20 +189,37 @@ def _attempt(gate: GateSpec, run: _Run) -> GateResult:
     started = run.clock()
     if not cwd.is_dir():
         return _result(gate, ERROR, reason=f"could not start: working directory {cwd} does not exist")
+    limit = started + gate.timeout_ms / 1000
     try:
-        proc, own_group = _launch(gate.command, cwd, env, run)
+        done = proc.run([SHELL, "-c", gate.command], cwd=cwd, env=env, deadline=min(limit, run.deadline),
+                        grace_s=run.settings.grace_ms / 1000, output_cap=run.settings.output_cap_bytes,
+                        should_stop=run.stop_reason, new_session=not run.no_session, clock=run.clock, spawn=run.spawn)
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the command or the environment
         return _result(gate, ERROR, duration_ms=_ms_since(started, run), reason=f"could not start {SHELL}: {exc}")
-    status, reason, returncode, output = _supervise(proc, own_group, gate, started, run)
-    text, truncated = output.text()
-    tool = _missing_leading_tool(gate.command, returncode, env)
+    if not done.own_group:
+        run.no_session = True  # later gates don't ask again
+    tool = _missing_leading_tool(gate.command, done.returncode, env)
     if tool is not None:
         # `ruff check .` with no ruff: the shell says "not found" (127). A gate that can't run
         # says nothing about the code, so it is skipped, as with `requires`.
         return _result(gate, SKIPPED, duration_ms=_ms_since(started, run), reason=f"requires {tool} (not on PATH)")
-    if not own_group:
+    cut_by_run_limit = done.timed_out and limit > run.deadline
+    status, reason = _verdict(done, gate, run, cut_by_run_limit)
+    if not done.own_group:
         reason = f"{reason}; {NO_SESSION_NOTE}" if reason else NO_SESSION_NOTE
-    return _result(gate, status, returncode, _ms_since(started, run), run.redact(text), reason, truncated)
+    return _result(gate, status, done.returncode, _ms_since(started, run), run.redact(done.output), reason,
+                   done.truncated, cut_by_run_limit)
+
+
+def _verdict(done: proc.Completed, gate: GateSpec, run: _Run, cut_by_run_limit: bool) -> tuple[str, str | None]:
+    if done.stopped is not None:
+        return SKIPPED, done.stopped
+    if done.timed_out:
+        return TIMEOUT, (f"global timeout ({run.settings.timeout_ms} ms) reached" if cut_by_run_limit
+                         else f"timed out after {gate.timeout_ms} ms")
+    if done.returncode is None:
+        return ERROR, "the shell did not exit after SIGKILL"
+    return (PASSED if done.returncode == 0 else FAILED), None
 
 
 def _missing_leading_tool(command: str, returncode: int | None, env: Mapping[str, str]) -> str | None:
@@ -314,136 +246,11 @@ _SHELL_WORDS: Final = frozenset({
 })
 
 
-def _launch(command: str, cwd: Path, env: Mapping[str, str], run: _Run) -> tuple[subprocess.Popen[bytes], bool]:
-    """The gate's shell, and whether it leads a process group of its own."""
-    argv = [SHELL, "-c", command]
-    if not run.no_session:
-        try:
-            return run.spawn(argv, cwd, env, True), True
-        except PermissionError as exc:
-            if exc.filename is not None:  # the shell or the folder can't be used, not the session
-                raise
-            run.no_session = True  # seen in sandboxes that forbid setsid()
-    return run.spawn(argv, cwd, env, False), False
-
-
-def _supervise(proc: subprocess.Popen[bytes], own_group: bool, gate: GateSpec, started: float,
-               run: _Run) -> tuple[str, str | None, int | None, CappedOutput]:
-    """Wait for the gate while reading its output; end its group whatever happens, even Ctrl-C."""
-    limit = started + gate.timeout_ms / 1000
-    deadline = min(limit, run.deadline)
-    late = (f"timed out after {gate.timeout_ms} ms" if limit <= run.deadline
-            else f"global timeout ({run.settings.timeout_ms} ms) reached")
-    child = _Child(proc, own_group, CappedOutput(run.settings.output_cap_bytes), run.clock)
-    try:
-        stopped = _wait_for_exit(child, deadline, late, run)
-    finally:
-        child.end(run.settings.grace_ms / 1000)
-    if stopped is not None:
-        return stopped[0], stopped[1], None, child.output
-    if child.returncode is None:
-        return ERROR, "the shell did not exit after SIGKILL", None, child.output
-    return (PASSED if child.returncode == 0 else FAILED), None, child.returncode, child.output
-
-
-def _wait_for_exit(child: _Child, deadline: float, late: str, run: _Run) -> tuple[str, str] | None:
-    """None once the gate's shell exits by itself; else the status and reason to stop it with."""
-    while not child.exited():
-        why = run.stop_reason()
-        if why is not None:
-            return SKIPPED, why
-        left = deadline - run.clock()
-        if left <= 0:
-            return TIMEOUT, late
-        child.pump(min(left, _POLL_S))
-    return None
-
-
-class _Child:
-    """A started gate: its shell, the pipe its whole group writes to, and the output read so far.
-
-    The shell is reaped only at the very end, so until then its pid - the group's id - can't be
-    reused and signalling the group can't hit a stranger.
-    """
-
-    def __init__(self, proc: subprocess.Popen[bytes], own_group: bool, output: CappedOutput,
-                 clock: Callable[[], float]) -> None:
-        assert proc.stdout is not None
-        self.proc = proc
-        self.own_group = own_group
-        self.output = output
-        self.clock = clock
-        self.pipe = proc.stdout
-        self.selector = selectors.DefaultSelector()
-        self.selector.register(self.pipe, selectors.EVENT_READ)
-        self.eof = False
-        self.nap = 0.0002
-        self.returncode: int | None = None
-
-    def exited(self) -> bool:
-        try:
-            return os.waitid(os.P_PID, self.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
-        except ChildProcessError:
-            return True
-
-    def pump(self, timeout: float) -> None:
-        """Read what arrives within `timeout` seconds; after the pipe closed, just wait a little."""
-        if self.eof:
-            # the shell is about to exit, or runs on without output: look again soon, then less often
-            time.sleep(max(min(timeout, self.nap), 0))
-            self.nap = min(self.nap * 2, _POLL_S)
-            return
-        if self.selector.select(max(timeout, 0)):
-            data = os.read(self.pipe.fileno(), _CHUNK)
-            if data:
-                self.output.add(data)
-            else:
-                self.eof = True
-                self.selector.unregister(self.pipe)
-
-    def signal(self, signum: int) -> None:
-        try:
-            if self.own_group:
-                os.killpg(self.proc.pid, signum)
-            else:
-                os.kill(self.proc.pid, signum)
-        except (ProcessLookupError, PermissionError):  # all gone; macOS says EPERM for a group of zombies
-            pass
-
-    def wait_for_group(self, limit_s: float) -> None:
-        """Give members that don't hold the pipe time to die of the SIGKILL, so that none is seen alive later."""
-        until, nap = self.clock() + limit_s, 0.001
-        while self.clock() < until and group_has_living(self.proc.pid):
-            time.sleep(nap)
-            nap = min(nap * 2, 0.02)
-
-    def end(self, grace_s: float) -> None:
-        """SIGTERM the group; once it is gone (shell exited, pipe closed) or the grace is over, SIGKILL; reap."""
-        try:
-            self.signal(signal.SIGTERM)
-            until = self.clock() + grace_s
-            while not (self.eof and self.exited()) and (left := until - self.clock()) > 0:
-                self.pump(min(left, _POLL_S))
-            self.signal(signal.SIGKILL)  # also reaches group members that don't hold the pipe
-            until = self.clock() + _DRAIN_S
-            while not self.eof and (left := until - self.clock()) > 0:
-                self.pump(left)
-            try:
-                self.returncode = self.proc.wait(_REAP_S)
-            except subprocess.TimeoutExpired:
-                self.returncode = None
-            if self.own_group:
-                self.wait_for_group(_DRAIN_S)
-        finally:
-            self.selector.close()
-            self.pipe.close()
-
-
 def _ms_since(started: float, run: _Run) -> int:
     return max(int((run.clock() - started) * 1000), 0)
 
 
 def _result(gate: GateSpec, status: str, returncode: int | None = None, duration_ms: int = 0, output: str = "",
-            reason: str | None = None, truncated: bool = False) -> GateResult:
+            reason: str | None = None, truncated: bool = False, cut_by_run_limit: bool = False) -> GateResult:
     return GateResult(gate.name, status, returncode, duration_ms, output, reason, truncated, gate.required,
-                      gate.critical, gate.fix)
+                      gate.critical, gate.fix, cut_by_run_limit)

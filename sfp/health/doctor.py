@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import subprocess
 import tempfile
 import time
 import zipfile
@@ -19,13 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from sfp.infra import paths
+from sfp.infra import paths, proc
 from sfp.claude import settings as cc
 from sfp.errors import UsageError
 
 OK: Final = "ok"
 WARN: Final = "warn"
 BROKEN: Final = "broken"
+
+PYTHON_TIMEOUT_S: Final = 20.0
 
 SAMPLE_PAYLOADS: Final[Mapping[str, Mapping[str, object]]] = {
     "SessionStart": {"source": "startup"},
@@ -157,19 +158,22 @@ def check_pyz(pyz: Path) -> Finding:
 
 
 def check_python(python: str) -> Finding:
+    argv = [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]
     try:
-        done = subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                              capture_output=True, text=True, timeout=20)
+        done = proc.run(argv, timeout_s=PYTHON_TIMEOUT_S, keep_stdout=True)
     except FileNotFoundError:
         return Finding(BROKEN, f"interpreter {python} does not exist", "",
                        "run `sfp install` with a Python ≥ 3.11: `python3.11 sfp.pyz install`")
-    except (OSError, subprocess.TimeoutExpired) as exc:
+    except (OSError, ValueError) as exc:
         return Finding(BROKEN, f"interpreter {python} does not run", str(exc), "run `sfp install` with a Python ≥ 3.11")
-    version = done.stdout.strip()
+    if done.timed_out:
+        return Finding(BROKEN, f"interpreter {python} does not run", f"it did not answer within {PYTHON_TIMEOUT_S:g} s",
+                       "run `sfp install` with a Python ≥ 3.11")
+    version = done.stdout.decode("utf-8", "replace").strip()
     try:
         major, minor = (int(p) for p in version.split("."))
     except ValueError:
-        return Finding(BROKEN, f"interpreter {python} does not answer as Python", done.stderr.strip()[:200],
+        return Finding(BROKEN, f"interpreter {python} does not answer as Python", done.output.strip()[:200],
                        "run `sfp install` with a Python ≥ 3.11")
     if (major, minor) < (3, 11):
         return Finding(BROKEN, f"interpreter {python} is Python {version}; sfp needs 3.11 or newer", "",
@@ -188,18 +192,19 @@ def probe(hook: cc.InstalledHook) -> Finding:
         env = {**os.environ, "CLAUDE_CONFIG_DIR": str(Path(tmp) / "claude"), "CLAUDE_PROJECT_DIR": tmp}
         started = time.monotonic()
         try:
-            proc = subprocess.Popen(hook.command, shell=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, env=env, cwd=tmp, start_new_session=True)
-            out, err = proc.communicate(json.dumps(payload).encode(), timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            return Finding(BROKEN, f"{hook.event} hook did not answer within its {timeout:g} s timeout",
-                           f"{hook.settings}", "raise `timeout` for this event in fallback.yaml and run `sfp install`, "
-                           "or find what is slow with `sfp logs`")
+            done = proc.run(["/bin/sh", "-c", hook.command], cwd=Path(tmp), env=env, stdin=json.dumps(payload).encode(),
+                            timeout_s=timeout, keep_stdout=True)
+        except (OSError, ValueError) as exc:
+            return Finding(BROKEN, f"{hook.event} hook could not start", str(exc), "run `sfp install` again")
         elapsed = time.monotonic() - started
-    if proc.returncode not in (0, 2) or b"Traceback" in err:
-        return Finding(BROKEN, f"{hook.event} hook failed (exit {proc.returncode})",
-                       err.decode("utf-8", "replace").strip()[-300:], "see `sfp logs`; reinstall sfp.pyz if it is damaged")
+    if done.timed_out:
+        return Finding(BROKEN, f"{hook.event} hook did not answer within its {timeout:g} s timeout",
+                       f"{hook.settings}", "raise `timeout` for this event in fallback.yaml and run `sfp install`, "
+                       "or find what is slow with `sfp logs`")
+    out, err = done.stdout, done.output
+    if done.returncode not in (0, 2) or "Traceback" in err:
+        return Finding(BROKEN, f"{hook.event} hook failed (exit {done.returncode})",
+                       err.strip()[-300:], "see `sfp logs`; reinstall sfp.pyz if it is damaged")
     if out.strip():
         try:
             json.loads(out)
@@ -207,16 +212,6 @@ def probe(hook: cc.InstalledHook) -> Finding:
             return Finding(BROKEN, f"{hook.event} hook printed something that is not JSON", out[:200].decode("utf-8", "replace"),
                            "replace sfp.pyz with a fresh build")
     return Finding(OK, f"{hook.event} hook answered in {elapsed * 1000:.0f} ms (timeout {timeout:g} s)")
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    import signal
-
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        proc.kill()
-    proc.wait()
 
 
 def check_folders(claude_dir: Path) -> list[Finding]:

@@ -18,12 +18,10 @@ import pytest
 
 from sfp.gates.runner import (
     NO_SESSION_NOTE,
-    CappedOutput,
     GateResult,
     GateSpec,
     RunSettings,
     Spawn,
-    group_has_living,
     missing_tools,
     run_gates,
     spawn_process,
@@ -219,6 +217,18 @@ def test_global_timeout_stops_the_running_and_skips_the_rest(marker: str) -> Non
 def test_the_gate_limit_applies_when_it_is_shorter_than_the_global_one(marker: str) -> None:
     result = only(gate("a", f"sleep {marker}", timeout_ms=200), RunSettings(timeout_ms=5000, grace_ms=300))
     assert (result.status, result.reason) == ("timeout", "timed out after 200 ms")
+    assert result.cut_by_run_limit is False
+
+
+def test_only_gates_the_run_limit_stopped_or_never_started_are_cut_by_it(marker: str) -> None:
+    gates = [gate("quick", "true"), gate("own-limit", f"sleep {marker}", timeout_ms=100),
+             gate("cut", f"sleep {marker}", timeout_ms=10_000), gate("never", "true")]
+    results = run(gates, RunSettings(parallel=False, timeout_ms=600, grace_ms=300))
+    assert [(r.status, r.cut_by_run_limit) for r in results] == [
+        ("passed", False), ("timeout", False), ("timeout", True), ("skipped", True)]
+    cancelled = threading.Event()
+    cancelled.set()
+    assert [r.cut_by_run_limit for r in run(gates[:1], RunSettings(timeout_ms=600), cancel=cancelled)] == [False]
 
 
 # --- fail_fast, cancel, Ctrl-C ------------------------------------------------------------------
@@ -353,29 +363,6 @@ def test_output_is_redacted_before_it_is_kept() -> None:
     assert seen == ["password=hunter2-sfp\n"]
 
 
-def test_capped_output_under_the_cap_is_exact_and_invalid_utf8_is_replaced() -> None:
-    out = CappedOutput(10)
-    out.add(b"12345")
-    out.add(b"\xff6789")
-    assert out.text() == ("12345\ufffd6789", False)
-
-
-def test_capped_output_never_tears_a_character_at_the_cut() -> None:
-    out = CappedOutput(11)
-    out.add("é".encode() * 100)
-    text, truncated = out.text()
-    assert truncated and "\ufffd" not in text
-    assert text.startswith("éé") and text.endswith("éé")
-
-
-def test_capped_output_memory_stays_bounded() -> None:
-    out = CappedOutput(1000)
-    for _ in range(2000):
-        out.add(b"x" * 4096)
-    assert len(out.head) + len(out.tail) <= 2 * 1000 + 4096
-    assert out.total == 2000 * 4096
-
-
 # --- parallelism, order, events ------------------------------------------------------------------
 
 def test_gates_run_in_parallel_and_results_keep_the_order_of_the_gates() -> None:
@@ -427,24 +414,3 @@ def test_on_event_gets_start_then_end_with_the_result_one_call_at_a_time() -> No
 
 def test_no_gates_no_results() -> None:
     assert run([]) == []
-
-
-
-@pytest.mark.skipif(not HAS_PROC, reason="a /proc layout")
-def test_a_group_of_zombies_counts_as_gone(tmp_path: Path, marker: str) -> None:
-    leader = subprocess.Popen(["/bin/sh", "-c", f"exec sleep {marker}"], start_new_session=True)
-    try:
-        def fake_proc(state: str) -> Path:
-            root = tmp_path / state
-            (root / "4242").mkdir(parents=True)
-            (root / "4242" / "stat").write_text(f"4242 (a (weird) name) {state} 1 {leader.pid} {leader.pid} 0 -1\n")
-            (root / "self").mkdir()
-            return root
-
-        assert group_has_living(leader.pid, fake_proc("S")) is True
-        assert group_has_living(leader.pid, fake_proc("Z")) is False
-        assert group_has_living(leader.pid, tmp_path / "no-proc") is True
-    finally:
-        leader.kill()
-        leader.wait()
-    assert group_has_living(leader.pid) is False
