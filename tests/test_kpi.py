@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from helpers import ROOT
+from sfp.errors import StorageError
 from sfp.kpi.store import append_event, encode_event, events_path, format_time, read_events, rotated_path
 
 T0 = 1_770_724_792.5  # 2026-02-10T11:59:52.500Z
@@ -46,6 +47,16 @@ def test_values_json_cannot_hold_are_stored_as_text(claude_dir: Path) -> None:
     append_event(claude_dir, "quality_gates", {"project": Path("/p"), "ok": True}, session=None, now=T0)
     [event] = read_events(claude_dir)
     assert event["project"] == "/p" and event["ok"] is True and event["session"] is None
+
+
+def test_an_event_that_cannot_be_stored_raises_storage_error(claude_dir: Path, tmp_path: Path) -> None:
+    target = tmp_path / "someone-elses.txt"
+    target.write_text("theirs\n")
+    events_path(claude_dir).parent.mkdir()
+    events_path(claude_dir).symlink_to(target)
+    with pytest.raises(StorageError, match="events.jsonl"):
+        append_event(claude_dir, "auto_fix", {"n": 1}, session="s", now=T0)
+    assert target.read_text() == "theirs\n"
 
 
 def test_read_filters_by_kind_and_since(claude_dir: Path) -> None:

@@ -37,3 +37,17 @@ def test_an_unwritable_log_is_silently_skipped(tmp_path: Path) -> None:
     blocker = tmp_path / "claude"
     blocker.write_text("a file where the claude dir should be")
     write_log(blocker, "info", "SessionStart", "lost, not fatal")  # must not raise
+
+
+def test_a_symlink_at_the_log_is_not_written_through(claude_dir: Path, tmp_path: Path) -> None:
+    target = tmp_path / "someone-elses.txt"
+    target.write_text("theirs\n")
+    log_path(claude_dir).parent.mkdir()
+    log_path(claude_dir).symlink_to(target)
+    write_log(claude_dir, "info", "Stop", "not into the link")  # must not raise
+    assert target.read_text() == "theirs\n"
+
+
+def test_a_message_holding_a_unicode_line_separator_stays_one_record(claude_dir: Path) -> None:
+    write_log(claude_dir, "info", "Stop", "before\u2028after")
+    assert [r["message"] for r in read_records(claude_dir)] == ["before\u2028after"]

@@ -7,13 +7,12 @@ log that can't be written is a lost line, not a lost session.
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
 from sfp.infra import paths
+from sfp.infra.jsonl import JsonLines
 from sfp.infra.redact import redact
-from sfp.infra.storage import PRIVATE_FILE, ensure_private_dir, file_lock
 
 LOG_NAME = "sfp.log"
 MAX_BYTES = 1024 * 1024
@@ -39,6 +38,10 @@ def format_record(
     return json.dumps(record, ensure_ascii=False)
 
 
+def log_file(claude_dir: Path, max_bytes: int = MAX_BYTES) -> JsonLines:
+    return JsonLines(log_path(claude_dir), KEEP_ROTATED, max_bytes)
+
+
 def write_log(
     claude_dir: Path,
     level: str,
@@ -49,61 +52,16 @@ def write_log(
     duration_ms: float | None = None,
     max_bytes: int = MAX_BYTES,
 ) -> None:
-    """Append one record; rotate first when the file has grown past `max_bytes`."""
-    path = log_path(claude_dir)
+    """Append one record; rotate first when it would take the file past `max_bytes`. Never raises."""
     try:
-        # backslashreplace: a lone surrogate from odd input becomes a JSON escape, not a lost line.
-        line = (format_record(level, event, session, message, duration_ms, time.time()) + "\n").encode(
-            "utf-8", "backslashreplace")
-        fd = _open_log(path)
-        try:
-            if os.fstat(fd).st_size + len(line) > max_bytes:
-                os.close(fd)
-                fd = -1
-                _rotate(path, max_bytes - len(line))
-                fd = _open_log(path)
-            os.write(fd, line)  # O_APPEND + one write: whole lines even from concurrent hooks
-        finally:
-            if fd >= 0:
-                os.close(fd)
-    except OSError:
-        pass
+        log_file(claude_dir, max_bytes).append(format_record(level, event, session, message, duration_ms, time.time()))
     except Exception:  # noqa: BLE001 - a log line is never worth a failed hook
         pass
 
 
-def _open_log(path: Path) -> int:
-    try:
-        return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE)
-    except FileNotFoundError:
-        ensure_private_dir(path.parent)
-        return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE)
-
-
-def _rotate(path: Path, room: int) -> None:
-    """Rotate unless the file (re-read under the lock) still has `room` bytes free."""
-    with file_lock(path.with_name(f".{path.name}.lock"), timeout=2.0):
-        try:
-            if path.stat().st_size <= room:
-                return  # another hook rotated while we waited
-        except FileNotFoundError:
-            return
-        for index in range(KEEP_ROTATED - 1, 0, -1):
-            older = path.with_name(f"{path.name}.{index}")
-            if older.exists():
-                os.replace(older, path.with_name(f"{path.name}.{index + 1}"))
-        os.replace(path, path.with_name(f"{path.name}.1"))
-
-
 def read_records(claude_dir: Path, limit: int | None = None) -> list[dict[str, object]]:
     """The newest `limit` records (all when None), oldest first; unparsable lines are kept as messages."""
-    path = log_path(claude_dir)
-    lines: list[str] = []
-    for candidate in [path.with_name(f"{path.name}.{i}") for i in range(KEEP_ROTATED, 0, -1)] + [path]:
-        try:
-            lines.extend(candidate.read_text(encoding="utf-8", errors="replace").splitlines())
-        except OSError:
-            continue
+    lines = list(log_file(claude_dir).lines())
     if limit is not None:
         lines = lines[-limit:] if limit > 0 else []
     return [parse_record(line) for line in lines if line.strip()]

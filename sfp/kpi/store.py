@@ -5,29 +5,27 @@ here and `sfp kpi` reads them back. Each record is
 `{"time", "kind", "session", ...data}` with `time` in UTC ISO 8601 with
 milliseconds, so records compare in time order as plain strings.
 
-Concurrent hooks append whole lines: one write per line under an exclusive
-lock (`storage.append_line`). The store is bounded: once the file would
-grow past MAX_BYTES (5 MB) it is renamed to `events.jsonl.1`, replacing the
-previous one, so the two files never hold much more than 10 MB and the
-newest events are always kept. Readers skip lines that don't parse: a
-torn line costs one event, never the whole file.
+Concurrent hooks append whole lines (`infra.jsonl`). The store is bounded:
+once the file would grow past MAX_BYTES (5 MB) it is renamed to
+`events.jsonl.1`, replacing the previous one, so the two files never hold
+much more than 10 MB and the newest events are always kept. Readers skip
+lines that don't parse: a torn line costs one event, never the whole file.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
 from sfp.infra import paths
-from sfp.errors import StorageError
-from sfp.infra.storage import append_line, ensure_private_dir, file_lock
+from sfp.infra.jsonl import JsonLines
 
 EVENTS_NAME: Final = "events.jsonl"
 MAX_BYTES: Final = 5 * 1024 * 1024
+KEEP_ROTATED: Final = 1
 RESERVED_KEYS: Final = frozenset({"time", "kind", "session"})
 
 
@@ -36,7 +34,11 @@ def events_path(claude_dir: Path) -> Path:
 
 
 def rotated_path(claude_dir: Path) -> Path:
-    return paths.kpis_dir(claude_dir) / f"{EVENTS_NAME}.1"
+    return events_file(claude_dir).rotated(1)
+
+
+def events_file(claude_dir: Path, max_bytes: int = MAX_BYTES) -> JsonLines:
+    return JsonLines(events_path(claude_dir), KEEP_ROTATED, max_bytes)
 
 
 def format_time(now: float) -> str:
@@ -68,23 +70,19 @@ def append_event(
 ) -> None:
     """Append one event; rotate first when it would take the file past `max_bytes`. Raises StorageError."""
     line = encode_event(kind, data, session, time.time() if now is None else now)
-    path = events_path(claude_dir)
-    ensure_private_dir(path.parent)
-    if _size(path) + len(line) + 1 > max_bytes:
-        _rotate(path, max_bytes - len(line) - 1)
-    append_line(path, line)
+    events_file(claude_dir, max_bytes).append(line)
 
 
 def read_events(claude_dir: Path, kind: str | None = None, since: float | None = None) -> Iterator[dict[str, Any]]:
     """Every readable event, oldest first; only `kind` ones and those at or after `since` (epoch seconds) if given."""
     earliest = format_time(since) if since is not None else None
-    for path in (rotated_path(claude_dir), events_path(claude_dir)):
-        for record in _records(path):
-            if kind is not None and record.get("kind") != kind:
-                continue
-            if earliest is not None and not _at_or_after(record.get("time"), earliest):
-                continue
-            yield record
+    for line in events_file(claude_dir).lines():
+        record = parse_line(line)
+        if record is None or (kind is not None and record.get("kind") != kind):
+            continue
+        if earliest is not None and not _at_or_after(record.get("time"), earliest):
+            continue
+        yield record
 
 
 def parse_line(line: str) -> dict[str, Any] | None:
@@ -98,36 +96,5 @@ def parse_line(line: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) and isinstance(value.get("kind"), str) else None
 
 
-def _records(path: Path) -> Iterator[dict[str, Any]]:
-    try:
-        handle = path.open(encoding="utf-8", errors="replace")
-    except OSError:
-        return
-    with handle:
-        for line in handle:
-            record = parse_line(line)
-            if record is not None:
-                yield record
-
-
 def _at_or_after(value: object, earliest: str) -> bool:
     return isinstance(value, str) and value >= earliest
-
-
-def _size(path: Path) -> int:
-    try:
-        return os.stat(path).st_size
-    except OSError:
-        return 0
-
-
-def _rotate(path: Path, room: int) -> None:
-    """Rename the full file to `.1`, unless another writer did so while we waited for the lock."""
-    try:
-        with file_lock(path.with_name(f".{path.name}.lock"), timeout=2.0):
-            if _size(path) <= room:
-                return
-            os.replace(path, path.with_name(f"{path.name}.1"))
-    except (OSError, StorageError):
-        # An unrotated file is a few bytes too big; a lost event would be worse.
-        pass
