@@ -193,7 +193,11 @@ def create_backup(
             "total_size": sum(e.size for e in entries),
             "files_backed_up": [_entry_json(e) for e in entries],
         }
-        command = [*(invocation if invocation is not None else default_invocation()), "--claude-dir", str(roots[ROOT_CLAUDE])]
+        if invocation is None:
+            from sfp.infra.runtime import standalone_self_command
+
+            invocation = standalone_self_command()
+        command = [*invocation, "--claude-dir", str(roots[ROOT_CLAUDE])]
         backup_id = publish(backups, tmp, base, meta, command)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -304,7 +308,10 @@ def remove_stale_temporaries(backups: Path, *, now: float, max_age_s: float = ST
 
 
 def default_invocation() -> tuple[str, ...]:
-    """How a person runs this sfp again: `python3 /abs/sfp.pyz`, or `sfp` from a source checkout."""
+    """Obsolete: create_backup now uses `runtime.standalone_self_command()`.
+
+    Kept only because tests/backup/test_backup.py still imports it; delete it together with that import.
+    """
     from sfp.infra.runtime import interpreter, running_zipapp
 
     pyz = running_zipapp()

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
-import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 from typing import IO, Any
+
+from sfp.infra.runtime import self_command, self_command_environ
 
 SESSION = "5f0c1d2e-demo-4e6b-9a1c-0d3e5f7a9b11"
 
@@ -73,7 +74,7 @@ def demo(out: IO[str]) -> int:
         transcript = root / "transcript.jsonl"
         transcript.write_text("".join(json.dumps(line) + "\n" for line in transcript_lines(project)), encoding="utf-8")
         out.write(f"sfp demo — a throwaway claude dir in {root}\n")
-        out.write(f"each step sends one hook event to `{' '.join(_sfp_command())} hook`, as Claude Code does\n\n")
+        out.write(f"each step sends one hook event to `{shlex.join([*self_command(), 'hook'])}`, as Claude Code does\n\n")
         failures = _step(out, "Session starts, no ~/.claude/.context/CLAUDE.md yet",
                          {"hook_event_name": "SessionStart", "source": "startup"}, claude_dir, project, transcript)
         _write_tree(claude_dir / ".context", {"CLAUDE.md": CONTEXT})
@@ -100,12 +101,11 @@ def demo(out: IO[str]) -> int:
         for title, payload in steps:
             failures += _step(out, title, payload, claude_dir, project, transcript)
         out.write("sfp's log of this demo (`sfp logs`):\n")
-        log = claude_dir / "logs" / "sfp.log"
         from sfp.commands.logs import format_line
-        from sfp.infra.log import parse_record
+        from sfp.infra.log import read_records
 
-        for line in log.read_text(encoding="utf-8").splitlines() if log.exists() else []:
-            out.write(f"  {format_line(parse_record(line), as_json=False)}\n")
+        for record in read_records(claude_dir):
+            out.write(f"  {format_line(record, as_json=False)}\n")
         out.write(f"\nleft on disk: {_inventory(claude_dir)}\n")
     out.write("\n" + ("demo finished: every hook answered as the client expects\n" if not failures
                       else f"demo finished with {failures} unexpected answer(s)\n"))
@@ -125,11 +125,9 @@ def _step(out: IO[str], title: str, payload: dict[str, Any], claude_dir: Path, p
         event = {"session_id": SESSION, "transcript_path": str(transcript), "cwd": str(project), **payload}
         raw = json.dumps(event).encode()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE_", "SFP_"))}
-    env.update(CLAUDE_CONFIG_DIR=str(claude_dir), CLAUDE_PROJECT_DIR=str(project))
-    if _sfp_command()[1] == "-m":  # a source checkout: make the package importable from the project folder
-        env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    env.update(CLAUDE_CONFIG_DIR=str(claude_dir), CLAUDE_PROJECT_DIR=str(project), **self_command_environ())
     started = time.monotonic()
-    result = subprocess.run([*_sfp_command(), "hook"], input=raw, capture_output=True, env=env, cwd=project, timeout=120)
+    result = subprocess.run([*self_command(), "hook"], input=raw, capture_output=True, env=env, cwd=project, timeout=120)
     elapsed = (time.monotonic() - started) * 1000
     out.write(f"▶ {title}\n  {payload.get('hook_event_name', 'hook')} → exit {result.returncode} in {elapsed:.0f} ms\n")
     stdout = result.stdout.decode("utf-8", "replace").strip()
@@ -164,14 +162,6 @@ def _describe_answer(answer: dict[str, Any]) -> str:
     if answer.get("systemMessage"):
         lines.append(f"  to you: {answer['systemMessage']}")
     return "\n".join(lines) + "\n" if lines else "  (empty answer)\n"
-
-
-def _sfp_command() -> list[str]:
-    """How to run this same sfp: the zipapp it came from, else the package from its source folder."""
-    entry = Path(sys.argv[0])
-    if entry.is_file() and zipfile.is_zipfile(entry):
-        return [sys.executable, str(entry.resolve())]
-    return [sys.executable, "-m", "sfp"]
 
 
 def _write_tree(root: Path, files: dict[str, str]) -> None:
