@@ -17,7 +17,7 @@ from sfp.claude.transcript import cheap_record_type, read_transcript, summarize_
 from sfp.claude.transcript_records import error_summary
 from sfp.claude.transcript_summary import MAX_ITEMS, MAX_PROMPT_CHARS, FailedTool, Task, Transcript
 
-DATA = Path(__file__).parent / "data" / "transcripts"
+DATA = Path(__file__).resolve().parents[1] / "data" / "transcripts"
 REAL = DATA / "bb4d8064-6c68-4243-a46f-ce1e3b32b275.jsonl"
 SESSION = "5e55-0000"
 

@@ -15,7 +15,7 @@ from sfp.health import sysinfo
 from sfp.errors import StorageError
 from sfp.health.sysinfo import MemoryInfo, ProcessInfo
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 PROC = DATA / "proc"
 MACOS = DATA / "macos"
 KIB = 1024
@@ -456,7 +456,7 @@ def test_import_starts_no_subprocess_machinery() -> None:
         "s.claude_process(); s.memory_info(); s.disk_info(pathlib.Path.home())\n"
         "print(sorted(m for m in ('subprocess', 'ctypes', 're') if m in sys.modules))\n"
     )
-    repo = Path(__file__).parent.parent
+    repo = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, check=True)
     loaded = out.stdout.strip()
     assert "subprocess" not in loaded and "ctypes" not in loaded

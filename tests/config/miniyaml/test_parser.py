@@ -15,7 +15,7 @@ import yaml
 from sfp.errors import ConfigError
 from sfp.config.miniyaml import YamlError, loads, loads_located
 
-DATA = Path(__file__).resolve().parent / "data" / "yaml"
+DATA = Path(__file__).resolve().parents[2] / "data" / "yaml"
 VALID = sorted((DATA / "valid").glob("*.yaml"))
 INVALID = sorted((DATA / "invalid").glob("*.yaml"))
 COMPAT_NAMES = ("alerts", "auto_fix", "evidence", "fallback", "gates")
@@ -53,7 +53,7 @@ def test_the_corpus_is_large_and_holds_the_compat_configs() -> None:
 
 @pytest.mark.parametrize("name", COMPAT_NAMES)
 def test_compat_copies_are_unedited(name: str) -> None:
-    original = Path(__file__).resolve().parents[2] / "shared" / "compat" / "skills-fabrik-config" / f"{name}.yaml"
+    original = Path(__file__).resolve().parents[4] / "shared" / "compat" / "skills-fabrik-config" / f"{name}.yaml"
     if not original.exists():
         pytest.skip("../shared is not here (a fresh clone)")
     assert (DATA / "valid" / f"compat-{name}.yaml").read_bytes() == original.read_bytes()
