@@ -307,17 +307,6 @@ def remove_stale_temporaries(backups: Path, *, now: float, max_age_s: float = ST
     return removed
 
 
-def default_invocation() -> tuple[str, ...]:
-    """Obsolete: create_backup now uses `runtime.standalone_self_command()`.
-
-    Kept only because tests/backup/test_backup.py still imports it; delete it together with that import.
-    """
-    from sfp.infra.runtime import interpreter, running_zipapp
-
-    pyz = running_zipapp()
-    return (interpreter(), str(pyz)) if pyz is not None else ("sfp",)
-
-
 def _read_regular(path: Path) -> tuple[bytes, os.stat_result] | None:
     # O_NONBLOCK: opening a FIFO someone named in extra_paths must not hang a hook.
     try:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from helpers import ROOT
-from sfp.backup.create import create_backup, default_invocation
+from sfp.backup.create import create_backup
 from sfp.backup.model import BackupInfo, BackupSettings, METADATA, RestoreResult, load_backup_settings
 from sfp.backup.restore import apply_restore, plan_restore, verify_all, verify_backup
 from sfp.backup.store import latest_backup, list_backups, load_backup, prune_backups, scan_backups
@@ -175,7 +175,6 @@ def test_the_restore_command_names_the_interpreter_the_zipapp_and_the_claude_dir
                             invocation=("/usr/bin/python3", str(pyz)))
     assert shlex.split(info.restore_command) == ["/usr/bin/python3", str(pyz), "--claude-dir", str(claude_dir),
                                                  "restore", info.backup_id]
-    assert default_invocation() == ("sfp",)  # pytest is not a zipapp
 
 
 # -- incomplete backups are invisible ---------------------------------------------------------------
