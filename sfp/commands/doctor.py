@@ -7,7 +7,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import IO
 
-from sfp.health.doctor import BROKEN, diagnose, worst
+from sfp.health.doctor import diagnose, worst
+from sfp.health.installed import BROKEN
 
 ICONS = {"ok": "✅", "warn": "⚠️ ", "broken": "❌"}
 

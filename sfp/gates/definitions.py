@@ -52,7 +52,6 @@ def gate_from(item: Mapping[str, Any]) -> Gate:
         cwd=Path(item["cwd"]) if item.get("cwd") else None,
         requires=tuple(str(t) for t in item.get("requires") or ()),
         fix=item.get("fix"),
-        description=item.get("description"),
     )
     return Gate(spec, tuple(str(p) for p in item.get("file_patterns") or ()))
 

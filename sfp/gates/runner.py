@@ -51,7 +51,6 @@ class GateSpec(NamedTuple):
     cwd: Path | None = None  # relative to the run's cwd; None: the run's cwd
     requires: tuple[str, ...] = ()  # tools that must be on PATH, else the gate is skipped
     fix: str | None = None
-    description: str | None = None
 
 
 class GateResult(NamedTuple):

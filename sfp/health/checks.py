@@ -102,6 +102,8 @@ def check_plugin_integrity(claude_dir: Path, project: Path | None, *, deep: bool
         return Check("plugin_integrity", UNHEALTHY, f"sfp is damaged: {report.problems[0]}", details,
                      fix="replace sfp.pyz with a fresh copy (`make` builds one), then clear the shiv cache (~/.shiv/sfp.pyz_*)")
     what = f"{report.files_checked} files match the build manifest" if report.files_checked else "running from a source checkout"
+    from sfp.health.installed import installed_hook_problems
+
     installed, broken = installed_hook_problems(claude_dir, project, ask_interpreters=deep)
     details["installed_in"] = installed
     if broken:
@@ -112,58 +114,6 @@ def check_plugin_integrity(claude_dir: Path, project: Path | None, *, deep: bool
         return Check("plugin_integrity", DEGRADED, f"{what}, but no Claude Code settings file runs sfp's hooks", details,
                      fix="run `sfp install` (or `sfp plugin DIR` and `claude --plugin-dir DIR`)")
     return Check("plugin_integrity", HEALTHY, f"{what}; default configs load", details)
-
-
-def installed_hook_problems(claude_dir: Path, project: Path | None, *,
-                            ask_interpreters: bool = False) -> tuple[list[str], list[str]]:
-    """(settings files that run sfp, what is broken in them): a command's file gone, an interpreter
-    missing or too old. Another interpreter's version is asked (a subprocess) only when
-    `ask_interpreters`; the hooks' path only checks that it exists."""
-    from sfp.claude import settings as cc
-    from sfp.errors import UsageError
-
-    installed: list[str] = []
-    broken: list[str] = []
-    scopes = cc.SCOPES if project is not None else ("user",)
-    for scope in scopes:
-        path = cc.settings_path(scope, claude_dir, project or Path("."))
-        try:
-            value = cc.read_settings(path)
-        except UsageError:
-            broken.append(f"{path} is not valid JSON")
-            continue
-        hooks = cc.installed_hooks(value, path)
-        if hooks or cc.plugin_enabled(value):
-            installed.append(str(path))
-        for command in sorted({hook.command for hook in hooks}):
-            import shlex
-
-            try:
-                words = shlex.split(command)
-            except ValueError:
-                words = []
-            if len(words) < 2 or "${CLAUDE_PLUGIN_ROOT}" in command:
-                continue
-            if not os.path.isfile(words[1]):
-                broken.append(f"{words[1]} (in {path}) does not exist")
-            elif not _python_ok(words[0], ask_interpreters):
-                broken.append(f"interpreter {words[0]} (in {path}) is missing or older than 3.11")
-    return installed, broken
-
-
-def _python_ok(python: str, ask: bool) -> bool:
-    if os.path.realpath(python) == os.path.realpath(sys.executable):
-        return sys.version_info[:2] >= MIN_PYTHON
-    import shutil
-
-    found = shutil.which(python)
-    if found is None:
-        return False
-    if not ask:
-        return True
-    from sfp.health.doctor import OK, check_python
-
-    return check_python(python).status == OK
 
 
 def check_context_integrity(claude_dir: Path) -> Check:

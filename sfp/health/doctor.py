@@ -9,24 +9,17 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import tempfile
 import time
-import zipfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 from sfp.infra import paths, proc
 from sfp.claude import settings as cc
 from sfp.errors import UsageError
+from sfp.health.installed import BROKEN, OK, WARN, Finding, check_command
 
-OK: Final = "ok"
-WARN: Final = "warn"
-BROKEN: Final = "broken"
-
-PYTHON_TIMEOUT_S: Final = 20.0
 
 SAMPLE_PAYLOADS: Final[Mapping[str, Mapping[str, object]]] = {
     "SessionStart": {"source": "startup"},
@@ -38,12 +31,7 @@ SAMPLE_PAYLOADS: Final[Mapping[str, Mapping[str, object]]] = {
 }
 
 
-@dataclass(frozen=True)
-class Finding:
-    status: str  # ok | warn | broken
-    title: str
-    detail: str = ""
-    fix: str = ""
+
 
 
 def settings_files(claude_dir: Path, project: Path) -> list[Path]:
@@ -131,54 +119,6 @@ def check_configs(claude_dir: Path, project: Path) -> list[Finding]:
             continue
         findings += [Finding(WARN, warning, "", "fix or remove the key") for warning in config.warnings]
     return findings or [Finding(OK, "every config file loads")]
-
-
-def check_command(command: str) -> list[Finding]:
-    try:
-        words = shlex.split(command)
-    except ValueError as exc:
-        return [Finding(BROKEN, f"hook command can't be parsed: {command}", str(exc), "run `sfp install` again")]
-    if len(words) < 3:
-        return [Finding(BROKEN, f"hook command is not `PYTHON SFP.PYZ hook`: {command}", "", "run `sfp install` again")]
-    python, pyz = words[0], words[1]
-    if "${CLAUDE_PLUGIN_ROOT}" in pyz:
-        return []  # a plugin's path: only the client can resolve it
-    findings = [check_pyz(Path(pyz)), check_python(python)]
-    return [f for f in findings if f.status != OK] or [Finding(OK, f"hook command works: {command}")]
-
-
-def check_pyz(pyz: Path) -> Finding:
-    if not pyz.is_file():
-        return Finding(BROKEN, f"{pyz} does not exist", "every sfp hook fails with it",
-                       "put sfp.pyz back there, or run `sfp install` from where it is now")
-    if not zipfile.is_zipfile(pyz):
-        return Finding(BROKEN, f"{pyz} is not a zipapp", "the file is damaged or not sfp",
-                       "replace it with a fresh sfp.pyz (`make` builds one), then `sfp install`")
-    return Finding(OK, f"{pyz} is a zipapp")
-
-
-def check_python(python: str) -> Finding:
-    argv = [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]
-    try:
-        done = proc.run(argv, timeout_s=PYTHON_TIMEOUT_S, keep_stdout=True)
-    except FileNotFoundError:
-        return Finding(BROKEN, f"interpreter {python} does not exist", "",
-                       "run `sfp install` with a Python ≥ 3.11: `python3.11 sfp.pyz install`")
-    except (OSError, ValueError) as exc:
-        return Finding(BROKEN, f"interpreter {python} does not run", str(exc), "run `sfp install` with a Python ≥ 3.11")
-    if done.timed_out:
-        return Finding(BROKEN, f"interpreter {python} does not run", f"it did not answer within {PYTHON_TIMEOUT_S:g} s",
-                       "run `sfp install` with a Python ≥ 3.11")
-    version = done.stdout.decode("utf-8", "replace").strip()
-    try:
-        major, minor = (int(p) for p in version.split("."))
-    except ValueError:
-        return Finding(BROKEN, f"interpreter {python} does not answer as Python", done.output.strip()[:200],
-                       "run `sfp install` with a Python ≥ 3.11")
-    if (major, minor) < (3, 11):
-        return Finding(BROKEN, f"interpreter {python} is Python {version}; sfp needs 3.11 or newer", "",
-                       "run `sfp install` with a newer Python: `python3.11 sfp.pyz install`")
-    return Finding(OK, f"{python} is Python {version}")
 
 
 def probe(hook: cc.InstalledHook) -> Finding:

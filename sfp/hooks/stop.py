@@ -51,7 +51,7 @@ def own_alerts(run: GateRun) -> list[Alert]:
     hook budget, so those never send it back (they still count in `sfp gates` and the KPIs)."""
     from sfp.gates.alerts import evaluate
 
-    cut = [r for r in run.results if r.status == "timeout" and (r.reason or "").startswith("global timeout")]
+    cut = [r for r in run.results if r.cut_by_run_limit]
     if not cut:
         return list(run.alerts)
     return evaluate([r.status for r in run.results if r not in cut], run.thresholds)
