@@ -57,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--markdown", action="store_true", help="print a table for docs/benchmarks.md")
+    parser.add_argument("--baseline", metavar="PYZ", type=Path,
+                        help="an older sfp.pyz to time in the same run (e.g. one built from the last release)")
     args = parser.parse_args(argv)
     # The interpreter itself, not a version-manager shim (pyenv's adds ~400 ms to every start).
     python = os.path.realpath(sys.executable)
@@ -84,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
             if event == "PostToolUse":
                 payload["tool_input"]["file_path"] = str(notes)
             cases[f"sfp.pyz hook {event}"] = ([python, str(pyz), "hook"], json.dumps(payload).encode())
+            if args.baseline is not None:
+                cases[f"baseline hook {event}"] = ([python, str(args.baseline.resolve()), "hook"],
+                                                   json.dumps(payload).encode())
         start_payload = json.loads((PAYLOADS / EVENTS["SessionStart"]).read_text()) | {"cwd": str(work)}
         cases["sfp-lean.pyz hook SessionStart"] = ([python, str(lean), "hook"], json.dumps(start_payload).encode())
         for command, stdin in cases.values():  # warm the shiv cache and the page cache
@@ -104,13 +109,18 @@ def print_table(medians: dict[str, float], floor: float, rounds: int, markdown: 
         print(f"Machine: {machine}; {rounds} rounds, median wall time.\n")
         print("| command | median ms | × shiv floor |\n|---|---:|---:|")
         for name, value in medians.items():
-            print(f"| {name} | {value:.1f} | {value / floor:.2f} |")
+            baseline = medians.get(name.replace("sfp.pyz hook", "baseline hook"))
+            against = f" ({value / baseline:.2f}× baseline)" if baseline and name.startswith("sfp.pyz") else ""
+            print(f"| {name} | {value:.1f} | {value / floor:.2f}{against} |")
         return
     print(f"{machine}; {rounds} rounds, median wall time")
     for name, value in medians.items():
         verdict = ""
         if name.startswith("sfp.pyz hook"):
             verdict = "ok" if value <= floor * 1.3 else "OVER 1.3x"
+            baseline = medians.get(name.replace("sfp.pyz hook", "baseline hook"))
+            if baseline:
+                verdict += f"  ({value / baseline:.2f}x baseline)"
         print(f"  {name:<34} {value:7.1f} ms  {value / floor:5.2f}x shiv floor  {verdict}")
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
-from sfp.gates.check import GateRun
+from sfp.gates.run import GateRun
 from sfp.gates.runner import GateResult
 
 JSON_SCHEMA: Final = "sfp.gates/1"

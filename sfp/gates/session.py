@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sfp.config.layers import load_config
-from sfp.gates.check import EventHook, GateRun, applicable, run_tier
+from sfp.gates.run import EventHook, GateRun, applicable, run_tier
 from sfp.gates.definitions import hook_tier, tier_gates
 
 

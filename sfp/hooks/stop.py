@@ -15,7 +15,7 @@ from sfp.hooks import HookContext
 from sfp.hooks.protocol import HookEvent, HookResult
 
 if TYPE_CHECKING:
-    from sfp.gates.check import GateRun
+    from sfp.gates.run import GateRun
 
 # What the hook keeps back from its budget to answer, log and record the run.
 ANSWER_RESERVE_S = 1.0
