@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from pathlib import Path
 from typing import IO
 
@@ -17,7 +16,7 @@ def doctor(claude_dir: Path, project: Path, *, as_json: bool, probe: bool, out: 
     findings = diagnose(claude_dir, project, probe_hooks=probe)
     overall = worst(findings)
     if as_json:
-        out.write(json.dumps({"status": overall, "findings": [asdict(f) for f in findings]}, indent=2, ensure_ascii=False) + "\n")
+        out.write(json.dumps({"status": overall, "findings": [f._asdict() for f in findings]}, indent=2, ensure_ascii=False) + "\n")
     else:
         for finding in findings:
             out.write(f"{ICONS[finding.status]} {finding.title}\n")

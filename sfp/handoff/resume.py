@@ -7,14 +7,14 @@ word. Reads files only: SessionStart starts no subprocess.
 
 from __future__ import annotations
 
-import calendar
 import os
 import time
 from pathlib import Path
-from typing import Final, NamedTuple
+from typing import TYPE_CHECKING, Final, NamedTuple
 
-from sfp.handoff.record import FileChange, Handoff
-from sfp.handoff.store import StoredHandoff
+if TYPE_CHECKING:  # SessionStart imports this module on every start, most often to put nothing back
+    from sfp.handoff.record import FileChange, Handoff
+    from sfp.handoff.store import StoredHandoff
 
 DEFAULT_BUDGET: Final = 4000
 CEILING: Final = 8000  # the client turns 10,000+ characters into a ~1,900-character preview
@@ -116,6 +116,8 @@ def is_recent(handoff: Handoff, now: float, days: float) -> bool:
 
 
 def _epoch(text: str) -> float | None:
+    import calendar
+
     try:
         return float(calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ")))
     except (ValueError, TypeError):

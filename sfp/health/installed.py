@@ -7,14 +7,9 @@ interpreter its version) both read it, in one vocabulary: ok, warn, broken.
 from __future__ import annotations
 
 import os
-import shlex
 import sys
-import zipfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
-
-from sfp.infra import proc
+from typing import Final, NamedTuple
 
 OK: Final = "ok"
 WARN: Final = "warn"
@@ -23,8 +18,8 @@ BROKEN: Final = "broken"
 PYTHON_TIMEOUT_S: Final = 20.0
 
 
-@dataclass(frozen=True)
-class Finding:
+# A NamedTuple, not a dataclass: SessionStart loads this module, and a dataclass costs ~5 ms to define.
+class Finding(NamedTuple):
     status: str  # ok | warn | broken
     title: str
     detail: str = ""
@@ -82,6 +77,8 @@ def _python_ok(python: str, ask: bool) -> bool:
 
 
 def check_command(command: str) -> list[Finding]:
+    import shlex
+
     try:
         words = shlex.split(command)
     except ValueError as exc:
@@ -96,6 +93,8 @@ def check_command(command: str) -> list[Finding]:
 
 
 def check_pyz(pyz: Path) -> Finding:
+    import zipfile
+
     if not pyz.is_file():
         return Finding(BROKEN, f"{pyz} does not exist", "every sfp hook fails with it",
                        "put sfp.pyz back there, or run `sfp install` from where it is now")
@@ -106,6 +105,8 @@ def check_pyz(pyz: Path) -> Finding:
 
 
 def check_python(python: str) -> Finding:
+    from sfp.infra import proc
+
     argv = [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]
     try:
         done = proc.run(argv, timeout_s=PYTHON_TIMEOUT_S, keep_stdout=True)
