@@ -23,7 +23,7 @@ lean: $(STAMP)
 	$(VPY) build.py --lean
 
 typecheck: $(STAMP)
-	$(VPY) -m mypy sfp
+	$(VPY) -m mypy sfp tests
 
 # The whole suite, the real-client e2e tests included (they install the client
 # from the npm registry into .cache/, or are skipped with a loud reason).

@@ -71,8 +71,11 @@ def test_manifest_lists_every_shipped_file_with_its_sum(built: dict[str, Path]) 
 def test_smoke_version_health_and_hook(built: dict[str, Path], kind: str, tmp_path: Path) -> None:
     claude = tmp_path / "claude"
     env = clean_env(claude, home=tmp_path, SHIV_ROOT=str(tmp_path / "shiv"))
-    run = lambda *a, data=None: subprocess.run([sys.executable, str(built[kind]), *a], input=data,
-                                                 capture_output=True, env=env, cwd=tmp_path, timeout=60)
+
+    def run(*a: str, data: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run([sys.executable, str(built[kind]), *a], input=data,
+                              capture_output=True, env=env, cwd=tmp_path, timeout=60)
+
     version = run("--version")
     assert version.returncode == 0 and version.stdout.decode().startswith("sfp ")
     health = run("health", "--json")

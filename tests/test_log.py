@@ -30,7 +30,8 @@ def test_rotation_keeps_a_bounded_number_of_files(claude_dir: Path) -> None:
     files = sorted(p.name for p in log_path(claude_dir).parent.iterdir() if not p.name.startswith("."))
     assert files == ["sfp.log"] + [f"sfp.log.{i}" for i in range(1, KEEP_ROTATED + 1)]
     assert all(p.stat().st_size <= 4096 for p in log_path(claude_dir).parent.glob("sfp.log*"))
-    assert read_records(claude_dir, 1)[0]["message"].startswith("record 399 ")  # type: ignore[union-attr]
+    message = read_records(claude_dir, 1)[0]["message"]
+    assert isinstance(message, str) and message.startswith("record 399 ")
 
 
 def test_an_unwritable_log_is_silently_skipped(tmp_path: Path) -> None:

@@ -132,8 +132,11 @@ def test_install_from_a_source_checkout_says_to_use_the_zipapp(sfp, claude_dir: 
 def test_an_upgrade_keeps_the_previous_build_and_says_how_to_go_back(built: dict[str, Path], tmp_path: Path,
                                                                      claude_dir: Path) -> None:
     env = clean_env(claude_dir, home=tmp_path, SHIV_ROOT=str(tmp_path / "shiv"))
-    run = lambda pyz: subprocess.run([sys.executable, str(pyz), "install"], capture_output=True, text=True, env=env,
-                                     cwd=tmp_path, timeout=60)
+
+    def run(pyz: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, str(pyz), "install"], capture_output=True, text=True, env=env,
+                              cwd=tmp_path, timeout=60)
+
     first = run(built["shiv"])
     assert first.returncode == 0
     assert "previous sfp" not in first.stdout

@@ -50,4 +50,5 @@ def test_an_unknown_tier_is_a_usage_error() -> None:
 def test_settings() -> None:
     settings = run_settings({"settings": {"parallel": False, "max_workers": 3, "fail_fast": True, "timeout": 5000}})
     assert (settings.parallel, settings.max_workers, settings.fail_fast, settings.timeout_ms) == (False, 3, True, 5000)
-    assert run_settings({}).max_workers >= 1 and hook_tier({}) == "fast"
+    workers = run_settings({}).max_workers
+    assert workers is not None and workers >= 1 and hook_tier({}) == "fast"

@@ -11,7 +11,7 @@ import pytest
 
 from helpers import DATA
 from sfp.infra.git import GitState
-from sfp.handoff.record import build_handoff, from_json, is_secret_path, to_json
+from sfp.handoff.record import Handoff, build_handoff, from_json, is_secret_path, to_json
 from sfp.handoff.checkpoint import make_handoff
 from sfp.handoff.markdown import render_markdown
 from sfp.handoff.store import latest_for_project, list_handoffs, write_handoff
@@ -21,23 +21,23 @@ from sfp.claude.transcript_summary import FailedTool, Task, Transcript
 FIXTURE = DATA / "transcripts" / "bb4d8064-6c68-4243-a46f-ce1e3b32b275.jsonl"
 
 
-def fixture_handoff(**overrides: object) -> object:
+def fixture_handoff(**overrides: object) -> Handoff:
     transcript = read_transcript(FIXTURE)
     git = GitState("/home/user/acme-api", "main", "a" * 40, (" M src/acme/api.py", "?? tests/test_validation.py"),
                    {"src/acme/api.py": (2, 0)})
     return build_handoff(transcript, session_id=transcript.session_id, cwd=transcript.cwd, git=git,
-                         trigger="manual", notes="focus on tests", now=0, **overrides)  # type: ignore[arg-type]
+                         trigger="manual", notes="focus on tests", now=0, **overrides)
 
 
 def test_the_real_session_becomes_a_faithful_handoff() -> None:
     h = fixture_handoff()
-    assert [(t.id, t.subject) for t in h.completed_tasks] == [("1", "Add email validation")]  # type: ignore[attr-defined]
-    assert [(t.id, t.status) for t in h.open_tasks] == [("2", "pending")]  # type: ignore[attr-defined]
-    changed = {c.path: (c.added, c.removed) for c in h.files_changed}  # type: ignore[attr-defined]
+    assert [(t.id, t.subject) for t in h.completed_tasks] == [("1", "Add email validation")]
+    assert [(t.id, t.status) for t in h.open_tasks] == [("2", "pending")]
+    changed = {c.path: (c.added, c.removed) for c in h.files_changed}
     assert changed == {"/home/user/acme-api/src/acme/api.py": (2, 0), "/home/user/acme-api/tests/test_validation.py": (None, None)}
-    assert h.prompts[-1] == "continue with the test run"  # type: ignore[attr-defined]
-    assert h.git_branch == "main" and h.head == "a" * 40 and h.notes == "focus on tests"  # type: ignore[attr-defined]
-    markdown = render_markdown(h)  # type: ignore[arg-type]
+    assert h.prompts[-1] == "continue with the test run"
+    assert h.git_branch == "main" and h.head == "a" * 40 and h.notes == "focus on tests"
+    markdown = render_markdown(h)
     assert "## Open tasks (next steps)" in markdown and "[pending] #2 Write tests for validation" in markdown
     assert "`/home/user/acme-api/src/acme/api.py` (+2 -0)" in markdown
 
@@ -77,17 +77,17 @@ def test_secret_path_patterns(path: str, secret: bool) -> None:
 
 def test_written_as_private_md_and_json_that_round_trip(claude_dir: Path) -> None:
     h = fixture_handoff()
-    stored = write_handoff(claude_dir, h, now=1_790_000_000)  # type: ignore[arg-type]
+    stored = write_handoff(claude_dir, h, now=1_790_000_000)
     assert stored.markdown.name.startswith("handoff-") and stored.markdown.name.endswith("-bb4d8064.md")
     assert stat.S_IMODE(stored.markdown.stat().st_mode) == 0o600
     assert stat.S_IMODE(stored.markdown.parent.stat().st_mode) == 0o700
     assert from_json(json.loads(stored.json.read_text())) == h
-    assert stored.markdown.read_text() == render_markdown(h)  # type: ignore[arg-type]
+    assert stored.markdown.read_text() == render_markdown(h)
 
 
 def test_same_second_same_session_gets_distinct_names(claude_dir: Path) -> None:
     h = fixture_handoff()
-    names = {write_handoff(claude_dir, h, now=1_790_000_000).markdown.name for _ in range(3)}  # type: ignore[arg-type]
+    names = {write_handoff(claude_dir, h, now=1_790_000_000).markdown.name for _ in range(3)}
     assert len(names) == 3 and len(list_handoffs(claude_dir)) == 3
 
 
@@ -112,7 +112,10 @@ def test_same_git_root_matches_from_a_subfolder(claude_dir: Path) -> None:
 def test_make_handoff_reads_git_for_real(claude_dir: Path, tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()
-    run = lambda *a: subprocess.run(["git", "-C", str(repo), *a], check=True, capture_output=True)
+
+    def run(*a: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(["git", "-C", str(repo), *a], check=True, capture_output=True)
+
     run("init", "-q", "-b", "feature")
     (repo / "a.py").write_text("x = 1\n")
     run("add", "a.py")

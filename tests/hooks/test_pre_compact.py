@@ -27,7 +27,9 @@ def test_pre_compact_writes_a_handoff_and_a_backup(sfp: SfpRunner, claude_dir: P
     assert run.code == 0 and "💾 sfp: handoff" in json.loads(run.out)["systemMessage"]
     [handoff] = handoffs(claude_dir)
     assert handoff["trigger"] == "manual" and handoff["notes"] == "keep the API notes"
-    assert [t["subject"] for t in handoff["open_tasks"]] == ["Write tests for validation"]  # type: ignore[index]
+    open_tasks = handoff["open_tasks"]
+    assert isinstance(open_tasks, list)
+    assert [t["subject"] for t in open_tasks] == ["Write tests for validation"]
     [backup] = [p for p in (claude_dir / "backups").iterdir() if not p.name.startswith(".")]
     metadata = json.loads((backup / "metadata.json").read_text())
     assert metadata["reason"] == "pre-compact (manual)" and "restore" in metadata["restore_command"]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from helpers import same_value
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from sfp.errors import ConfigError
 from sfp.config.miniyaml import YamlError, loads, loads_located

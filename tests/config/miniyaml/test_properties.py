@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 from helpers import same_value
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
