@@ -103,11 +103,15 @@ def build_shiv(staged: Path, output: Path) -> None:
 
 def build_lean(staged: Path, output: Path) -> None:
     compile_for_zip(staged / "sfp")
+    # Our own __main__.py, normalised like every other file: the one zipapp writes for `main=`
+    # carries the current time, so two builds two seconds apart differed.
+    module, function = ENTRY_POINT.split(":")
+    (staged / "__main__.py").write_text(f"import {module}\nraise SystemExit({module}.{function}())\n", encoding="utf-8")
     _normalise(staged)
     # zipapp takes each file's local mtime: pin the time zone so the stamp is the same everywhere.
     os.environ["TZ"] = "UTC"
     time.tzset()
-    zipapp.create_archive(staged, output, interpreter=INTERPRETER, main=ENTRY_POINT, compressed=True)
+    zipapp.create_archive(staged, output, interpreter=INTERPRETER, compressed=True)
 
 
 def compile_for_zip(package: Path) -> None:
