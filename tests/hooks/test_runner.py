@@ -13,7 +13,7 @@ import pytest
 
 from helpers import DATA
 from sfp.hooks import HookContext
-from sfp.hooks.runner import Policy, read_input, run_hook, run_with_policy
+from sfp.hooks.runner import Policy, load_policy, read_input, run_hook, run_with_policy
 from sfp.hooks.protocol import HookEvent, HookInputError, HookResult
 
 PAYLOADS = sorted((DATA / "payloads").glob("*.json"))
@@ -159,6 +159,28 @@ def test_retry_once_runs_the_feature_a_second_time(claude_dir: Path) -> None:
 
     result, note = _run(flaky, Policy(on_failure="retry_once"), claude_dir)
     assert len(calls) == 2 and result.message == "ok" and note is None
+
+
+@pytest.mark.parametrize(("max_retries", "attempts", "passes"), [(0, 1, False), (1, 2, False), (2, 3, True)])
+def test_max_retries_is_how_many_more_attempts_retry_once_makes(
+        claude_dir: Path, max_retries: int, attempts: int, passes: bool) -> None:
+    calls = []
+
+    def fails_twice(event: HookEvent, ctx: HookContext) -> HookResult:
+        calls.append(1)
+        if len(calls) <= 2:
+            raise OSError("transient")
+        return HookResult(message="ok")
+
+    result, note = _run(fails_twice, Policy(on_failure="retry_once", max_retries=max_retries, budget_ms=5000), claude_dir)
+    assert len(calls) == attempts and (result.message == "ok") is passes and (note is None) is passes
+
+
+def test_fallback_yaml_max_retries_reaches_the_policy(claude_dir: Path, tmp_path: Path) -> None:
+    (claude_dir / "sfp").mkdir(parents=True, exist_ok=True)
+    (claude_dir / "sfp" / "fallback.yaml").write_text("policies:\n  PreCompact:\n    max_retries: 3\n")
+    assert load_policy("PreCompact", claude_dir, str(tmp_path)).max_retries == 3
+    assert load_policy("PreCompact", tmp_path / "none", None).max_retries == 1  # the shipped file's value
 
 
 def test_a_slow_feature_is_cut_short_at_its_budget(claude_dir: Path) -> None:
