@@ -1,11 +1,13 @@
 """auto_fix.yaml as data: the formatters, which one a file gets, and the cheap look on the hot path."""
 
 from __future__ import annotations
+
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
-if TYPE_CHECKING:
-    pass
+
+if TYPE_CHECKING:  # a type only: the notes module loads when a note is made
+    from sfp.infra.notes import Note
 
 
 FORMATTED: Final = "formatted"
@@ -17,7 +19,6 @@ TIMEOUT: Final = "timeout"
 DEFAULT_TIMEOUT_S: Final = 15.0
 KILL_GRACE_S: Final = 1.0
 OUTPUT_CAP_BYTES: Final = 64 * 1024
-MISSING_MARKER_MAX_AGE_S: Final = 7 * 24 * 3600
 KPI_KIND: Final = "auto_fix"
 NO_SUCH_FILE: Final = "no such file"
 OUTSIDE_PROJECT: Final = "outside the project"
@@ -52,6 +53,7 @@ class AutoFixResult(NamedTuple):
     changed: bool = False
     output: str | None = None  # the formatter's first line of output, redacted (failed / timeout)
     verbose: bool = False  # options.verbose: failures are worth a message even when the file is untouched
+    notes: tuple[Note, ...] = ()  # for sfp's log: the caller writes them
 
 
 class Invocation(NamedTuple):

@@ -1,14 +1,19 @@
 """Which file a formatter may touch, and the command line that runs it (npx only from local node_modules)."""
 
 from __future__ import annotations
+
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
-if TYPE_CHECKING:
-    pass
-from sfp.autofix.formatters import AutoFixSettings, Formatter, Invocation, Missing, NO_SUCH_FILE, OUTSIDE_PROJECT
 
+from sfp.autofix.formatters import (
+    NO_SUCH_FILE,
+    OUTSIDE_PROJECT,
+    AutoFixSettings,
+    Formatter,
+    Invocation,
+    Missing,
+)
 
 # --- which file, and may it be touched -------------------------------------------------------------
 

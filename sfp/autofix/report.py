@@ -1,20 +1,30 @@
 """What an auto-fix run leaves behind: its KPI event, the once-per-session note of a missing tool, the line for the person."""
 
 from __future__ import annotations
+
 import os
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING
-if TYPE_CHECKING:
-    pass
-from sfp.autofix.formatters import AutoFixResult, FAILED, FORMATTED, Formatter, KPI_KIND, MISSING_MARKER_MAX_AGE_S, Missing, TIMEOUT, extension_token
+
+from sfp.autofix.formatters import (
+    FAILED,
+    FORMATTED,
+    KPI_KIND,
+    TIMEOUT,
+    AutoFixResult,
+    Formatter,
+    Missing,
+    extension_token,
+)
+from sfp.infra.notes import Note
+
+STATE_KEY = "autofix"  # this feature's part of the session state
 
 
 # --- what is kept and said -------------------------------------------------------------------------
 
 
-def record_run(claude_dir: Path, result: AutoFixResult, session: str | None) -> None:
-    """Append the run's `auto_fix` KPI event, and log a formatter that failed. Never raises."""
+def record_run(claude_dir: Path, result: AutoFixResult, session: str | None) -> tuple[Note, ...]:
+    """Append the run's `auto_fix` KPI event; what is worth logging (a failed formatter, a lost event) is returned."""
     from sfp.errors import SfpError
     from sfp.kpi.store import append_event
 
@@ -27,74 +37,41 @@ def record_run(claude_dir: Path, result: AutoFixResult, session: str | None) -> 
         "reason": result.reason,
         "duration_ms": result.duration_ms,
     }
+    notes = []
     try:
         append_event(claude_dir, KPI_KIND, data, session=session)
     except SfpError as exc:
-        from sfp.infra.log import write_log
-
-        write_log(claude_dir, "warning", "auto_fix", f"KPI event not recorded: {exc}", session=session)
+        notes.append(Note("warning", f"KPI event not recorded: {exc}"))
     if result.status in (FAILED, TIMEOUT):
-        from sfp.infra.log import write_log
-
         detail = f": {result.output}" if result.output else ""
-        write_log(claude_dir, "warning", "auto_fix",
-                  f"{result.formatter} on {result.path.name} {result.status}: {result.reason}{detail}", session=session)
+        notes.append(Note("warning", f"{result.formatter} on {result.path.name} {result.status}: {result.reason}{detail}"))
+    return tuple(notes)
 
 
-def note_missing_program(claude_dir: Path, session: str | None, missing: Missing, formatter: Formatter) -> None:
-    """Log a missing formatter program once per session (a marker file under sfp/state remembers it)."""
+def note_missing_program(claude_dir: Path, session: str | None, missing: Missing, formatter: Formatter) -> Note | None:
+    """A missing formatter program, said once per session (the session's state remembers it)."""
     if session is None:
-        return  # run by hand: the person reads the reason on the line printed for the file
-    from sfp.infra.log import write_log
-
+        return None  # run by hand: the person reads the reason on the line printed for the file
     if not first_time_missing(claude_dir, session, missing.program):
-        return
-    write_log(claude_dir, "warning", "auto_fix",
-              f"{missing.program} is not installed, so {formatter.name} files are not formatted: {missing.hint}",
-              session=session)
+        return None
+    return Note("warning", f"{missing.program} is not installed, so {formatter.name} files are not formatted: "
+                f"{missing.hint}")
 
 
-def first_time_missing(claude_dir: Path, session: str, program: str, now: float | None = None) -> bool:
+def first_time_missing(claude_dir: Path, session: str, program: str) -> bool:
     """True the first time `program` is reported missing in `session`; remembers that it was."""
-    import json
-
-    from sfp.infra import paths
     from sfp.errors import SfpError
-    from sfp.infra.storage import ensure_private_dir, write_atomic
+    from sfp.infra.session_state import read_section, write_section
 
-    folder = paths.state_dir(claude_dir)
-    marker = folder / f"autofix-missing-{_safe_name(session)}.json"
-    try:
-        known = json.loads(marker.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        known = []
-    if not isinstance(known, list):
-        known = []
+    known = read_section(claude_dir, session, STATE_KEY).get("missing")
+    known = [str(p) for p in known] if isinstance(known, list) else []
     if program in known:
         return False
     try:
-        ensure_private_dir(folder)
-        if not known:
-            prune_missing_markers(folder, time.time() if now is None else now)
-        write_atomic(marker, json.dumps(sorted({*map(str, known), program})) + "\n")
+        write_section(claude_dir, session, STATE_KEY, {"missing": sorted({*known, program})})
     except SfpError:
-        pass  # logging it again next time is the worst that can happen
+        pass  # saying it again next time is the worst that can happen
     return True
-
-
-def prune_missing_markers(folder: Path, now: float, max_age_s: float = MISSING_MARKER_MAX_AGE_S) -> None:
-    """Delete markers of sessions older than `max_age_s`: one is written per session that lacks a formatter."""
-    for marker in folder.glob("autofix-missing-*.json"):
-        try:
-            if now - marker.stat().st_mtime > max_age_s:
-                marker.unlink()
-        except OSError:
-            continue
-
-
-def _safe_name(session: str) -> str:
-    cleaned = "".join(c if c.isalnum() or c in "-_" else "_" for c in session)[:80]
-    return cleaned or "unknown"
 
 
 def display_path(path: Path, project: Path) -> str:

@@ -22,18 +22,43 @@ its sha256.
 """
 
 from __future__ import annotations
+
 import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from sfp.autofix.formatters import AutoFixResult, AutoFixSettings, FAILED, FORMATTED, Formatter, Invocation, KILL_GRACE_S, Missing, OUTPUT_CAP_BYTES, OUTSIDE_PROJECT, Outcome, SKIPPED, TIMEOUT, UNCHANGED, config_texts, extension_token, formatter_for, load_settings, may_have_formatter
+
+from sfp.autofix.formatters import (
+    FAILED,
+    FORMATTED,
+    KILL_GRACE_S,
+    OUTPUT_CAP_BYTES,
+    OUTSIDE_PROJECT,
+    SKIPPED,
+    TIMEOUT,
+    UNCHANGED,
+    AutoFixResult,
+    AutoFixSettings,
+    Formatter,
+    Invocation,
+    Missing,
+    Outcome,
+    config_texts,
+    extension_token,
+    formatter_for,
+    load_settings,
+    may_have_formatter,
+)
 from sfp.autofix.invocation import exclusion, invocation, locate
 from sfp.autofix.report import note_missing_program, record_run
+from sfp.infra.notes import Note
 
 
 def run_formatter(call: Invocation, timeout_s: float, grace_s: float = KILL_GRACE_S) -> Outcome:
     """Run `call` in a new process group; on timeout stop the whole group (SIGTERM, then SIGKILL)."""
-    from sfp.infra import proc  # subprocess and selectors: only for a file that has a formatter
+    from sfp.infra import (
+        proc,  # subprocess and selectors: only for a file that has a formatter
+    )
 
     try:
         # interrupted: the hook's own budget is spent, so nothing is left behind and no grace is given
@@ -85,11 +110,10 @@ def auto_fix(
     started = time.monotonic()
     target, why_not = locate(path, project)
     if target is None:
+        skipped = _skipped(Path(path), why_not, started)
         if why_not and why_not.startswith(OUTSIDE_PROJECT):
-            from sfp.infra.log import write_log
-
-            write_log(claude_dir, "info", "auto_fix", f"skipped {path}: {why_not}", session=session)
-        return _skipped(Path(path), why_not, started)
+            skipped = skipped._replace(notes=(Note("info", f"skipped {path}: {why_not}"),))
+        return skipped
     if settings is None:
         if not may_have_formatter(target.name, config_texts(claude_dir, project)):
             return _skipped(target, _no_formatter(target.name), started)
@@ -101,8 +125,7 @@ def auto_fix(
         reason = f"formatter {disabled.name} is off in auto_fix.yaml" if disabled else _no_formatter(target.name)
         return _skipped(target, reason, started)
     result = run_one(target, formatter, project, claude_dir, session, environ, settings, time_limit_s, started)
-    record_run(claude_dir, result, session)
-    return result
+    return result._replace(notes=(*result.notes, *record_run(claude_dir, result, session)))
 
 
 def run_one(
@@ -128,8 +151,8 @@ def run_one(
         return result(SKIPPED, excluded)
     call = invocation(formatter, target, project, environ)
     if isinstance(call, Missing):
-        note_missing_program(claude_dir, session, call, formatter)
-        return result(SKIPPED, f"{call.program} is not installed: {call.hint}")
+        note = note_missing_program(claude_dir, session, call, formatter)
+        return result(SKIPPED, f"{call.program} is not installed: {call.hint}")._replace(notes=(note,) if note else ())
     timeout_s = settings.timeout_s
     if time_limit_s is not None:
         timeout_s = min(timeout_s, time_limit_s - KILL_GRACE_S)

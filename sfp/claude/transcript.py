@@ -17,16 +17,17 @@ failed tools are kept, each clipped to a documented length (`transcript_summary`
 """
 
 from __future__ import annotations
+
 import json
 import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Final
-from sfp.errors import UsageError
-from sfp.claude.transcript_records import Calls, take_record
-from sfp.claude.transcript_summary import DEFAULT_MAX_LINE_BYTES, Transcript, Summary
 
+from sfp.claude.transcript_records import Calls, take_record
+from sfp.claude.transcript_summary import DEFAULT_MAX_LINE_BYTES, Summary, Transcript
+from sfp.errors import UsageError
 
 _READ_CHUNK: Final = 1 << 20
 _KEPT_RECORD_TYPES: Final = frozenset({b"user", b"assistant", b"system"})

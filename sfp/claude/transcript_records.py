@@ -1,10 +1,28 @@
 """One transcript record at a time: prompts, assistant text, tool calls and what their results say."""
 
 from __future__ import annotations
+
 import re
 from typing import Final
-from sfp.claude.transcript_summary import FailedTool, MAX_COMMAND_CHARS, MAX_ERROR_CHARS, MAX_PENDING_CALLS, MAX_SUBJECT_CHARS, NOT_PROMPT_PREFIXES, READ_TOOLS, TARGET_KEYS, Task, WRITE_TOOLS, Summary, Tasks, block_texts, clip, dicts, as_text
 
+from sfp.claude.transcript_summary import (
+    MAX_COMMAND_CHARS,
+    MAX_ERROR_CHARS,
+    MAX_PENDING_CALLS,
+    MAX_SUBJECT_CHARS,
+    NOT_PROMPT_PREFIXES,
+    READ_TOOLS,
+    TARGET_KEYS,
+    WRITE_TOOLS,
+    FailedTool,
+    Summary,
+    Task,
+    Tasks,
+    as_text,
+    block_texts,
+    clip,
+    dicts,
+)
 
 _ERROR_SCAN_CHARS: Final = 4096  # how much of an error text is searched for its first and last line
 _TOOL_RESULT_BLOCK: Final = b'"type":"tool_result"'

@@ -1,11 +1,11 @@
 """What a transcript's records add up to: the `Transcript` value, and the accumulators that build it."""
 
 from __future__ import annotations
+
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Final, NamedTuple
-
 
 MAX_ITEMS: Final = 200  # most recent prompts / commands / files / failed tools kept
 MAX_TASKS: Final = 500

@@ -27,6 +27,9 @@ def autofix(
     settings = load_settings(claude_dir, project)
     results = [auto_fix(Path(os.path.abspath(name)), project, claude_dir, session=None, environ=environ,
                         settings=settings) for name in files]
+    from sfp.infra.log import write_notes
+
+    write_notes(claude_dir, "auto_fix", [note for result in results for note in result.notes])
     if as_json:
         import json
 

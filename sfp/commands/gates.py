@@ -12,7 +12,7 @@ from typing import IO
 from sfp.gates.changes import changed_files
 from sfp.gates.report import as_json, render_text
 from sfp.gates.runner import GateResult, GateSpec
-from sfp.gates.session import record_kpi, run_for_project
+from sfp.gates.session import record_kpi, run_for_project, run_notes
 
 
 def gates(
@@ -38,7 +38,9 @@ def gates(
         out.write(json.dumps(as_json(run, code), indent=2, ensure_ascii=False) + "\n")
     else:
         out.write(_colour(render_text(run), out.isatty(), bool(run.failed())))
-    record_kpi(claude_dir, run, None)
+    from sfp.infra.log import write_notes
+
+    write_notes(claude_dir, "gates", run_notes(run) + record_kpi(claude_dir, run, None))
     return code
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sfp.config.layers import load_config
 from sfp.gates.run import EventHook, GateRun, applicable, run_tier
 from sfp.gates.definitions import hook_tier, tier_gates
+from sfp.infra.notes import Note
 
 
 def gate_config(claude_dir: Path, project: Path) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -35,22 +36,20 @@ def run_for_project(
 
     data, thresholds = gate_config(claude_dir, project)
     chosen = tier or hook_tier(data)
-    run = run_tier(data, thresholds, chosen, project, changed, all_files=all_files, time_limit_s=time_limit_s,
-                   redact=redact, on_event=on_event, environ={**os.environ, **self_command_environ()})
-    _log_fallbacks(claude_dir, run)
-    return run
+    return run_tier(data, thresholds, chosen, project, changed, all_files=all_files, time_limit_s=time_limit_s,
+                    redact=redact, on_event=on_event, environ={**os.environ, **self_command_environ()})
 
 
-def _log_fallbacks(claude_dir: Path, run: GateRun) -> None:
-    """The platform refused gates a process group of their own (seen under agent sandboxes): say so."""
+def run_notes(run: GateRun) -> list[Note]:
+    """What the log should hear of a run: gates the platform refused a process group of their own
+    (seen under agent sandboxes), so a timeout could only kill the gate's shell."""
     from sfp.gates.runner import NO_SESSION_NOTE
 
     hit = [r.name for r in run.results if r.reason and NO_SESSION_NOTE in r.reason]
-    if hit:
-        from sfp.infra.log import write_log
-
-        write_log(claude_dir, "warning", "gates", f"no process group allowed: {', '.join(hit)} ran as plain "
-                  "children; a timeout kills only the child, not what it started")
+    if not hit:
+        return []
+    return [Note("warning", f"no process group allowed: {', '.join(hit)} ran as plain "
+                 "children; a timeout kills only the child, not what it started")]
 
 
 def anything_applies(claude_dir: Path, project: Path, tier: str | None, changed: Sequence[str]) -> bool:
@@ -58,17 +57,16 @@ def anything_applies(claude_dir: Path, project: Path, tier: str | None, changed:
     return bool(applicable(tier_gates(data, tier or hook_tier(data)), changed, all_files=False))
 
 
-def record_kpi(claude_dir: Path, run: GateRun, session: str | None) -> None:
-    """Append the run's KPI event; a store that can't be written is logged, never a lost verdict."""
+def record_kpi(claude_dir: Path, run: GateRun, session: str | None) -> list[Note]:
+    """Append the run's KPI event. A store that can't be written is a note for the log, never a lost verdict."""
     from sfp.errors import SfpError
     from sfp.kpi.store import append_event
 
     try:
         _append_kpi(append_event, claude_dir, run, session)
     except SfpError as exc:
-        from sfp.infra.log import write_log
-
-        write_log(claude_dir, "warning", "gates", f"KPI event not recorded: {exc}", session=session)
+        return [Note("warning", f"KPI event not recorded: {exc}")]
+    return []
 
 
 def _append_kpi(append_event: Any, claude_dir: Path, run: GateRun, session: str | None) -> None:

@@ -28,6 +28,10 @@ def handle(event: HookEvent, ctx: HookContext) -> HookResult:
 
     result = auto_fix(file_path, project, ctx.claude_dir, session=event.session_id, environ=ctx.environ,
                       time_limit_s=ctx.remaining() - ANSWER_MARGIN_S)
+    if result.notes:
+        from sfp.infra.log import write_notes
+
+        write_notes(ctx.claude_dir, "auto_fix", result.notes, session=event.session_id)
     return HookResult(message=hook_message(result, project))
 
 

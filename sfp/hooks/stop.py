@@ -33,14 +33,18 @@ def handle(event: HookEvent, ctx: HookContext) -> HookResult:
 
     from sfp.gates.changes import changed_files
     from sfp.gates.report import block_reason, one_line
-    from sfp.gates.session import anything_applies, record_kpi, run_for_project
+    from sfp.gates.session import anything_applies, record_kpi, run_for_project, run_notes
 
     changed = changed_files(project, since=since)
     if not changed or not anything_applies(ctx.claude_dir, project, None, changed):
         return HookResult()
     run = run_for_project(ctx.claude_dir, project, tier=None, changed=changed,
                           time_limit_s=max(ctx.remaining() - ANSWER_RESERVE_S, 0.5))
-    record_kpi(ctx.claude_dir, run, event.session_id)
+    notes = run_notes(run) + record_kpi(ctx.claude_dir, run, event.session_id)
+    if notes:
+        from sfp.infra.log import write_notes
+
+        write_notes(ctx.claude_dir, "gates", notes, session=event.session_id)
     if run.blocking() or has_critical(own_alerts(run)):
         return HookResult(block_reason=block_reason(run), message=one_line(run))
     return HookResult(message=one_line(run)) if run.results else HookResult()

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sfp.infra import paths
 from sfp.infra.jsonl import JsonLines
 from sfp.infra.redact import redact
+
+if TYPE_CHECKING:
+    from sfp.infra.notes import Note
 
 LOG_NAME = "sfp.log"
 MAX_BYTES = 1024 * 1024
@@ -73,3 +78,9 @@ def parse_record(line: str) -> dict[str, object]:
     except ValueError:
         return {"level": "info", "message": line}
     return value if isinstance(value, dict) else {"level": "info", "message": line}
+
+
+def write_notes(claude_dir: Path, event: str, notes: Iterable[Note], *, session: str | None = None) -> None:
+    """Log what a feature returned for the log (features never write it themselves)."""
+    for note in notes:
+        write_log(claude_dir, note.level, event, note.message, session=session)

@@ -17,6 +17,7 @@ from sfp.autofix.formatters import AutoFixSettings, FAILED, FORMATTED, Formatter
 from sfp.autofix.run import auto_fix
 from sfp.autofix.invocation import exclusion, npx_package
 from sfp.autofix.report import first_time_missing, hook_message
+from sfp.infra.session_state import read_section
 from sfp.config.layers import default_text
 from sfp.errors import ConfigError
 from sfp.kpi.store import read_events
@@ -123,7 +124,7 @@ def test_the_file_is_found_by_a_relative_path_too(claude_dir: Path, project: Pat
 # --- a formatter that is missing --------------------------------------------------------------------
 
 
-def test_a_missing_formatter_skips_the_file_and_is_logged_once_per_session(
+def test_a_missing_formatter_skips_the_file_and_is_noted_once_per_session(
         claude_dir: Path, project: Path, env: dict[str, str]) -> None:
     python_formatter(claude_dir, "no-such-formatter-sfp --write")
     target = put(project / "app.py")
@@ -131,27 +132,22 @@ def test_a_missing_formatter_skips_the_file_and_is_logged_once_per_session(
     assert {r.status for r in results} == {SKIPPED}
     assert "no-such-formatter-sfp is not installed" in (results[0].reason or "")
     assert target.read_text() == "x = 1\n"
-    warnings = [r for r in log_records(claude_dir) if "no-such-formatter-sfp" in str(r["message"])]
-    assert [r["session"] for r in warnings] == ["s1", "s2"]
-    assert "enabled: false" in str(warnings[0]["message"])  # says how to quiet it
-    marker = claude_dir / "sfp" / "state" / "autofix-missing-s1.json"
-    assert json.loads(marker.read_text()) == ["no-such-formatter-sfp"]
-    assert stat.S_IMODE(marker.stat().st_mode) == 0o600
+    noted = [[n for n in r.notes if "no-such-formatter-sfp" in n.message] for r in results]
+    assert [len(n) for n in noted] == [1, 0, 0, 1]  # the first time in s1, and again in s2
+    assert "enabled: false" in noted[0][0].message  # says how to quiet it
+    assert read_section(claude_dir, "s1", "autofix") == {"missing": ["no-such-formatter-sfp"]}
+    assert log_records(claude_dir) == []  # a feature returns notes; only hooks and commands write the log
     assert [e["status"] for e in read_events(claude_dir)] == ["skipped"] * 4
 
 
-def test_a_hostile_session_id_cannot_place_the_marker_elsewhere(claude_dir: Path) -> None:
+def test_the_missing_tool_memory_lives_in_the_session_state(claude_dir: Path) -> None:
     assert first_time_missing(claude_dir, "../../evil/x", "ruff") is True
     assert first_time_missing(claude_dir, "../../evil/x", "ruff") is False
-    assert [p.name for p in (claude_dir / "sfp" / "state").iterdir()] == ["autofix-missing-______evil_x.json"]
-
-
-def test_old_missing_markers_are_pruned_when_a_new_one_is_written(claude_dir: Path) -> None:
+    assert first_time_missing(claude_dir, "../../evil/x", "black") is True
     state = claude_dir / "sfp" / "state"
-    old = put(state / "autofix-missing-old.json", "[]")
-    os.utime(old, (time.time() - 8 * 86400,) * 2)
-    first_time_missing(claude_dir, "new", "ruff")
-    assert sorted(p.name for p in state.iterdir()) == ["autofix-missing-new.json"]
+    assert [p.name for p in state.iterdir()] == ["sessions"]  # no marker files beside it
+    [file] = [p for p in (state / "sessions").iterdir() if p.suffix == ".json"]
+    assert file.name.startswith("h-") and stat.S_IMODE(file.stat().st_mode) == 0o600  # a hashed, private name
 
 
 # --- a formatter that hangs -------------------------------------------------------------------------
@@ -193,7 +189,7 @@ def test_a_formatter_that_hangs_is_killed_with_its_whole_group(
     assert wait_gone(leader, grandchild)
     assert time.monotonic() - started < 0.8 + KILL_GRACE_S + 0.7
     assert [e["status"] for e in read_events(claude_dir)] == ["timeout"]
-    assert any("timeout" in str(r["message"]) for r in log_records(claude_dir))
+    assert any("timeout" in note.message for note in result.notes)
 
 
 def test_the_hook_budget_caps_the_formatter_timeout(claude_dir: Path, project: Path, bin_dir: Path, env: dict[str, str]) -> None:
@@ -220,8 +216,8 @@ def test_a_failing_formatter_is_reported_redacted_and_is_no_hook_failure(
     assert (result.status, result.reason, result.changed) == (FAILED, "exited 1", False)
     assert result.output == "error: cannot parse app.py: token=***"
     assert hook_message(result, project) is None  # options.verbose is off
-    [warning] = [r for r in log_records(claude_dir) if r["level"] == "warning"]
-    assert "cannot parse app.py" in str(warning["message"]) and "ghp_" not in json.dumps(log_records(claude_dir))
+    [warning] = [note for note in result.notes if note.level == "warning"]
+    assert "cannot parse app.py" in warning.message and "ghp_" not in warning.message
     assert [e["status"] for e in read_events(claude_dir)] == ["failed"]
 
 

@@ -174,3 +174,16 @@ def test_through_the_runner_the_client_gets_a_system_message(claude_dir: Path, p
     code, out, err = call_hook(raw, claude_dir, env)
     assert (code, err) == (0, "")
     assert json.loads(out) == {"systemMessage": "🧹 sfp: formatted src/acme/api.py with fmt"}
+
+
+def test_through_the_runner_a_missing_formatter_is_logged_once_per_session(
+        claude_dir: Path, project: Path, env: dict[str, str]) -> None:
+    (claude_dir / "sfp").mkdir()
+    (claude_dir / "sfp" / "auto_fix.yaml").write_text("formatters:\n  python:\n    command: no-such-fmt-sfp\n")
+    write(project / "app.py")
+    raw = json.dumps(payload("02-PostToolUse.json", project, "app.py")).encode()
+    for _ in range(3):
+        assert call_hook(raw, claude_dir, env)[:2] == (0, "")
+    records = [json.loads(line) for line in (claude_dir / "logs" / "sfp.log").read_text().splitlines()]
+    missing = [r for r in records if "no-such-fmt-sfp is not installed" in r["message"]]
+    assert len(missing) == 1 and missing[0]["level"] == "warning" and missing[0]["event"] == "auto_fix"

@@ -1,10 +1,39 @@
 """Block context: mappings and sequences by indentation, block keys, `|` and `>` scalars."""
 
 from __future__ import annotations
+
 from typing import Any
-from sfp.config.miniyaml.source import COLLECTION_KEY_MESSAGE, MAX_KEY_LENGTH, Path_, TAB_MESSAGE, DIGITS, Failure, NOT_PLAIN_START, PLAIN_LINE_BLOCK, SPACES, colon_follows, column, ends_token, finish_line, is_block_entry, is_document_marker, line_and_column, skip_gap, skip_spaces, text_after_value
-from sfp.config.miniyaml.flow import cannot_start_message, check_plain_start, match_end, parse_flow_collection, parse_plain_continuation, parse_quoted
+
+from sfp.config.miniyaml.flow import (
+    cannot_start_message,
+    check_plain_start,
+    match_end,
+    parse_flow_collection,
+    parse_plain_continuation,
+    parse_quoted,
+)
 from sfp.config.miniyaml.scalars import resolve_plain
+from sfp.config.miniyaml.source import (
+    COLLECTION_KEY_MESSAGE,
+    DIGITS,
+    MAX_KEY_LENGTH,
+    NOT_PLAIN_START,
+    PLAIN_LINE_BLOCK,
+    SPACES,
+    TAB_MESSAGE,
+    Failure,
+    Path_,
+    colon_follows,
+    column,
+    ends_token,
+    finish_line,
+    is_block_entry,
+    is_document_marker,
+    line_and_column,
+    skip_gap,
+    skip_spaces,
+    text_after_value,
+)
 
 
 def parse_block_node(

@@ -1,10 +1,39 @@
 """Flow context and scalars: `[...]` and `{...}`, plain scalars over several lines, quoted strings."""
 
 from __future__ import annotations
+
 import re
 from typing import Any
-from sfp.config.miniyaml.source import ANCHOR_MESSAGE, COLLECTION_KEY_MESSAGE, COMPLEX_KEY_MESSAGE, DIRECTIVE_MESSAGE, MAX_KEY_LENGTH, Path_, TAB_MESSAGE, TAG_MESSAGE, BLANKS, DOUBLE_QUOTED_RUN, ESCAPES, FLOW_INDICATORS, Failure, HEX_DIGITS, HEX_ESCAPE_LENGTHS, NOT_PLAIN_START, PLAIN_LINE_BLOCK, PLAIN_LINE_FLOW, SIMPLE_QUOTED, SINGLE_QUOTED_RUN, column, ends_token, is_document_marker, line_and_column, skip_flow_gap, skip_spaces
+
 from sfp.config.miniyaml.scalars import resolve_plain
+from sfp.config.miniyaml.source import (
+    ANCHOR_MESSAGE,
+    BLANKS,
+    COLLECTION_KEY_MESSAGE,
+    COMPLEX_KEY_MESSAGE,
+    DIRECTIVE_MESSAGE,
+    DOUBLE_QUOTED_RUN,
+    ESCAPES,
+    FLOW_INDICATORS,
+    HEX_DIGITS,
+    HEX_ESCAPE_LENGTHS,
+    MAX_KEY_LENGTH,
+    NOT_PLAIN_START,
+    PLAIN_LINE_BLOCK,
+    PLAIN_LINE_FLOW,
+    SIMPLE_QUOTED,
+    SINGLE_QUOTED_RUN,
+    TAB_MESSAGE,
+    TAG_MESSAGE,
+    Failure,
+    Path_,
+    column,
+    ends_token,
+    is_document_marker,
+    line_and_column,
+    skip_flow_gap,
+    skip_spaces,
+)
 
 
 def parse_flow_collection(src: str, pos: int, path: Path_, located: dict[Path_, int]) -> tuple[int, Any]:

@@ -1,9 +1,27 @@
 """The entry points: a document's value, and where each of its nodes starts."""
 
 from __future__ import annotations
+
 from typing import Any
-from sfp.config.miniyaml.source import DIRECTIVE_MESSAGE, DOCUMENTS_MESSAGE, Path_, Position, TAB_MESSAGE, YamlError, Failure, check_characters, column, is_document_marker, line_and_column, normalize_line_breaks, positions_of, skip_gap, skip_spaces
+
 from sfp.config.miniyaml.block import parse_block_node
+from sfp.config.miniyaml.source import (
+    DIRECTIVE_MESSAGE,
+    DOCUMENTS_MESSAGE,
+    TAB_MESSAGE,
+    Failure,
+    Path_,
+    Position,
+    YamlError,
+    check_characters,
+    column,
+    is_document_marker,
+    line_and_column,
+    normalize_line_breaks,
+    positions_of,
+    skip_gap,
+    skip_spaces,
+)
 
 
 def loads(text: str, filename: str = "<string>") -> Any:

@@ -1,9 +1,30 @@
 """How a plain scalar resolves, as PyYAML's YAML 1.1 rules do: booleans, nulls, numbers, and what is refused."""
 
 from __future__ import annotations
+
 import re
 from typing import Any
-from sfp.config.miniyaml.source import MERGE_MESSAGE, BASE_60_FLOAT, BASE_60_INT, BINARY, BOOLEANS, DECIMAL, FLOAT, Failure, HEXADECIMAL, INFINITY, NAN, NOT_A_NUMBER, NULLS, NUMBER_CHARACTERS, NUMBER_START, OCTAL, RESOLVABLE_START, TIMESTAMP
+
+from sfp.config.miniyaml.source import (
+    BASE_60_FLOAT,
+    BASE_60_INT,
+    BINARY,
+    BOOLEANS,
+    DECIMAL,
+    FLOAT,
+    HEXADECIMAL,
+    INFINITY,
+    MERGE_MESSAGE,
+    NAN,
+    NOT_A_NUMBER,
+    NULLS,
+    NUMBER_CHARACTERS,
+    NUMBER_START,
+    OCTAL,
+    RESOLVABLE_START,
+    TIMESTAMP,
+    Failure,
+)
 
 
 def resolve_plain(pos: int, text: str) -> Any:

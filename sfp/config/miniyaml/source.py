@@ -1,8 +1,10 @@
 """What every part of the parser shares: the error, the token patterns, positions and the gaps between tokens."""
 
 from __future__ import annotations
+
 import re
 from typing import Final
+
 from sfp.errors import ConfigError
 
 

@@ -1,0 +1,10 @@
+"""What a feature wants said in sfp's log, returned to the hook or command that called it, which writes it."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Note(NamedTuple):
+    level: str  # info | warning
+    message: str
