@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, NamedTuple
 
-
 ROOT_CLAUDE: Final = "claude"
 ROOT_PROJECT: Final = "project"
 METADATA: Final = "metadata.json"

@@ -9,7 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from sfp.handoff.record import Handoff, build_handoff
-from sfp.handoff.store import StoredHandoff, drop_superseded, prune_handoffs, write_handoff
+from sfp.handoff.store import (
+    StoredHandoff,
+    drop_superseded,
+    prune_handoffs,
+    write_handoff,
+)
 
 if TYPE_CHECKING:
     from sfp.backup.model import BackupInfo
