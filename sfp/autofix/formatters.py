@@ -78,27 +78,25 @@ class Outcome(NamedTuple):
 
 
 def settings_from(data: Mapping[str, Any]) -> AutoFixSettings:
-    """AutoFixSettings from a merged auto_fix config (already schema-checked)."""
-    formatters = data.get("formatters") or {}
-    timeout = data.get("timeout", DEFAULT_TIMEOUT_S)
+    """AutoFixSettings from a merged auto_fix config; the schema has checked every value."""
     options = data.get("options") or {}
     return AutoFixSettings(
-        enabled=data.get("enabled", True) is not False,
-        timeout_s=float(timeout) if isinstance(timeout, (int, float)) and timeout > 0 else DEFAULT_TIMEOUT_S,
-        formatters=tuple(formatter_from(name, raw) for name, raw in formatters.items() if isinstance(raw, Mapping)),
-        exclude_dirs=tuple(str(d).strip("/") for d in data.get("exclude_dirs") or ()),
-        exclude_patterns=tuple(str(p) for p in data.get("exclude_patterns") or ()),
-        verbose=options.get("verbose") is True if isinstance(options, Mapping) else False,
+        enabled=data.get("enabled", True),
+        timeout_s=float(data.get("timeout", DEFAULT_TIMEOUT_S)),
+        formatters=tuple(formatter_from(name, raw) for name, raw in (data.get("formatters") or {}).items()),
+        exclude_dirs=tuple(folder.strip("/") for folder in data.get("exclude_dirs", ())),
+        exclude_patterns=tuple(data.get("exclude_patterns", ())),
+        verbose=options.get("verbose", False),
     )
 
 
 def formatter_from(name: str, raw: Mapping[str, Any]) -> Formatter:
     return Formatter(
         name=name,
-        command=str(raw.get("command") or "").strip(),
-        extensions=tuple(normalise_extension(str(e)) for e in raw.get("extensions") or () if str(e).strip(".")),
-        enabled=raw.get("enabled", True) is not False,
-        requires=tuple(str(r) for r in raw.get("requires") or ()),
+        command=raw.get("command", "").strip(),
+        extensions=tuple(normalise_extension(e) for e in raw.get("extensions", ()) if e.strip(".")),
+        enabled=raw.get("enabled", True),
+        requires=tuple(raw.get("requires", ())),
     )
 
 

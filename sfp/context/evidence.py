@@ -105,32 +105,19 @@ class EvidenceReport(NamedTuple):
 
 
 def settings_from(data: Mapping[str, Any]) -> EvidenceSettings:
-    """EvidenceSettings from evidence.yaml's data; what is missing or of the wrong kind keeps its default."""
+    """EvidenceSettings from evidence.yaml's merged data; the schema has checked every value."""
     default = EvidenceSettings()
-    raw_checks = data.get("checks")
-    checks = default.checks
-    if isinstance(raw_checks, list):
-        checks = tuple(
-            CheckSpec(str(c["name"]), c.get("critical") is True, c.get("enabled") is not False)
-            for c in raw_checks if isinstance(c, dict) and isinstance(c.get("name"), str)
-        )
-    required = data.get("required_files")
+    validation = data.get("validation") or {}
+    checks = data.get("checks")
     manifests = data.get("manifests")
-    validation = _mapping(data.get("validation"))
-    timeout = validation.get("timeout")
     return EvidenceSettings(
-        checks=checks,
-        required_files=tuple(r for r in required if isinstance(r, str) and r) if isinstance(required, list) else (),
-        manifests={str(k): tuple(str(n) for n in v if isinstance(n, str)) for k, v in manifests.items()
-                   if isinstance(v, list)} if isinstance(manifests, dict) else default.manifests,
-        fail_fast=validation.get("fail_fast") is not False,
-        timeout_ms=timeout if isinstance(timeout, int) and not isinstance(timeout, bool) and timeout > 0
-        else default.timeout_ms,
+        checks=default.checks if checks is None else tuple(
+            CheckSpec(c["name"], c.get("critical", False), c.get("enabled", True)) for c in checks),
+        required_files=tuple(name for name in data.get("required_files", ()) if name),
+        manifests=default.manifests if manifests is None else {kind: tuple(names) for kind, names in manifests.items()},
+        fail_fast=validation.get("fail_fast", True),
+        timeout_ms=validation.get("timeout", default.timeout_ms),
     )
-
-
-def _mapping(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 # --- running ---------------------------------------------------------------------------------------
@@ -391,7 +378,8 @@ def _php_dependencies(project: _Project, settings: EvidenceSettings) -> Verdict:
     manifest = _parsed_or_none(project, "composer.json")
     if not isinstance(manifest, dict):
         return None
-    require = _mapping(manifest.get("require"))
+    require = manifest.get("require")
+    require = require if isinstance(require, dict) else {}  # a project's own manifest: anything may be in it
     packages = [name for name in require if name != "php" and not str(name).startswith("ext-")]
     if not packages and not manifest.get("require-dev"):
         return None

@@ -20,58 +20,54 @@ class Gate(NamedTuple):
 
 
 def tier_gates(data: Mapping[str, Any], tier: str) -> list[Gate]:
-    """The enabled gates of `tier`; the legacy flat `gates:` list belongs to `deep` (deduplicated by name)."""
-    raw: list[Any] = []
-    tiers = data.get("tiers")
-    if isinstance(tiers, dict):
-        if tier not in tiers and tier not in TIERS:
-            raise UsageError(f"no tier `{tier}` in gates.yaml; tiers: {', '.join(tiers) or 'none'}")
-        entry = tiers.get(tier)
-        if isinstance(entry, dict) and isinstance(entry.get("gates"), list):
-            raw += entry["gates"]
-    if tier == "deep" and isinstance(data.get("gates"), list):
-        raw += data["gates"]
+    """The enabled gates of `tier`; the legacy flat `gates:` list belongs to `deep` (deduplicated by name).
+
+    `data` is gates.yaml as loaded: the schema has checked every key, so nothing is checked again here.
+    """
+    tiers = data.get("tiers") or {}
+    if tiers and tier not in tiers and tier not in TIERS:
+        raise UsageError(f"no tier `{tier}` in gates.yaml; tiers: {', '.join(tiers)}")
+    raw = list((tiers.get(tier) or {}).get("gates") or [])
+    if tier == "deep":
+        raw += data.get("gates") or []
     gates, seen = [], set()
     for item in raw:
-        if not isinstance(item, dict) or item.get("enabled") is False or item.get("name") in seen:
-            continue
-        seen.add(item.get("name"))
-        gates.append(gate_from(item))
+        if item.get("enabled", True) and item["name"] not in seen:
+            seen.add(item["name"])
+            gates.append(gate_from(item))
     return gates
 
 
 def gate_from(item: Mapping[str, Any]) -> Gate:
-    env = item.get("env") or {}
     spec = GateSpec(
-        name=str(item["name"]),
-        command=str(item["command"]),
-        timeout_ms=int(item.get("timeout", DEFAULT_TIMEOUT_MS)),
-        required=bool(item.get("required", False)),
-        critical=bool(item.get("critical", False)),
-        env={str(k): _env_value(v) for k, v in env.items()},
+        name=item["name"],
+        command=item["command"],
+        timeout_ms=item.get("timeout", DEFAULT_TIMEOUT_MS),
+        required=item.get("required", False),
+        critical=item.get("critical", False),
+        env={key: _env_value(value) for key, value in (item.get("env") or {}).items()},
         cwd=Path(item["cwd"]) if item.get("cwd") else None,
-        requires=tuple(str(t) for t in item.get("requires") or ()),
+        requires=tuple(item.get("requires", ())),
         fix=item.get("fix"),
     )
-    return Gate(spec, tuple(str(p) for p in item.get("file_patterns") or ()))
+    return Gate(spec, tuple(item.get("file_patterns", ())))
 
 
 def run_settings(data: Mapping[str, Any]) -> RunSettings:
     settings = data.get("settings") or {}
-    workers = settings.get("max_workers")
+    timeouts = {"timeout_ms": settings["timeout"]} if "timeout" in settings else {}
     return RunSettings(
-        parallel=bool(settings.get("parallel", True)),
-        max_workers=int(workers) if isinstance(workers, int) and workers > 0 else (os.cpu_count() or 1),
-        fail_fast=bool(settings.get("fail_fast", False)),
-        timeout_ms=int(settings["timeout"]) if isinstance(settings.get("timeout"), int) else None,
-        **{k: int(settings[k]) for k in ("output_cap_bytes", "grace_ms") if isinstance(settings.get(k), int)},
+        parallel=settings.get("parallel", True),
+        max_workers=settings.get("max_workers") or os.cpu_count() or 1,
+        fail_fast=settings.get("fail_fast", False),
+        **timeouts,
+        **{key: settings[key] for key in ("output_cap_bytes", "grace_ms") if key in settings},
     )
 
 
 def hook_tier(data: Mapping[str, Any]) -> str:
-    settings = data.get("settings") or {}
-    tier = settings.get("hook_tier", "fast")
-    return tier if isinstance(tier, str) else "fast"
+    tier: str = (data.get("settings") or {}).get("hook_tier", "fast")
+    return tier
 
 
 def _env_value(value: object) -> str:

@@ -197,13 +197,10 @@ def _below(value: float, limits: Mapping[str, float]) -> str:
     return DEGRADED if value < limits["degraded_mb"] else HEALTHY
 
 
-def thresholds_from(config_health: Any) -> Mapping[str, Mapping[str, float]]:
-    merged = {name: dict(limits) for name, limits in DEFAULT_THRESHOLDS.items()}
-    if isinstance(config_health, dict):
-        for name, limits in config_health.items():
-            if name in merged and isinstance(limits, dict):
-                merged[name].update({k: float(v) for k, v in limits.items() if isinstance(v, (int, float))})
-    return merged
+def thresholds_from(config_health: Mapping[str, Mapping[str, float]] | None) -> Mapping[str, Mapping[str, float]]:
+    """sfp.yaml's `health:` section (schema-checked) over the built-in limits."""
+    given = config_health or {}
+    return {name: {**limits, **given.get(name, {})} for name, limits in DEFAULT_THRESHOLDS.items()}
 
 
 def report_as_json(report: HealthReport) -> dict[str, Any]:

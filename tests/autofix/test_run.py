@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from helpers import DATA
-from sfp.autofix.formatters import AutoFixSettings, FAILED, FORMATTED, Formatter, KILL_GRACE_S, SKIPPED, TIMEOUT, UNCHANGED, formatter_for, has_word, may_have_formatter, settings_from
+from sfp.autofix.formatters import AutoFixSettings, FAILED, FORMATTED, Formatter, KILL_GRACE_S, SKIPPED, TIMEOUT, UNCHANGED, formatter_for, has_word, load_settings, may_have_formatter, settings_from
 from sfp.autofix.run import auto_fix
 from sfp.autofix.invocation import exclusion, npx_package
 from sfp.autofix.report import first_time_missing, hook_message
@@ -353,11 +353,18 @@ def test_the_compat_auto_fix_yaml_loads_and_works(
 # --- pure parts -------------------------------------------------------------------------------------
 
 
-def test_settings_from_a_config_with_nothing_set() -> None:
+def test_settings_from_a_config_with_nothing_set(claude_dir: Path) -> None:
     assert settings_from({}) == AutoFixSettings()
-    settings = settings_from({"timeout": 0, "formatters": {"go": {"command": "gofmt -w", "extensions": ["GO", ".Go"]}}})
-    assert settings.timeout_s == 15.0
-    assert settings.formatters == (Formatter("go", "gofmt -w", (".go", ".go")),)
+    user_config(claude_dir, "formatters:\n  go:\n    command: gofmt -w\n    extensions: [GO, .Go]\n")
+    settings = load_settings(claude_dir, None)
+    assert settings.timeout_s == 15.0 and Formatter("go", "gofmt -w", (".go", ".go")) in settings.formatters
+
+
+@pytest.mark.parametrize("bad", ["timeout: 0", "timeout: -1", "timeout: .inf", "timeout: 1000"])
+def test_a_timeout_out_of_bounds_is_an_error_with_its_line(claude_dir: Path, bad: str) -> None:
+    user_config(claude_dir, f"{bad}\n")
+    with pytest.raises(ConfigError, match=r"auto_fix\.yaml:1:\d+: `timeout` is .*; it must be"):
+        load_settings(claude_dir, None)
 
 
 def test_the_longest_matching_extension_wins_and_disabled_formatters_are_named() -> None:

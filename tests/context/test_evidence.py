@@ -353,17 +353,30 @@ def test_the_built_in_config_says_what_the_code_defaults_say(claude_dir: Path) -
     assert settings_from(load_config("evidence", claude_dir, None).data) == EvidenceSettings()
 
 
-def test_settings_from_takes_what_is_given_and_defaults_the_rest() -> None:
-    settings = settings_from({
-        "checks": [{"name": "config-files", "critical": True}, {"name": "dependencies-check", "enabled": False},
-                   {"critical": True}, "junk"],
-        "required_files": ["a", 5, ""], "manifests": {"deno": ["deno.json"]},
-        "validation": {"fail_fast": False, "timeout": True},
-    })
+def test_settings_from_takes_what_is_given_and_defaults_the_rest(claude_dir: Path) -> None:
+    from sfp.config.layers import load_config
+
+    (claude_dir / "sfp").mkdir(parents=True, exist_ok=True)
+    (claude_dir / "sfp" / "evidence.yaml").write_text(
+        "checks:\n  - {name: config-files, critical: true}\n  - {name: dependencies-check, enabled: false}\n"
+        "required_files: [a, '']\nmanifests: {deno: [deno.json]}\nvalidation: {fail_fast: false}\n")
+    settings = settings_from(load_config("evidence", claude_dir, None).data)
     assert settings.checks == (CheckSpec("config-files", critical=True), CheckSpec("dependencies-check", enabled=False))
-    assert settings.required_files == ("a",) and settings.manifests == {"deno": ("deno.json",)}
+    assert settings.required_files == ("a",) and settings.manifests["deno"] == ("deno.json",)
     assert settings.fail_fast is False and settings.timeout_ms == 30000
     assert settings_from({}) == EvidenceSettings()
+
+
+@pytest.mark.parametrize("bad", ["validation: {timeout: true}", "validation: {timeout: 0}", "checks: [junk]",
+                                 "checks: [{critical: true}]", "required_files: [5]"])
+def test_evidence_settings_of_the_wrong_kind_are_errors_with_their_line(claude_dir: Path, bad: str) -> None:
+    from sfp.config.layers import load_config
+    from sfp.errors import ConfigError
+
+    (claude_dir / "sfp").mkdir(parents=True, exist_ok=True)
+    (claude_dir / "sfp" / "evidence.yaml").write_text(bad + "\n")
+    with pytest.raises(ConfigError, match=r"evidence\.yaml:1:\d+: "):
+        load_config("evidence", claude_dir, None)
 
 
 def test_the_summary_lists_only_problems_with_their_fixes(project: Path) -> None:
