@@ -1,84 +1,20 @@
-"""Auto-fix: which files a formatter may touch, running it safely, and what is kept and said."""
+"""sfp.autofix.run: a formatter run safely on one file (formatted, unchanged, hung, failed, off), with its KPI event."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import stat
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from helpers import DATA
-from sfp.autofix.formatters import AutoFixSettings, FAILED, FORMATTED, Formatter, KILL_GRACE_S, SKIPPED, TIMEOUT, UNCHANGED, formatter_for, has_word, load_settings, may_have_formatter, settings_from
+from autofix.fakes import COMPAT, calls, fake_npx, put, python_formatter, shim, user_config
+from sfp.autofix.formatters import FAILED, FORMATTED, KILL_GRACE_S, SKIPPED, TIMEOUT, UNCHANGED
 from sfp.autofix.run import auto_fix
-from sfp.autofix.invocation import exclusion, npx_package
-from sfp.autofix.report import first_time_missing, hook_message
-from sfp.infra.session_state import read_section
-from sfp.config.layers import default_text
+from sfp.autofix.report import hook_message
 from sfp.errors import ConfigError
 from sfp.kpi.store import read_events
-
-FAKE = DATA / "autofix" / "fake_formatter.py"
-COMPAT = DATA / "compat" / "auto_fix.yaml"
-
-
-def shim(folder: Path, name: str, mode: str) -> Path:
-    """An executable `name` in `folder` that runs the fake formatter in `mode`."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{FAKE}" {mode} "$@"\n')
-    path.chmod(0o755)
-    return path
-
-
-def fake_npx(folder: Path, called: Path) -> None:
-    """An `npx` that runs ./node_modules/.bin/<program> from its cwd, noting that it was called."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "npx"
-    path.write_text(f'#!/bin/sh\necho "$@" >> "{called}"\nprogram=$1; shift\nexec "./node_modules/.bin/$program" "$@"\n')
-    path.chmod(0o755)
-
-
-def user_config(claude_dir: Path, text: str) -> None:
-    folder = claude_dir / "sfp"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "auto_fix.yaml").write_text(text)
-
-
-def put(path: Path, text: str = "x = 1\n") -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
-
-
-@pytest.fixture
-def bin_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "bin"
-    folder.mkdir()
-    return folder
-
-
-@pytest.fixture
-def env(bin_dir: Path, tmp_path: Path) -> dict[str, str]:
-    return {"PATH": f"{bin_dir}:/usr/bin:/bin", "FAKE_FORMATTER_LOG": str(tmp_path / "calls.jsonl")}
-
-
-def calls(env: dict[str, str]) -> list[dict[str, object]]:
-    log = Path(env["FAKE_FORMATTER_LOG"])
-    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-
-
-def python_formatter(claude_dir: Path, command: str, extra: str = "") -> None:
-    user_config(claude_dir, f"timeout: 5\nformatters:\n  python:\n    command: '{command}'\n{extra}")
-
-
-def log_records(claude_dir: Path) -> list[dict[str, object]]:
-    path = claude_dir / "logs" / "sfp.log"
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 # --- a formatter that is there ----------------------------------------------------------------------
@@ -113,41 +49,6 @@ def test_an_already_formatted_file_is_unchanged_and_says_nothing(
     assert hook_message(result, project) is None
     assert [e["status"] for e in read_events(claude_dir)] == ["unchanged"]
 
-
-def test_the_file_is_found_by_a_relative_path_too(claude_dir: Path, project: Path, bin_dir: Path, env: dict[str, str]) -> None:
-    shim(bin_dir, "fmt", "upper")
-    python_formatter(claude_dir, "fmt")
-    put(project / "pkg" / "m.py", "y = 2\n")
-    assert auto_fix("pkg/m.py", project, claude_dir, session=None, environ=env).status == FORMATTED
-
-
-# --- a formatter that is missing --------------------------------------------------------------------
-
-
-def test_a_missing_formatter_skips_the_file_and_is_noted_once_per_session(
-        claude_dir: Path, project: Path, env: dict[str, str]) -> None:
-    python_formatter(claude_dir, "no-such-formatter-sfp --write")
-    target = put(project / "app.py")
-    results = [auto_fix(target, project, claude_dir, session=s, environ=env) for s in ("s1", "s1", "s1", "s2")]
-    assert {r.status for r in results} == {SKIPPED}
-    assert "no-such-formatter-sfp is not installed" in (results[0].reason or "")
-    assert target.read_text() == "x = 1\n"
-    noted = [[n for n in r.notes if "no-such-formatter-sfp" in n.message] for r in results]
-    assert [len(n) for n in noted] == [1, 0, 0, 1]  # the first time in s1, and again in s2
-    assert "enabled: false" in noted[0][0].message  # says how to quiet it
-    assert read_section(claude_dir, "s1", "autofix") == {"missing": ["no-such-formatter-sfp"]}
-    assert log_records(claude_dir) == []  # a feature returns notes; only hooks and commands write the log
-    assert [e["status"] for e in read_events(claude_dir)] == ["skipped"] * 4
-
-
-def test_the_missing_tool_memory_lives_in_the_session_state(claude_dir: Path) -> None:
-    assert first_time_missing(claude_dir, "../../evil/x", "ruff") is True
-    assert first_time_missing(claude_dir, "../../evil/x", "ruff") is False
-    assert first_time_missing(claude_dir, "../../evil/x", "black") is True
-    state = claude_dir / "sfp" / "state"
-    assert [p.name for p in state.iterdir()] == ["sessions"]  # no marker files beside it
-    [file] = [p for p in (state / "sessions").iterdir() if p.suffix == ".json"]
-    assert file.name.startswith("h-") and stat.S_IMODE(file.stat().st_mode) == 0o600  # a hashed, private name
 
 
 # --- a formatter that hangs -------------------------------------------------------------------------
@@ -204,6 +105,7 @@ def test_the_hook_budget_caps_the_formatter_timeout(claude_dir: Path, project: P
     assert (too_late.status, too_late.reason) == (SKIPPED, "no time left in the hook's budget")
 
 
+
 # --- a formatter that fails -------------------------------------------------------------------------
 
 
@@ -221,79 +123,8 @@ def test_a_failing_formatter_is_reported_redacted_and_is_no_hook_failure(
     assert [e["status"] for e in read_events(claude_dir)] == ["failed"]
 
 
-def test_verbose_shows_a_failure_to_the_person(claude_dir: Path, project: Path, bin_dir: Path, env: dict[str, str]) -> None:
-    shim(bin_dir, "fmt", "fail")
-    python_formatter(claude_dir, "fmt", "options:\n  verbose: true\n")
-    result = auto_fix(put(project / "app.py"), project, claude_dir, session="s1", environ=env)
-    assert hook_message(result, project) == "⚠️ sfp: fmt on app.py exited 1: error: cannot parse app.py: token=***"
 
-
-# --- files that are never touched -------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("relative", ["build/gen.py", "src/pkg.egg-info/x.py", "a/node_modules/b/c.py", ".venv/lib/x.py"])
-def test_files_in_excluded_folders_are_left_alone(
-        relative: str, claude_dir: Path, project: Path, bin_dir: Path, env: dict[str, str]) -> None:
-    shim(bin_dir, "fmt", "upper")
-    python_formatter(claude_dir, "fmt", "exclude_dirs: [build, '*.egg-info', node_modules, .venv]\n")
-    target = put(project / relative)
-    result = auto_fix(target, project, claude_dir, session="s1", environ=env)
-    assert result.status == SKIPPED and "excluded folder" in (result.reason or "")
-    assert target.read_text() == "x = 1\n" and calls(env) == []
-
-
-def test_only_folders_inside_the_project_count_for_exclusion(
-        claude_dir: Path, tmp_path: Path, bin_dir: Path, env: dict[str, str]) -> None:
-    project = tmp_path / "build" / "proj"  # "build" above the project is not an excluded folder of it
-    shim(bin_dir, "fmt", "upper")
-    python_formatter(claude_dir, "fmt", "exclude_dirs: [build]\n")
-    assert auto_fix(put(project / "app.py"), project, claude_dir, session=None, environ=env).status == FORMATTED
-
-
-@pytest.mark.parametrize("name", ["app.min.py", "generated_pb2.py", "snap/deep/x.py"])
-def test_files_matching_an_excluded_pattern_are_left_alone(
-        name: str, claude_dir: Path, project: Path, bin_dir: Path, env: dict[str, str]) -> None:
-    shim(bin_dir, "fmt", "upper")
-    python_formatter(claude_dir, "fmt", "exclude_patterns: ['*.min.py', '*_pb2.py', 'snap/*']\n")
-    target = put(project / name)
-    result = auto_fix(target, project, claude_dir, session=None, environ=env)
-    assert result.status == SKIPPED and "excluded by pattern" in (result.reason or "")
-    assert target.read_text() == "x = 1\n"
-
-
-def test_a_file_outside_the_project_is_never_touched(
-        claude_dir: Path, project: Path, tmp_path: Path, bin_dir: Path, env: dict[str, str]) -> None:
-    shim(bin_dir, "fmt", "upper")
-    python_formatter(claude_dir, "fmt")
-    outside = put(tmp_path / "elsewhere" / "app.py")
-    (project / "link.py").symlink_to(outside)  # inside by name, outside once resolved
-    (project / "linked_dir").symlink_to(outside.parent, target_is_directory=True)
-    sibling = put(tmp_path / "project-evil" / "app.py")  # shares the project's name as a prefix
-    for given in (outside, project / "link.py", project / "linked_dir" / "app.py", project / ".." / "elsewhere" / "app.py", sibling):
-        result = auto_fix(given, project, claude_dir, session="s1", environ=env)
-        assert result.status == SKIPPED and (result.reason or "").startswith("outside the project"), given
-    assert outside.read_text() == "x = 1\n" and sibling.read_text() == "x = 1\n" and calls(env) == []
-    assert list(read_events(claude_dir)) == []
-
-
-def test_a_symlink_inside_the_project_formats_its_real_file(
-        claude_dir: Path, project: Path, bin_dir: Path, env: dict[str, str]) -> None:
-    shim(bin_dir, "fmt", "upper")
-    python_formatter(claude_dir, "fmt")
-    real = put(project / "real.py")
-    (project / "alias.py").symlink_to(real)
-    result = auto_fix(project / "alias.py", project, claude_dir, session=None, environ=env)
-    assert result.status == FORMATTED and result.path == real.resolve()
-    assert (project / "alias.py").is_symlink()
-
-
-def test_missing_files_and_folders_are_skipped(claude_dir: Path, project: Path, bin_dir: Path, env: dict[str, str]) -> None:
-    shim(bin_dir, "fmt", "upper")
-    python_formatter(claude_dir, "fmt")
-    (project / "pkg.py").mkdir()
-    assert auto_fix(project / "gone.py", project, claude_dir, session=None, environ=env).reason == "no such file"
-    assert auto_fix(project / "pkg.py", project, claude_dir, session=None, environ=env).reason == "not a regular file"
-    assert calls(env) == []
+# --- a formatter that is off, or none for the file --------------------------------------------------
 
 
 def test_auto_fix_and_a_formatter_can_be_switched_off(claude_dir: Path, project: Path, bin_dir: Path, env: dict[str, str]) -> None:
@@ -315,6 +146,7 @@ def test_a_file_type_without_a_formatter_is_skipped_without_reading_the_config(
     assert list(read_events(claude_dir)) == []
     with pytest.raises(ConfigError):  # the same config is read, and refused, once a formatter may exist
         auto_fix(put(project / "app.py"), project, claude_dir, session="s1", environ=env)
+
 
 
 # --- the compat config, unedited --------------------------------------------------------------------
@@ -349,83 +181,3 @@ def test_the_compat_auto_fix_yaml_loads_and_works(
     assert prettier_call["cwd"] == str(web) and prettier_call["npm_config_yes"] == "false"
     assert npx_calls.read_text().splitlines() == [f"prettier --write {ts}"]  # never for README.md
 
-
-# --- pure parts -------------------------------------------------------------------------------------
-
-
-def test_settings_from_a_config_with_nothing_set(claude_dir: Path) -> None:
-    assert settings_from({}) == AutoFixSettings()
-    user_config(claude_dir, "formatters:\n  go:\n    command: gofmt -w\n    extensions: [GO, .Go]\n")
-    settings = load_settings(claude_dir, None)
-    assert settings.timeout_s == 15.0 and Formatter("go", "gofmt -w", (".go", ".go")) in settings.formatters
-
-
-@pytest.mark.parametrize("bad", ["timeout: 0", "timeout: -1", "timeout: .inf", "timeout: 1000"])
-def test_a_timeout_out_of_bounds_is_an_error_with_its_line(claude_dir: Path, bad: str) -> None:
-    user_config(claude_dir, f"{bad}\n")
-    with pytest.raises(ConfigError, match=r"auto_fix\.yaml:1:\d+: `timeout` is .*; it must be"):
-        load_settings(claude_dir, None)
-
-
-def test_the_longest_matching_extension_wins_and_disabled_formatters_are_named() -> None:
-    settings = AutoFixSettings(formatters=(
-        Formatter("ts", "prettier", (".ts",)), Formatter("dts", "dts-fmt", (".d.ts",)),
-        Formatter("py", "ruff format", (".py",), enabled=False), Formatter("mine", "my-ts", (".tsx", ".ts")),
-    ))
-    assert formatter_for("api.d.ts", settings)[0] == settings.formatters[1]
-    assert formatter_for("x.tsx", settings)[0] == settings.formatters[3]
-    assert formatter_for("API.TS", settings)[0] == settings.formatters[3]  # a tie: the later one, added by a layer
-    assert formatter_for("x.py", settings) == (None, settings.formatters[2])
-    assert formatter_for(".ts", settings) == (None, None)  # a dotfile named like the extension
-    assert formatter_for("Makefile", settings) == (None, None)
-
-
-@pytest.mark.parametrize(("name", "texts", "expected"), [
-    ("notes.txt", [default_text("auto_fix")], False),
-    ("main.rs", [default_text("auto_fix")], False),  # "rs" inside "formatters" is not the word rs
-    ("Makefile", [default_text("auto_fix")], False),
-    ("app.py", [default_text("auto_fix")], True),
-    ("App.PY", [default_text("auto_fix")], True),
-    ("types.d.ts", [default_text("auto_fix")], True),
-    ("main.rs", [default_text("auto_fix"), "formatters:\n  rust: {command: rustfmt, extensions: [rs]}\n"], True),
-    ("x.tar.gz", ["extensions: ['.tar.gz']"], True),
-    ("main.rs", ['extensions: ["\\x2Ers"]'], True),  # an escape could spell anything: look properly
-])
-def test_the_cheap_check_only_says_no_when_no_layer_can_match(name: str, texts: list[str], expected: bool) -> None:
-    assert may_have_formatter(name, texts) is expected
-
-
-@pytest.mark.parametrize(("text", "expected"), [
-    ("rs", True), ("[rs]", True), ("'.rs'", True), ("formatters", False), ("rs_x", False), ("rs2", False),
-    ("formatters: [rs]", True), ("rsrs, rs", True), ("", False),
-])
-def test_has_word(text: str, expected: bool) -> None:
-    assert has_word(text, "rs") is expected
-
-
-def test_exclusion_matches_folders_and_names_inside_the_project() -> None:
-    settings = AutoFixSettings(exclude_dirs=("dist", "*.egg-info"), exclude_patterns=("*.min.js", "gen/*.py"))
-    assert exclusion(Path("dist/a.js"), settings) == "in excluded folder dist (exclude_dirs: dist)"
-    assert exclusion(Path("x/y.egg-info/a.py"), settings) is not None
-    assert exclusion(Path("src/dist.js"), settings) is None  # a file named like a folder is not in it
-    assert exclusion(Path("web/app.min.js"), settings) == "excluded by pattern *.min.js"
-    assert exclusion(Path("gen/a.py"), settings) == "excluded by pattern gen/*.py"
-    assert exclusion(Path("src/gen/a.py"), settings) is None
-
-
-@pytest.mark.parametrize(("args", "package"), [
-    (["prettier", "--write"], "prettier"), (["--yes", "prettier@3.2.1", "--write"], "prettier"),
-    (["-p", "prettier", "prettier-cli"], "prettier-cli"), (["@scope/fmt@1"], "@scope/fmt"), (["--write"], None),
-])
-def test_npx_package(args: list[str], package: str | None) -> None:
-    assert npx_package(args) == package
-
-
-@pytest.mark.parametrize("command, shown", [
-    ("ruff format", "ruff format"), ("npx prettier --write", "npx prettier"), ("black -q", "black"),
-    ("python3 -c \"import sys\"", "python3"), ("gofmt", "gofmt"),
-])
-def test_messages_name_the_tool_not_the_whole_command(command: str, shown: str) -> None:
-    from sfp.autofix.report import short_name
-
-    assert short_name(command) == shown
