@@ -39,19 +39,25 @@ HEX_DIGITS: Final = frozenset("0123456789abcdefABCDEF")
 # spaces up to the next token (or a tab, which is an error); one line of a plain scalar:
 # runs of text that end at a space, a tab, a line break or a ':' followed by one of those
 # (in flow context also at , [ ] { } and ?), where '#' after a space starts a comment.
-_GAP: Final = re.compile(r"[ ]*+(?:#[^\n]*+)?(?:\n[ ]*+(?:#[^\n]*+)?)*+")
-SPACES: Final = re.compile(r"[ ]*+")
-_BLOCK_RUN: Final = r"(?:[^ \t\n:]|:(?=[^ \t\n]))++"
-_FLOW_RUN: Final = r"(?:[^ \t\n:,\[\]{}?]|:(?=[^ \t\n,\[\]{}]))++"
-PLAIN_LINE_BLOCK: Final = re.compile(rf"{_BLOCK_RUN}(?: ++(?!#){_BLOCK_RUN})*+")
-SIMPLE_QUOTED: Final = re.compile(r"'([^'\n]*+)'(?!')" r'|"([^"\\\n]*+)"')  # on one line, without escapes
+# No possessive quantifier (`*+`) or atomic group (`(?>`): CPython 3.11.0-3.11.4 match them
+# wrongly (gh-100061, gh-106052). None is needed: every pattern is only ever `match`ed, and
+# each one's greedy first try succeeds, so the engine never backtracks into an earlier
+# token (what a possessive quantifier would forbid) and the match is the same. A run is
+# "non-blanks, then one last character that may end it", so it backtracks at most two
+# characters instead of keeping a state per character.
+_GAP: Final = re.compile(r"[ ]*(?:#[^\n]*)?(?:\n[ ]*(?:#[^\n]*)?)*")
+SPACES: Final = re.compile(r"[ ]*")
+_BLOCK_RUN: Final = r"[^ \t\n]*(?:[^ \t\n:]|:(?=[^ \t\n]))"
+_FLOW_RUN: Final = r"[^ \t\n,\[\]{}?]*(?:[^ \t\n:,\[\]{}?]|:(?=[^ \t\n,\[\]{}]))"
+PLAIN_LINE_BLOCK: Final = re.compile(rf"{_BLOCK_RUN}(?: +(?!#){_BLOCK_RUN})*")
+SIMPLE_QUOTED: Final = re.compile(r"'([^'\n]*)'(?!')" r'|"([^"\\\n]*)"')  # on one line, without escapes
 _CONTROL_CHARACTERS: Final = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Compiled on first use (re caches them): this module is imported on every hook run, and
 # most documents never need these.
-PLAIN_LINE_FLOW: Final = rf"{_FLOW_RUN}(?: ++(?!#){_FLOW_RUN})*+"
-SINGLE_QUOTED_RUN: Final = r"[^' \t\n]++"
-DOUBLE_QUOTED_RUN: Final = r'[^"\\ \t\n]++'
-BLANKS: Final = r"[ \t]*+"
+PLAIN_LINE_FLOW: Final = rf"{_FLOW_RUN}(?: +(?!#){_FLOW_RUN})*"
+SINGLE_QUOTED_RUN: Final = r"[^' \t\n]+"
+DOUBLE_QUOTED_RUN: Final = r'[^"\\ \t\n]+'
+BLANKS: Final = r"[ \t]*"
 FLOAT: Final = r"[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
 INFINITY: Final = r"[-+]?\.(?:inf|Inf|INF)"
 NOT_A_NUMBER: Final = r"\.(?:nan|NaN|NAN)"
