@@ -1,15 +1,18 @@
-"""Shared fixtures: a private claude dir, and ways to run sfp as a person does."""
+"""Shared fixtures: a private claude dir, ways to run sfp as a person does, and a marker for processes."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, Run, clean_env
+from helpers import ROOT, Run, alive_with, clean_env
 
 
 @pytest.fixture
@@ -54,3 +57,18 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]
         args = [sys.executable, str(ROOT / "build.py"), "-o", str(path)] + (["--lean"] if kind == "lean" else [])
         subprocess.run(args, check=True, capture_output=True, cwd=ROOT)
     yield paths
+
+
+@pytest.fixture
+def marker() -> Iterator[str]:
+    """A `sleep` duration no other process uses (dash's sleep takes no extra args), e.g. 300.123456789,
+    so a test can find the processes it started; whatever still holds it afterwards is killed."""
+    value = f"300.{uuid.uuid4().int % 10**9:09d}"
+    try:
+        yield value
+    finally:
+        for pid in alive_with(value):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass

@@ -5,9 +5,16 @@ from __future__ import annotations
 import json
 import math
 import os
+import subprocess
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from sfp.infra.proc import Spawn
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -47,3 +54,45 @@ def same_value(mine: Any, theirs: Any) -> bool:
     if isinstance(mine, list):
         return len(mine) == len(theirs) and all(same_value(a, b) for a, b in zip(mine, theirs))
     return bool(mine == theirs)
+
+
+def trust_project(claude_dir: Path, project: Path) -> None:
+    """Trust `project`'s .sfp/ as it is now, as `sfp trust` does: its config is ignored until then."""
+    from sfp.config.trust import trust
+
+    trust(claude_dir, project)
+
+
+# --- processes: finding what a test started, and a spawn that refuses new sessions ---------------
+
+HAS_PROC = Path("/proc/self/stat").exists()
+needs_proc = pytest.mark.skipif(not HAS_PROC, reason="reads /proc")
+
+
+def alive_with(text: str) -> list[int]:
+    """Pids of living processes whose command line contains `text` (zombies have none); `ps` without /proc."""
+    if HAS_PROC:
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if text.encode() in (entry / "cmdline").read_bytes():
+                        found.append(int(entry.name))
+                except OSError:
+                    continue
+        return found
+    listing = subprocess.run(["ps", "-A", "-o", "pid=,args="], capture_output=True, text=True).stdout
+    return [int(line.split()[0]) for line in listing.splitlines() if text in line and "ps -A" not in line]
+
+
+def refusing_sessions(calls: list[bool], error: OSError) -> Spawn:
+    """A spawn that raises `error` when asked for a new session, else spawns; `calls` records each ask."""
+    from sfp.infra.proc import spawn_process
+
+    def spawn(argv: Sequence[str], cwd: Path, env: Mapping[str, str], new_session: bool) -> subprocess.Popen[bytes]:
+        calls.append(new_session)
+        if new_session:
+            raise error
+        return spawn_process(argv, cwd, env, new_session)
+
+    return spawn

@@ -9,42 +9,23 @@ import signal
 import subprocess
 import threading
 import time
-import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from helpers import HAS_PROC, alive_with, needs_proc, refusing_sessions
 from sfp.gates.runner import (
     NO_SESSION_NOTE,
     GateResult,
     GateSpec,
     RunSettings,
-    Spawn,
     missing_tools,
     run_gates,
-    spawn_process,
 )
 
-HAS_PROC = Path("/proc/self/stat").exists()
 QUICK = RunSettings(grace_ms=300)
-
-
-def alive_with(text: str) -> list[int]:
-    """Pids of living processes whose command line contains `text` (zombies have none)."""
-    if HAS_PROC:
-        found = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    if text.encode() in (entry / "cmdline").read_bytes():
-                        found.append(int(entry.name))
-                except OSError:
-                    continue
-        return found
-    listing = subprocess.run(["ps", "-A", "-o", "pid=,args="], capture_output=True, text=True).stdout
-    return [int(line.split()[0]) for line in listing.splitlines() if text in line and "ps -A" not in line]
 
 
 def group_members(pgid: int) -> list[int]:
@@ -59,20 +40,6 @@ def group_members(pgid: int) -> list[int]:
             if fields[0] != "Z" and int(fields[2]) == pgid:
                 members.append(int(entry.name))
     return members
-
-
-@pytest.fixture
-def marker() -> Iterator[str]:
-    """A `sleep` duration no other process uses (dash's sleep takes no extra args), e.g. 300.123456789."""
-    value = f"300.{uuid.uuid4().int % 10**9:09d}"
-    try:
-        yield value
-    finally:
-        for pid in alive_with(value):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 def gate(name: str, command: str, timeout_ms: int = 5000, **kw: Any) -> GateSpec:
@@ -122,7 +89,7 @@ def test_environment_is_environ_plus_gate_env_and_cwd_is_relative_to_the_run(tmp
     assert result.output.splitlines() == ["from-run from-gate unset", str((tmp_path / "sub").resolve())]
 
 
-@pytest.mark.skipif(not HAS_PROC, reason="reads /proc")
+@needs_proc
 def test_each_gate_leads_its_own_session_and_group() -> None:
     result = only(gate("ids", "echo $$ $(cut -d' ' -f5,6 /proc/$$/stat)"))
     pid, pgrp, session = result.output.split()
@@ -301,16 +268,6 @@ def test_an_error_in_on_event_stops_the_other_gates(marker: str) -> None:
 
 
 # --- no new session allowed ----------------------------------------------------------------------
-
-def refusing_sessions(calls: list[bool], error: OSError) -> Spawn:
-    def spawn(argv: Sequence[str], cwd: Path, env: Mapping[str, str], new_session: bool) -> subprocess.Popen[bytes]:
-        calls.append(new_session)
-        if new_session:
-            raise error
-        return spawn_process(argv, cwd, env, new_session)
-
-    return spawn
-
 
 def test_without_a_new_session_the_gate_runs_plainly_and_says_so(marker: str) -> None:
     calls: list[bool] = []

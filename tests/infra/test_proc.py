@@ -4,22 +4,17 @@ from __future__ import annotations
 
 import errno
 import os
-import signal
 import subprocess
 import threading
 import time
-import uuid
-from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
 
+from helpers import HAS_PROC, alive_with, needs_proc, refusing_sessions
 from sfp.infra import proc
-from sfp.infra.proc import CappedOutput, Completed, Spawn, group_has_living, spawn_process
-
-HAS_PROC = Path("/proc/self/stat").exists()
-needs_proc = pytest.mark.skipif(not HAS_PROC, reason="reads /proc")
+from sfp.infra.proc import CappedOutput, Completed, group_has_living
 
 
 class Stat(NamedTuple):
@@ -35,34 +30,6 @@ def stat_of(pid: int) -> Stat | None:
     except OSError:
         return None
     return Stat(fields[0], int(fields[1]), int(fields[2]))
-
-
-def alive_with(text: str) -> list[int]:
-    """Pids of living processes whose command line holds `text` (zombies have none)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if text.encode() in (entry / "cmdline").read_bytes():
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
-
-
-@pytest.fixture
-def marker() -> Iterator[str]:
-    """A `sleep` duration no other process uses, e.g. 300.123456789, so its processes can be found."""
-    value = f"300.{uuid.uuid4().int % 10**9:09d}"
-    try:
-        yield value
-    finally:
-        if HAS_PROC:
-            for pid in alive_with(value):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
 
 
 def sh(script: str, **kw: Any) -> Completed:
@@ -231,16 +198,6 @@ def test_capped_output_memory_stays_bounded() -> None:
 
 
 # --- no new session allowed -----------------------------------------------------------------------
-
-def refusing_sessions(calls: list[bool], error: OSError) -> Spawn:
-    def spawn(argv: Sequence[str], cwd: Path, env: Mapping[str, str], new_session: bool) -> subprocess.Popen[bytes]:
-        calls.append(new_session)
-        if new_session:
-            raise error
-        return spawn_process(argv, cwd, env, new_session)
-
-    return spawn
-
 
 @pytest.mark.parametrize("filename", [None, "cwd"], ids=["unnamed", "named-after-the-cwd-as-popen-does"])
 def test_a_refused_session_falls_back_to_a_plain_child_and_says_so(tmp_path: Path, filename: str | None) -> None:
