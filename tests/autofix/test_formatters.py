@@ -1,4 +1,4 @@
-"""sfp.autofix.formatters: auto_fix.yaml as settings, which formatter a file gets, and the cheap check before parsing."""
+"""sfp.autofix.formatters: auto_fix.yaml as settings, which formatter a file gets, the cheap check first."""
 
 from __future__ import annotations
 
