@@ -253,6 +253,13 @@ def build_parser() -> argparse.ArgumentParser:
     scan_secrets.add_argument("--project", metavar="DIR",
                               help="project whose sfp.yaml (secrets:) applies and whose files are scanned by default")
 
+    trust = command("trust", "let a project's .sfp/ config be used (it is ignored until you trust it)")
+    trust.add_argument("project", nargs="?", metavar="PROJECT", help="the project (default: current folder)")
+    what = trust.add_mutually_exclusive_group()
+    what.add_argument("--show", action="store_true", help="what the project's config would run, and whether it is trusted")
+    what.add_argument("--list", action="store_true", help="the projects you trusted, and whether each still is")
+    what.add_argument("--revoke", action="store_true", help="stop trusting the project")
+
     command("demo", "run every hook event against a sample project and show what comes back")
     return parser
 
@@ -357,6 +364,10 @@ def dispatch(ns: argparse.Namespace, out: IO[str]) -> int:
         from sfp.commands.scan_secrets import scan_secrets as scan_secrets_command
 
         return scan_secrets_command(root, Path(ns.project) if ns.project else None, ns.paths, as_json=ns.json, out=out)
+    if name == "trust":
+        from sfp.commands.trust import trust_command
+
+        return trust_command(root, _project(ns.project), show=ns.show, list_all=ns.list, remove=ns.revoke, out=out)
     if name == "demo":
         from sfp.commands.demo import demo
 

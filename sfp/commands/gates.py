@@ -34,9 +34,16 @@ def gates(
         if live:
             live.stop()
     code = 1 if run.should_fail() else 0
+    from sfp.config.trust import trust_state, untrusted_notice
+
     if as_json_output:
-        out.write(json.dumps(as_json(run, code), indent=2, ensure_ascii=False) + "\n")
+        state = trust_state(claude_dir, project)
+        project_config = {"present": state.has_config, "trusted": state.trusted, "details": state.reason}
+        out.write(json.dumps({**as_json(run, code), "project_config": project_config}, indent=2, ensure_ascii=False) + "\n")
     else:
+        notice = untrusted_notice(claude_dir, project)
+        if notice:
+            out.write(notice.removeprefix("⚠️ sfp: ") + "\n")
         out.write(_colour(render_text(run), out.isatty(), bool(run.failed())))
     from sfp.infra.log import write_notes
 

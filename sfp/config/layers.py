@@ -9,6 +9,7 @@ asks for is read.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from pathlib import Path
@@ -38,6 +39,7 @@ class Config(NamedTuple):
     origins: Mapping[Path_, str]  # each mapping key of `data` -> "source:line"
     layers: tuple[str, ...]  # the sources that were read, lowest first
     warnings: tuple[str, ...]
+    untrusted: str | None = None  # the project's layer, left out because the project isn't trusted (and why)
 
     def get(self, *keys: str, default: Any = None) -> Any:
         node: Any = self.data
@@ -125,7 +127,6 @@ def read_layer(path: Path, name: str) -> Layer | None:
     Only a regular file is read, and at most MAX_LAYER_BYTES of it: a FIFO would hang
     a hook, and a link to /dev/zero would read until memory runs out.
     """
-    import os
     import stat
 
     try:
@@ -155,7 +156,6 @@ def read_layer(path: Path, name: str) -> Layer | None:
 
 
 def _read_capped(fd: int, limit: int) -> bytes:
-    import os
 
     chunks: list[bytes] = []
     size = 0
@@ -166,13 +166,44 @@ def _read_capped(fd: int, limit: int) -> bytes:
 
 
 def load_config(name: str, claude_dir: Path, project_dir: Path | None = None) -> Config:
+    """The config `name` for this project: built-in < user < project (only when the project is trusted)."""
     check_name(name)
     layers = [default_layer(name)]
-    for path in layer_files(name, claude_dir, project_dir):
-        layer = _usable_layer(path, name)
+    user = _usable_layer(paths.sfp_dir(claude_dir) / f"{name}.yaml", name)
+    if user is not None:
+        layers.append(user)
+    untrusted = None
+    if project_dir is not None:
+        project_file = paths.project_config_dir(project_dir) / f"{name}.yaml"
+        layer, untrusted = _project_layer(project_file, name, claude_dir, project_dir, user if name == "sfp" else None)
         if layer is not None:
             layers.append(layer)
-    return merge_layers(name, layers)
+    return merge_layers(name, layers)._replace(untrusted=untrusted)
+
+
+def _trusted_folders(claude_dir: Path, user_sfp: Layer | None) -> tuple[str, ...]:
+    """`trust.paths` of the user's own sfp.yaml: projects under them need no `sfp trust`."""
+    layer = user_sfp if user_sfp is not None else _usable_layer(paths.sfp_dir(claude_dir) / "sfp.yaml", "sfp")
+    folders = ((layer.value.get("trust") or {}).get("paths") or []) if layer is not None else []
+    return tuple(str(folder) for folder in folders)
+
+
+def _project_layer(path: Path, name: str, claude_dir: Path, project: Path,
+                   user_sfp: Layer | None) -> tuple[Layer | None, str | None]:
+    """The project's layer when the project is trusted, with what only the user may set taken out;
+    else None and why it was left out. A project without the file costs one failed stat."""
+    if not os.path.lexists(path):
+        return None, None
+    from sfp.config.trust import trust_state, user_only_problems
+
+    state = trust_state(claude_dir, project, _trusted_folders(claude_dir, user_sfp))
+    if not state.trusted:
+        return None, f"{path}: left out, the project's .sfp/ is {state.reason} (`sfp trust` to use it)"
+    layer = _usable_layer(path, name)
+    if layer is None:
+        return None, None
+    problems = user_only_problems(name, layer.value, layer.source, layer.positions, project)
+    return layer._replace(warnings=(*layer.warnings, *problems)), None
 
 
 def _usable_layer(path: Path, name: str) -> Layer | None:

@@ -90,6 +90,8 @@ SFP = Map(
         "backup": Map({"keep": POSITIVE_INT, "keep_handoffs": POSITIVE_INT, "extra_paths": Seq(STR),
                        "encrypt_command": OPTIONAL_STR, "decrypt_command": OPTIONAL_STR}),
         "secrets": Map({"exclude": Seq(STR), "max_file_bytes": POSITIVE_INT}),
+        # Folders whose projects' .sfp/ config is trusted without `sfp trust` (your own sfp.yaml only).
+        "trust": Map({"paths": Seq(STR)}),
         "tags": Map({
             "enabled": BOOL, "files": Seq(STR), "project_claude_md": BOOL, "max_value_chars": INT.within(10, 10_000),
             "budget_chars": INT.within(200, 9000), "max_file_bytes": POSITIVE_INT, "evidence": BOOL,

@@ -3,6 +3,7 @@ handoff of this project back in context. Reads files only: no subprocess on this
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,32 @@ def handle(event: HookEvent, ctx: HookContext) -> HookResult:
                                source=event.text("source") or "startup", session_id=event.session_id, cwd=event.cwd)
     if handoff:
         parts.append(handoff)
+    notice = trust_notice(ctx.claude_dir, project, event.session_id)
+    message = "\n".join(filter(None, (message, notice))) or None
     return HookResult(context="\n\n".join(parts) or None, message=message)
+
+
+def trust_notice(claude_dir: Path, project: Path | None, session_id: str | None) -> str | None:
+    """The line saying the project's .sfp/ config was ignored: once per session, and again if it changes."""
+    from sfp.infra.paths import project_config_dir
+
+    if project is None or not os.path.lexists(project_config_dir(project)):
+        return None
+    from sfp.config.trust import untrusted_notice
+
+    notice = untrusted_notice(claude_dir, project)
+    if notice is None or session_id is None:
+        return notice
+    from sfp.errors import SfpError
+    from sfp.infra.session_state import read_section, write_section
+
+    if read_section(claude_dir, session_id, "trust").get("told") == notice:
+        return None
+    try:
+        write_section(claude_dir, session_id, "trust", {"told": notice})
+    except SfpError:
+        pass  # telling it again next time is the worst that can happen
+    return notice
 
 
 def health_message(report: HealthReport) -> str:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from helpers import trust_project
+
 from sfp.backup.create import create_backup
 from sfp.backup.model import BackupSettings
 from sfp.backup.store import list_backups
@@ -114,4 +116,5 @@ def test_settings_come_from_sfp_yaml_layers(claude_dir: Path, project: Path) -> 
     (claude_dir / "sfp" / "sfp.yaml").write_text("backup:\n  keep: 4\n  extra_paths: [docs]\n")
     (project / ".sfp").mkdir()
     (project / ".sfp" / "sfp.yaml").write_text("backup:\n  keep_handoffs: 7\n")
+    trust_project(claude_dir, project)
     assert load_backup_settings(claude_dir, project) == BackupSettings(keep=4, keep_handoffs=7, extra_paths=("docs",))

@@ -41,10 +41,12 @@ def test_a_critical_failure_exits_1_and_a_plain_failure_0(sfp: SfpRunner, projec
     (project / ".sfp").mkdir()
     config = project / ".sfp" / "evidence.yaml"
     config.write_text("checks:\n  - name: config-files\n    critical: true\nrequired_files: [.env.example]\n")
+    sfp("trust", str(project))
     run = sfp("evidence", str(project))
     assert run.code == 1
     assert "❌ config-files        missing: .env.example (critical)" in run.out
     config.write_text("required_files: [.env.example]\n")
+    sfp("trust", str(project))  # an edited .sfp/ file is untrusted until trusted again
     run = sfp("evidence", str(project))
     assert run.code == 0 and "❌ config-files        missing: .env.example" in run.out
 
@@ -53,6 +55,7 @@ def test_a_check_can_be_turned_off(sfp: SfpRunner, project: Path) -> None:
     (project / ".sfp").mkdir()
     (project / ".sfp" / "evidence.yaml").write_text(
         "checks:\n  - name: dependencies-check\n    enabled: false\n")
+    sfp("trust", str(project))
     (project / "package.json").write_text(json.dumps({"dependencies": {"left-pad": "1"}}))
     run = sfp("evidence", "--json", str(project))
     [check] = json.loads(run.out)["checks"]

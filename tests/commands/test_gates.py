@@ -42,6 +42,7 @@ def setup(project: Path, gates: str = GATES) -> None:
 
 def test_summary_per_gate_lines_failure_output_and_fix(sfp: SfpRunner, project: Path) -> None:
     setup(project)
+    sfp("trust", str(project))
     run = sfp("gates", "--files", "a.py", cwd=project)
     assert run.code == 1  # a required gate failed
     lines = run.out.splitlines()
@@ -55,6 +56,7 @@ def test_summary_per_gate_lines_failure_output_and_fix(sfp: SfpRunner, project: 
 
 def test_json_schema(sfp: SfpRunner, project: Path) -> None:
     setup(project)
+    sfp("trust", str(project))
     run = sfp("gates", "--json", "--files", "a.py", "--project", str(project))
     report = json.loads(run.out)
     assert report["schema"] == "sfp.gates/1" and report["tier"] == "fast" and report["exit_code"] == run.code == 1
@@ -70,18 +72,21 @@ def test_json_schema(sfp: SfpRunner, project: Path) -> None:
 
 def test_all_ignores_file_patterns(sfp: SfpRunner, project: Path) -> None:
     setup(project)
+    sfp("trust", str(project))
     report = json.loads(sfp("gates", "--json", "--all", "--files", "a.py", cwd=project).out)
     assert "docs" in {g["name"] for g in report["gates"]}
 
 
 def test_passing_run_exits_0(sfp: SfpRunner, project: Path) -> None:
     setup(project, "gates:\n  - name: fine\n    command: 'true'\n")
+    sfp("trust", str(project))
     run = sfp("gates", "--tier", "deep", "--files", "a.py", cwd=project)
     assert run.code == 0 and run.out.startswith("📊 Quality Gates: 1 passed, 0 failed, 0 timeout, 0 skipped")
 
 
 def test_secrets_are_redacted_from_gate_output(sfp: SfpRunner, project: Path) -> None:
     setup(project, "gates:\n  - name: leaky\n    command: \"echo API_KEY=abcdef1234567890; exit 1\"\n")
+    sfp("trust", str(project))
     run = sfp("gates", "--tier", "deep", "--json", "--files", "a.py", cwd=project)
     assert "abcdef1234567890" not in run.out and "API_KEY=***" in run.out
 
@@ -89,6 +94,7 @@ def test_secrets_are_redacted_from_gate_output(sfp: SfpRunner, project: Path) ->
 def test_the_compat_config_runs_unedited_deep_tier_included(sfp: SfpRunner, project: Path) -> None:
     (project / ".sfp").mkdir()
     shutil.copy(DATA / "compat" / "gates.yaml", project / ".sfp" / "gates.yaml")
+    sfp("trust", str(project))
     (project / "app.py").write_text("print('hi')\n")
     for tier in ("fast", "deep"):
         report = json.loads(sfp("gates", "--tier", tier, "--json", "--files", "app.py", cwd=project, timeout=120).out)
@@ -104,6 +110,7 @@ def test_the_compat_config_runs_unedited_deep_tier_included(sfp: SfpRunner, proj
 
 def test_a_gate_can_call_this_sfp_through_SFP(sfp: SfpRunner, project: Path) -> None:
     setup(project, "gates:\n  - name: self\n    command: eval \"$SFP --version\"\n")
+    sfp("trust", str(project))
     report = json.loads(sfp("gates", "--tier", "deep", "--json", "--files", "a.py", cwd=project).out)
     [gate] = report["gates"]
     assert gate["status"] == "passed" and gate["output"].startswith("sfp ")

@@ -75,6 +75,7 @@ def test_the_project_config_excludes_files(sfp: SfpRunner, project: Path) -> Non
     make_project(project)
     (project / ".sfp").mkdir()
     (project / ".sfp" / "sfp.yaml").write_text("secrets:\n  exclude: [\"src/settings.py\", \"*.png\"]\n")
+    sfp("trust", str(project))
     run = sfp("scan-secrets", "--project", str(project), cwd=project.parent)
     assert run.code == 1, run.err
     # the project's files are scanned (its .sfp/sfp.yaml too), named from the folder given
@@ -86,6 +87,7 @@ def test_files_over_the_size_cap_are_counted(sfp: SfpRunner, project: Path) -> N
     make_project(project)
     (project / ".sfp").mkdir()
     (project / ".sfp" / "sfp.yaml").write_text("secrets:\n  max_file_bytes: 40\n")
+    sfp("trust", str(project))
     run = sfp("scan-secrets", cwd=project)
     assert (run.code, run.out) == (0, "0 secrets in 0 files (scanned 2 files; skipped 1 binary, 2 over 40 bytes)\n")
 
@@ -93,6 +95,7 @@ def test_files_over_the_size_cap_are_counted(sfp: SfpRunner, project: Path) -> N
 def test_a_bad_secrets_section_is_a_config_error(sfp: SfpRunner, project: Path) -> None:
     (project / ".sfp").mkdir()
     (project / ".sfp" / "sfp.yaml").write_text("secrets:\n  exclude: tests/**\n")
+    sfp("trust", str(project))
     run = sfp("scan-secrets", cwd=project)
     assert run.code == 2 and "secrets.exclude" in run.err
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import DATA
+from helpers import trust_project, DATA
 from sfp.config.layers import NAMES, default_text, load_config, parse_layer
 from sfp.errors import ConfigError
 
@@ -35,6 +35,7 @@ def test_compat_configs_load_unedited_as_a_user_layer(name: str, claude_dir: Pat
 def test_mappings_merge_and_scalars_and_lists_replace(claude_dir: Path, project: Path) -> None:
     write(claude_dir / "sfp" / "auto_fix.yaml", "timeout: 5\nexclude_dirs: [vendor]\n")
     write(project / ".sfp" / "auto_fix.yaml", "formatters:\n  python:\n    command: black -q\n")
+    trust_project(claude_dir, project)
     config = load_config("auto_fix", claude_dir, project)
     assert config.get("timeout") == 5
     assert config.get("exclude_dirs") == ["vendor"]  # replaced, not appended
@@ -49,6 +50,7 @@ def test_mappings_merge_and_scalars_and_lists_replace(claude_dir: Path, project:
 def test_a_project_gates_layer_replaces_tiers_and_gates_whole(claude_dir: Path, project: Path) -> None:
     write(claude_dir / "sfp" / "gates.yaml", "settings:\n  fail_fast: true\n")
     write(project / ".sfp" / "gates.yaml", "gates:\n  - name: only\n    command: 'true'\n")
+    trust_project(claude_dir, project)
     config = load_config("gates", claude_dir, project)
     assert "tiers" not in config.data
     assert [g["name"] for g in config.get("gates")] == ["only"]

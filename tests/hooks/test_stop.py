@@ -46,6 +46,7 @@ def stop_event(project: Path, active: bool = False) -> str:
 
 def test_a_failing_critical_gate_blocks_with_what_to_fix(sfp: SfpRunner, project: Path) -> None:
     project_with(project, {"app.py": "x = 1  # TODO fix\n"})
+    sfp("trust", str(project))
     run = sfp("hook", input=stop_event(project))
     answer = json.loads(run.out)
     assert answer["decision"] == "block"
@@ -57,12 +58,14 @@ def test_a_failing_critical_gate_blocks_with_what_to_fix(sfp: SfpRunner, project
 
 def test_stop_hook_active_never_blocks(sfp: SfpRunner, project: Path) -> None:
     project_with(project, {"app.py": "# TODO\n"})
+    sfp("trust", str(project))
     run = sfp("hook", input=stop_event(project, active=True))
     assert (run.code, run.out) == (0, "")
 
 
 def test_nothing_changed_means_no_gate_runs(sfp: SfpRunner, project: Path, claude_dir: Path) -> None:
     project_with(project, {"notes.txt": "TODO\n"})
+    sfp("trust", str(project))
     run = sfp("hook", input=stop_event(project))
     assert (run.code, run.out) == (0, "")
     assert not (claude_dir / "kpis").exists()  # no run, so no KPI record
@@ -70,6 +73,7 @@ def test_nothing_changed_means_no_gate_runs(sfp: SfpRunner, project: Path, claud
 
 def test_a_non_critical_failure_below_the_critical_rate_is_one_line_for_the_person(sfp: SfpRunner, project: Path) -> None:
     project_with(project, {"README.md": "x\n"})
+    sfp("trust", str(project))
     answer = json.loads(sfp("hook", input=stop_event(project)).out)
     assert "decision" not in answer  # 1 of 3 failed: a HIGH alert, not CRITICAL
     assert answer["systemMessage"] == "📊 Quality Gates: 2 passed, 1 failed, 0 timeout, 0 skipped — failing: docs-lint"
@@ -78,12 +82,14 @@ def test_a_non_critical_failure_below_the_critical_rate_is_one_line_for_the_pers
 def test_a_critical_alert_blocks_even_without_a_critical_gate(sfp: SfpRunner, project: Path) -> None:
     gates = "tiers:\n  fast:\n    gates:\n      - name: lint\n        command: \"echo bad; exit 1\"\n"
     project_with(project, {"a.py": ""}, gates=gates)
+    sfp("trust", str(project))
     answer = json.loads(sfp("hook", input=stop_event(project)).out)
     assert answer["decision"] == "block" and "🔴 [CRITICAL] Failure rate: 100% >= 50%" in answer["reason"]
 
 
 def test_a_passing_run_is_recorded_as_a_kpi(sfp: SfpRunner, project: Path, claude_dir: Path) -> None:
     project_with(project, {"app.py": "x = 1\n"})
+    sfp("trust", str(project))
     run = sfp("hook", input=stop_event(project))
     assert "decision" not in json.loads(run.out)
     [event] = [json.loads(l) for l in (claude_dir / "kpis" / "events.jsonl").read_text().splitlines()]
@@ -95,6 +101,7 @@ def test_reason_stays_within_4000_characters(sfp: SfpRunner, project: Path) -> N
     noisy = "tiers:\n  fast:\n    gates:\n" + "".join(
         f"      - name: g{i}\n        command: \"seq 1 500; exit 1\"\n        critical: true\n" for i in range(6))
     project_with(project, {"a.py": ""}, gates=noisy)
+    sfp("trust", str(project))
     reason = json.loads(sfp("hook", input=stop_event(project)).out)["reason"]
     assert len(reason) <= 4000 and "## g0" in reason
     assert "\n21\n" not in reason.split("## g1")[0]  # at most 20 output lines per gate
@@ -103,6 +110,7 @@ def test_reason_stays_within_4000_characters(sfp: SfpRunner, project: Path) -> N
 def test_gates_cut_short_by_sfps_own_budget_never_send_claude_back(sfp: SfpRunner, project: Path) -> None:
     gates = "settings:\n  timeout: 500\ntiers:\n  fast:\n    gates:\n      - name: slow\n        command: sleep 30\n"
     project_with(project, {"a.py": ""}, gates=gates)
+    sfp("trust", str(project))
     run = sfp("hook", input=stop_event(project))
     answer = json.loads(run.out)
     assert "decision" not in answer and "1 timeout" in answer["systemMessage"]
@@ -110,6 +118,7 @@ def test_gates_cut_short_by_sfps_own_budget_never_send_claude_back(sfp: SfpRunne
 
 def test_an_unwritable_kpi_store_still_blocks(sfp: SfpRunner, project: Path, claude_dir: Path) -> None:
     project_with(project, {"app.py": "# TODO\n"})
+    sfp("trust", str(project))
     (claude_dir / "kpis").write_text("a file in the way")
     answer = json.loads(sfp("hook", input=stop_event(project)).out)
     assert answer["decision"] == "block"

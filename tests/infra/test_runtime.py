@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, clean_env
+from helpers import trust_project, ROOT, clean_env
 from sfp.backup.model import BackupSettings
 from sfp.infra.runtime import self_command, self_command_environ, standalone_self_command
 
@@ -62,6 +62,7 @@ def test_a_gate_run_by_the_zipapp_reaches_it_through_SFP(built: dict[str, Path],
     project = tmp_path / "project"
     (project / ".sfp").mkdir(parents=True)
     (project / ".sfp" / "gates.yaml").write_text("gates:\n  - name: self\n    command: eval \"$SFP --version\"\n")
+    trust_project(claude_dir, project)
     (project / "a.py").write_text("x = 1\n")
     done = subprocess.run([sys.executable, str(copy), "gates", "--tier", "deep", "--json", "--files", "a.py"],
                           capture_output=True, text=True, timeout=120, env=without_pythonpath(claude_dir), cwd=project)
