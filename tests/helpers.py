@@ -56,6 +56,13 @@ def same_value(mine: Any, theirs: Any) -> bool:
     return bool(mine == theirs)
 
 
+def trust_project(claude_dir: Path, project: Path) -> None:
+    """Trust `project`'s .sfp/ as it is now, as `sfp trust` does: its config is ignored until then."""
+    from sfp.config.trust import trust
+
+    trust(claude_dir, project)
+
+
 # --- processes: finding what a test started, and a spawn that refuses new sessions ---------------
 
 HAS_PROC = Path("/proc/self/stat").exists()
