@@ -18,10 +18,14 @@ def show(claude_dir: Path, project: Path | None, name: str | None, *, as_json: b
     from sfp.infra.redact import redact
 
     # Configs may hold tokens (a gate's env, an encrypt_command): shown text goes through redaction.
+    # JSON is masked inside its strings, before it is printed, so what is printed stays JSON.
     if as_json:
-        payload = {c.name: {"layers": list(c.layers), "data": c.data, "sources": _sources(c), "warnings": list(c.warnings)}
+        payload = {c.name: {"layers": [redact(layer) for layer in c.layers], "data": masked(c.data),
+                            "sources": {redact(k): redact(v) for k, v in _sources(c).items()},
+                            "warnings": [redact(w) for w in c.warnings],
+                            "untrusted": redact(c.untrusted) if isinstance(c.untrusted, str) else c.untrusted}
                    for c in configs}
-        out.write(redact(json.dumps(payload if name is None else payload[names[0]], indent=2, ensure_ascii=False)) + "\n")
+        out.write(json.dumps(payload if name is None else payload[names[0]], indent=2, ensure_ascii=False) + "\n")
     else:
         for config in configs:
             out.write(redact(render_config(config)))
@@ -31,6 +35,7 @@ def show(claude_dir: Path, project: Path | None, name: str | None, *, as_json: b
 def render_config(config: Config) -> str:
     lines = [f"# {config.name}.yaml — layers, lowest first: {', '.join(config.layers)}"]
     lines += [f"# warning: {w}" for w in config.warnings]
+    lines += [f"# untrusted: {config.untrusted}"] if config.untrusted else []
     lines += _render_node(config.data, config, (), 0)
     return "\n".join(lines) + "\n\n"
 
@@ -104,9 +109,29 @@ def parse(file: str, *, out: IO[str]) -> int:
         raise UsageError(f"{file}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
         raise UsageError(f"{file}: cannot read: {exc.strerror}") from None
-    from sfp.infra.redact import redact
-
-    out.write(redact(json.dumps(loads(text, file), indent=2, ensure_ascii=False)) + "\n")
+    out.write(json.dumps(masked(loads(text, file)), indent=2, ensure_ascii=False) + "\n")
     return 0
+
+
+def masked(node: Any) -> Any:
+    """`node` with every secret masked inside its strings, as `redact` masks the same text as JSON:
+    a secret in a string (`export TOKEN=***`), and the whole value of a key that names one
+    (`GITHUB_TOKEN: ***`). Masking the values, not the printed text, keeps the JSON valid."""
+    from sfp.infra.redact import MASK, redact
+
+    if isinstance(node, str):
+        return redact(node)
+    if isinstance(node, list):
+        return [masked(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    result: dict[Any, Any] = {}
+    for key, value in node.items():
+        shown = masked(value)
+        if shown is value and not isinstance(value, (dict, list)):
+            line = json.dumps({key: value}, ensure_ascii=False)
+            shown = MASK if redact(line) != line else value
+        result[masked(key)] = shown
+    return result
 
 

@@ -22,6 +22,7 @@ def test_show_names_the_source_of_each_key(sfp: SfpRunner, claude_dir: Path, pro
 def test_show_json_has_data_sources_and_layers(sfp: SfpRunner, project: Path) -> None:
     (project / ".sfp").mkdir()
     (project / ".sfp" / "gates.yaml").write_text("settings:\n  max_workers: 3\n  typo: 1\n")
+    sfp("trust", str(project))
     run = sfp("config", "show", "gates", "--json", "--project", str(project))
     shown = json.loads(run.out)
     assert shown["data"]["settings"]["max_workers"] == 3
@@ -33,6 +34,7 @@ def test_show_json_has_data_sources_and_layers(sfp: SfpRunner, project: Path) ->
 def test_show_reports_a_bad_value_with_file_line_and_exit_2(sfp: SfpRunner, project: Path) -> None:
     (project / ".sfp").mkdir()
     (project / ".sfp" / "fallback.yaml").write_text("policies:\n  Stop:\n    on_failure: explode\n")
+    sfp("trust", str(project))
     run = sfp("config", "show", "fallback", cwd=project)
     assert run.code == 2
     assert f"{project / '.sfp' / 'fallback.yaml'}:3:5: `policies.Stop.on_failure` is 'explode'" in run.err
@@ -71,6 +73,29 @@ def test_show_and_parse_mask_secret_values(sfp: SfpRunner, project: Path) -> Non
     token = "ghp_" + "Ab3dE6gH9j" * 4  # sfp: allow-secret
     gates = project / ".sfp" / "gates.yaml"
     gates.write_text(f"gates:\n  - name: deploy\n    command: ./deploy\n    env:\n      GITHUB_TOKEN: {token}\n")
+    sfp("trust", str(project))
     for run in (sfp("config", "show", "gates", cwd=project), sfp("config", "show", "gates", "--json", cwd=project),
                 sfp("config", "parse", str(gates))):
         assert run.code == 0 and token not in run.out and "GITHUB_TOKEN" in run.out
+
+
+def test_json_output_stays_json_with_secrets_masked_inside_its_strings(sfp: SfpRunner, claude_dir: Path) -> None:
+    token = "ghp_" + "Zq7xW2vB5n" * 4  # sfp: allow-secret
+    (claude_dir / "sfp").mkdir()
+    gates = claude_dir / "sfp" / "gates.yaml"
+    gates.write_text(
+        "gates:\n  - name: deploy\n    command: 'export API_KEY=\"s3cr3tvalue9\" && ./deploy'\n"
+        f"    env:\n      GITHUB_TOKEN: {token}\n      DB_PASSWORD: correct horse battery\n      DB_HOST: db.local\n"
+    )
+    show_one, show_all, parse = (sfp("config", "show", "gates", "--json"), sfp("config", "show", "--json"),
+                                 sfp("config", "parse", str(gates)))
+    for run in (show_one, show_all, parse):
+        assert run.code == 0, run.err
+    # Each parses ("GITHUB_TOKEN": *** would not), and the values are masked inside their strings.
+    for data in (json.loads(show_one.out)["data"], json.loads(show_all.out)["gates"]["data"], json.loads(parse.out)):
+        gate = data["gates"][0]
+        assert gate["env"] == {"GITHUB_TOKEN": "***", "DB_PASSWORD": "***", "DB_HOST": "db.local"}
+        assert gate["command"] == "export API_KEY=*** && ./deploy"
+    for run in (show_one, show_all, parse):
+        for secret in (token, "s3cr3tvalue9", "correct horse"):
+            assert secret not in run.out
