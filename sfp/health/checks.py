@@ -78,11 +78,14 @@ def _guarded(name: str, check: Callable[[], Check]) -> Check:
 
 
 def check_python_version(version: tuple[int, ...] = tuple(sys.version_info[:3])) -> Check:
+    # Every 3.11 release, 3.11.0 on: sfp's regexes avoid what 3.11.0-3.11.4 match wrongly (gh-100061).
+    minimum = (*MIN_PYTHON, 0)
     shown = ".".join(str(p) for p in version)
-    details = {"version": shown, "executable": sys.executable, "required": ">=3.11"}
-    if version[:2] >= MIN_PYTHON:
+    required = ".".join(str(p) for p in minimum)
+    details = {"version": shown, "executable": sys.executable, "required": f">={required}"}
+    if (*version, 0, 0)[:3] >= minimum:
         return Check("python_version", HEALTHY, f"Python {shown}", details)
-    return Check("python_version", UNHEALTHY, f"Python {shown} is too old; sfp needs 3.11 or newer", details,
+    return Check("python_version", UNHEALTHY, f"Python {shown} is too old; sfp needs {required} or newer", details,
                  fix="point the hook command at python3.11 or newer (`sfp install` does this)")
 
 

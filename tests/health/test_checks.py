@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,9 +26,19 @@ def fake_proc(tmp_path: Path, rss_kb: int, available_kb: int, name: str = "claud
     return root
 
 
-@pytest.mark.parametrize("version, status", [((3, 11, 0), HEALTHY), ((3, 13, 1), HEALTHY), ((3, 10, 12), UNHEALTHY)])
-def test_python_version(version: tuple[int, int, int], status: str) -> None:
+@pytest.mark.parametrize("version, status", [((3, 11, 0), HEALTHY), ((3, 11, 2), HEALTHY), ((3, 13, 1), HEALTHY),
+                                             ((3, 10, 12), UNHEALTHY), ((3, 10), UNHEALTHY)])
+def test_python_version(version: tuple[int, ...], status: str) -> None:
     assert check_python_version(version).status == status
+
+
+def test_python_version_says_the_patch_level_found_and_required() -> None:
+    # 3.11.0-3.11.4 are supported: the YAML parser avoids their regex bug (tests/config/miniyaml/test_old_pythons.py).
+    healthy = check_python_version((3, 11, 2))
+    assert healthy.message == "Python 3.11.2" and healthy.details["required"] == ">=3.11.0"
+    old = check_python_version((3, 10, 13))
+    assert old.message == "Python 3.10.13 is too old; sfp needs 3.11.0 or newer" and old.details["version"] == "3.10.13"
+    assert check_python_version().details["version"] == ".".join(map(str, sys.version_info[:3]))
 
 
 def test_context_missing_is_degraded_empty_is_unhealthy_present_is_healthy(claude_dir: Path) -> None:
