@@ -238,7 +238,10 @@ def item_tag(item: _Item, file: str, max_chars: int) -> Tag | None:
         kind, category, text = SECTION_TYPES[item.section], item.section, item.text
     else:
         return None
-    value = clean_value(text)
+    from sfp.infra.redact import redact
+
+    # Redacted before it is cut: a cut could leave a secret too short to be recognised.
+    value = redact(clean_value(text))
     if not any(c.isalnum() for c in value):
         return None  # only punctuation or markup left: nothing to say
     return Tag(kind, category, cut_value(value, max_chars), file, item.line)

@@ -7,11 +7,14 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from sfp.handoff.markdown import render_markdown
 from sfp.handoff.record import Handoff, from_json, to_json
 from sfp.infra import paths
+
+CLAIM_SUFFIX: Final = ".claim"
+STALE_AFTER_S: Final = 3600.0  # an unfinished handoff this old was killed, not still being written
 
 
 class StoredHandoff(NamedTuple):
@@ -24,16 +27,23 @@ class StoredHandoff(NamedTuple):
 
 
 def write_handoff(claude_dir: Path, handoff: Handoff, *, now: float | None = None) -> StoredHandoff:
-    """`handoffs/handoff-YYYYMMDD-HHMMSS-<session8>[-N].md` and `.json`, each written atomically."""
+    """`handoffs/handoff-YYYYMMDD-HHMMSS-<session8>[-N].md` and `.json`, each written atomically.
+
+    The name is held by a hidden claim file while the two are written, the `.md` last: a handoff
+    appears under its name only when complete, and a killed one leaves nothing that counts.
+    """
     from sfp.infra.storage import ensure_private_dir, write_atomic
 
     folder = ensure_private_dir(paths.handoffs_dir(claude_dir))
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
-    base = f"handoff-{stamp}-{_name_part(handoff.session_id)}"
-    markdown = _claim(folder, base)
+    markdown, claim = _claim(folder, f"handoff-{stamp}-{_name_part(handoff.session_id)}")
     stored = StoredHandoff(markdown, markdown.with_suffix(".json"))
-    write_atomic(stored.json, json.dumps(to_json(handoff), indent=2, ensure_ascii=False) + "\n")
-    write_atomic(stored.markdown, render_markdown(handoff))
+    try:
+        write_atomic(stored.json, json.dumps(to_json(handoff), indent=2, ensure_ascii=False) + "\n")
+        write_atomic(stored.markdown, render_markdown(handoff))
+    finally:
+        with contextlib.suppress(OSError):
+            claim.unlink()
     return stored
 
 
@@ -44,15 +54,19 @@ def _name_part(session_id: str | None) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", (session_id or "nosession")[:8]) or "nosession"
 
 
-def _claim(folder: Path, base: str) -> Path:
-    """A name no other hook holds: concurrent hooks of one session in one second get -2, -3, ..."""
+def _claim(folder: Path, base: str) -> tuple[Path, Path]:
+    """A name no other hook holds (concurrent hooks of one session in one second get -2, -3, ...),
+    and the hidden claim file that holds it."""
     from sfp.errors import StorageError
 
     for n in range(1, 1000):
-        candidate = folder / (f"{base}.md" if n == 1 else f"{base}-{n}.md")
+        name = base if n == 1 else f"{base}-{n}"
+        claim = folder / f".{name}{CLAIM_SUFFIX}"
+        if (folder / f"{name}.md").exists() or (folder / f"{name}.json").exists():
+            continue
         try:
-            os.close(os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-            return candidate
+            os.close(os.open(claim, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
+            return folder / f"{name}.md", claim
         except FileExistsError:
             continue
         except OSError as exc:
@@ -64,7 +78,7 @@ def list_handoffs(claude_dir: Path) -> list[StoredHandoff]:
     """Complete handoffs (both files present), newest first."""
     folder = paths.handoffs_dir(claude_dir)
     try:
-        names = [p for p in folder.glob("handoff-*.md") if p.with_suffix(".json").exists()]
+        names = [p for p in folder.glob("handoff-*.md") if _complete(p)]
     except OSError:
         return []
     names.sort(key=lambda p: (_mtime(p), p.name), reverse=True)
@@ -125,8 +139,25 @@ def drop_superseded(claude_dir: Path, keep: StoredHandoff, session_id: str | Non
     return removed
 
 
+def _complete(markdown: Path) -> bool:
+    """Both files there and the markdown not empty (an older sfp created it before writing it)."""
+    try:
+        return markdown.stat().st_size > 0 and markdown.with_suffix(".json").is_file()
+    except OSError:
+        return False
+
+
 def handoff_groups(claude_dir: Path) -> list[list[Path]]:
-    """`handoff-*.md` with its `.json`, grouped by name, oldest first (by mtime like `ls -t`, then name)."""
+    """Complete handoffs, `.md` with its `.json`, oldest first (by mtime like `ls -t`, then name)."""
+    return [group for group in _all_groups(claude_dir) if _is_complete_group(group)]
+
+
+def _is_complete_group(group: list[Path]) -> bool:
+    return any(p.suffix == ".md" for p in group) and any(p.suffix == ".json" for p in group) and \
+        _complete(next(p for p in group if p.suffix == ".md"))
+
+
+def _all_groups(claude_dir: Path) -> list[list[Path]]:
     groups: dict[str, list[Path]] = {}
     times: dict[str, int] = {}
     try:
@@ -145,17 +176,33 @@ def handoff_groups(claude_dir: Path) -> list[list[Path]]:
 
 
 def newest_handoff(claude_dir: Path) -> list[Path]:
-    """The newest handoff's `.md` and, when present, its `.json`."""
-    with_markdown = [group for group in handoff_groups(claude_dir) if any(p.suffix == ".md" for p in group)]
-    return with_markdown[-1] if with_markdown else []
-
-
-def prune_handoffs(claude_dir: Path, keep: int, *, dry_run: bool = False) -> list[Path]:
-    """Remove the oldest handoffs (`.md` with its `.json`) beyond the newest `keep`; return the files removed."""
+    """The newest complete handoff's `.md` and `.json`."""
     groups = handoff_groups(claude_dir)
-    doomed = [path for group in groups[: max(len(groups) - max(keep, 0), 0)] for path in group]
+    return groups[-1] if groups else []
+
+
+def prune_handoffs(claude_dir: Path, keep: int, *, dry_run: bool = False, now: float | None = None) -> list[Path]:
+    """Remove the oldest complete handoffs beyond the newest `keep` (never the newest), and the pieces of
+    handoffs that were never finished once they are an hour old; return the files removed."""
+    groups = handoff_groups(claude_dir)
+    doomed = [path for group in groups[: max(len(groups) - max(keep, 1), 0)] for path in group]
+    doomed += _stale_pieces(claude_dir, time.time() if now is None else now)
     if not dry_run:
         for path in doomed:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
     return doomed
+
+
+def _stale_pieces(claude_dir: Path, now: float) -> list[Path]:
+    """Claims and lone or empty files of handoffs that were killed while being written, an hour on."""
+    folder = paths.handoffs_dir(claude_dir)
+    pieces = [path for group in _all_groups(claude_dir) if not _is_complete_group(group) for path in group]
+    with contextlib.suppress(OSError):
+        pieces += [p for p in folder.glob(f".handoff-*{CLAIM_SUFFIX}")]
+    stale = []
+    for path in pieces:
+        with contextlib.suppress(OSError):
+            if now - os.lstat(path).st_mtime > STALE_AFTER_S:
+                stale.append(path)
+    return stale

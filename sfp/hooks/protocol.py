@@ -83,7 +83,7 @@ def parse_event(raw: bytes, event_name: str | None = None) -> HookEvent:
 def render(event_name: str, result: HookResult) -> Rendered:
     """The stdout, stderr and exit code that make the client do what `result` says."""
     if result.blocking_error:
-        return Rendered("", one_line(result.blocking_error) + "\n", 2)
+        return Rendered("", _encodable(one_line(result.blocking_error)) + "\n", 2)
     output: dict[str, Any] = {}
     if result.context and event_name in CONTEXT_EVENTS:
         output["hookSpecificOutput"] = {
@@ -97,7 +97,16 @@ def render(event_name: str, result: HookResult) -> Rendered:
         output["systemMessage"] = result.message
     if not output:
         return Rendered("", "", 0)
-    return Rendered(json.dumps(output, ensure_ascii=False) + "\n", "", 0)
+    return Rendered(_encodable(json.dumps(output, ensure_ascii=False)) + "\n", "", 0)
+
+
+def _encodable(text: str) -> str:
+    """`text` as UTF-8 can carry it: a lone surrogate from transcript text becomes U+FFFD, not a crash."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return text
 
 
 def fit_context(text: str, limit: int = MAX_CONTEXT_CHARS) -> str:

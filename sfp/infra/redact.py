@@ -69,6 +69,25 @@ _ROWS: Final = (
          anchors=(rb"://[^\s:/@'\"]+:[^\s@/'\"]+@",)),
     _Row("bearer-token", r"\b(?:Bearer|Basic)[ \t]+([A-Za-z0-9._~+/=-]{16,})", 1,
          anchors=(rb"B(?:earer|asic)[ \t]+[A-Za-z0-9._~+/=-]{16}",)),
+    # Authorization: Basic|Bearer|Token|Api-Token|Digest <value>, as a header or a config entry.
+    _Row("authorization-header",
+         r"\bAuthorization[\"']?[ \t]*[:=][ \t]*[\"']?(?:Basic|Bearer|Token|Api-Token|Digest)[ \t]+"
+         r"(?P<value>[A-Za-z0-9._~+/=-]{4,})", "value", ignore_case=True,
+         lower_anchors=(rb"authorization[\"']?[ \t]*[:=][ \t]*[\"']?(?:basic|bearer|token|api-token|digest)[ \t]+"
+                        rb"[a-z0-9._~+/=-]{4}",)),
+    # --password X, --password=X, --token X: a secret on a command line.
+    _Row("command-line-secret",
+         r"--(?:password|passwd|pass|secret|token|api[-_]?key)(?:=|[ \t]+)"
+         r"(?P<value>\"[^\"\n]{3,}\"|'[^'\n]{3,}'|[^\s\"'`;|&]{3,})", "value", ignore_case=True,
+         # In the case-sensitive "-" pass (spelled out in both cases): one pass fewer over every file.
+         anchors=(rb"--(?:[Pp][Aa][Ss][Ss](?:[Ww](?:[Oo][Rr])?[Dd])?|[Ss][Ee][Cc][Rr][Ee][Tt]|[Tt][Oo][Kk][Ee][Nn]"
+                  rb"|[Aa][Pp][Ii][-_]?[Kk][Ee][Yy])(?:=|[ \t]+)[^\s`;|&]{3}",)),
+    # mysql -pSECRET (the password glued to -p), mysqldump and mysqladmin too.
+    _Row("mysql-password", r"\bmysql(?:dump|admin|sh)?\b[^\n|;&]*?[ \t]-p(?P<value>[^\s\"'`;|&-][^\s\"'`;|&]{2,})",
+         "value", anchors=(rb"-p[^\s\"'`;|&-][^\s\"'`;|&]{2}",)),
+    # curl -u user:password, --user user:password.
+    _Row("user-password", r"(?:-u|--user)(?:[ \t]+|=)[\"']?[^\s:\"']+:(?P<value>[^\s\"'@]{3,})", "value",
+         anchors=(rb"-(?:u|-user)(?:[ \t]+|=)[\"']?[^\s:\"']+:[^\s\"'@]{3}",)),
     # NAME = "value", NAME: value, --name=value, export NAME=value, env["NAME"] = value: all on one line.
     _Row(
         "secret-assignment",
@@ -142,6 +161,7 @@ def _merge_anchors() -> tuple[Anchor, ...]:
 _TRIGGERS: Final = (
     "private key", "akia", "asia", "agpa", "aida", "aroa", "anpa", "anva", "gh", "glpat-", "xox", "sk-",
     "sk_", "rk_", "aiza", "npm_", "eyj", "://", "bearer", "basic", "key", "secret", "passw", "token", "credential",
+    "authorization", "--pass", "mysql", "-u", "--user",
 )
 
 
@@ -167,6 +187,9 @@ def find_secrets(text: str) -> list[SecretMatch]:
     merged: list[SecretMatch] = []
     for secret in found:
         if merged and secret.start < merged[-1].end:
+            # Overlapping: one span covering both, so the part past the first (a key body) is masked too.
+            if secret.end > merged[-1].end:
+                merged[-1] = merged[-1]._replace(end=secret.end)
             continue
         merged.append(secret)
     return merged
@@ -325,5 +348,6 @@ def _plausible_private_key(match: re.Match[str]) -> bool:
 
 _PLAUSIBLE: Final[dict[str, Callable[[re.Match[str]], bool]]] = {
     "secret-assignment": _plausible_assignment,
+    "user-password": lambda match: not match.group("value").isdigit(),  # docker -u 1000:1000 is a uid:gid
     "private-key": _plausible_private_key,
 }

@@ -37,7 +37,9 @@ def write_atomic(path: Path, data: bytes | str, mode: int = PRIVATE_FILE) -> Non
     not atomic) and is fsynced before the rename so a crash can't leave an
     empty file behind the new name.
     """
-    payload = data.encode("utf-8") if isinstance(data, str) else data
+    # "replace": text from a transcript may hold a lone surrogate (Node writes one when it cuts a string
+    # mid-emoji); it becomes "?" rather than failing the write.
+    payload = data.encode("utf-8", "replace") if isinstance(data, str) else data
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)

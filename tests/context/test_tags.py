@@ -364,3 +364,12 @@ def test_over_budget_tags_are_dropped_from_the_end_and_counted() -> None:
 def test_one_tag_over_budget_says_tag() -> None:
     block = render_block(make_tags(1, width=500), "[sfp] header:", 300)
     assert block.shown == 0 and block.text.endswith("1 more tag left out to stay within 300 characters (`sfp tags` lists all).")
+
+
+def test_secrets_in_a_context_file_never_reach_a_tag() -> None:
+    key = "AKIA" + "Z7QXW3KD5MPLR2VN"
+    token = "ghp_" + "a1B2" * 9  # sfp: allow-secret
+    text = f"## Rules\n- deploy with key {key}\n- the bot token is {token}\n- always run tests\n"
+    tags = extract_tags(text, "rules.md")
+    shown = " ".join(tag.render() for tag in tags)
+    assert key not in shown and token not in shown and shown.count("***") == 2 and "always run tests" in shown

@@ -35,6 +35,10 @@ EXAMPLES = {
     "url-credentials": ("DSN = 'postgres://app:" + "Qw3rty9z@db:5432/app'", "Qw3rty9z"),
     "bearer-token": ("curl -H 'Authorization: Bearer " + "abcdefghij0123456789'", "abcdefghij0123456789"),
     "secret-assignment": ("DB_PASS" + "WORD = 'Tr0ub4dor&3x'", "'Tr0ub4dor&3x'"),
+    "authorization-header": ("headers = {'Authorization': 'Basic " + "dXNlcjpwYXNz'}", "dXNlcjpwYXNz"),
+    "command-line-secret": ("psql --pass" + "word Hunter2x9q", "Hunter2x9q"),
+    "mysql-password": ("mysql -u root -p" + "Sup3rS3cret db", "Sup3rS3cret"),
+    "user-password": ("curl -u alice:" + "Wond3rl4nd https://api", "Wond3rl4nd"),
 }
 NOISE = "import os\n\n\ndef main() -> None:\n    print('hello, world')  # key: value\n"
 

@@ -130,3 +130,33 @@ def test_anchors_are_merged_into_one_pass_per_first_byte() -> None:
     # Each starts with its literal byte, which is what makes the pass fast.
     assert all(a.regex.pattern.startswith(re.escape(a.first)) for a in found)
     assert len(found) <= 10
+
+
+@pytest.mark.parametrize(("text", "secret"), [
+    ("mysql -u root -phunter2x db", "hunter2x"),
+    ("mysqldump --single-transaction -pS3cr3t! shop > shop.sql", "S3cr3t!"),
+    ("curl -u alice:wonderland9 https://api.example.com", "wonderland9"),
+    ("curl --user=bob:Tr0ub4dor https://x", "Tr0ub4dor"),
+    ("pg_dump --password hunter2x", "hunter2x"),
+    ("./deploy --password=hunter2x --verbose", "hunter2x"),
+    ("./cli --token 'abc def ghi'", "abc def ghi"),
+    ("Authorization: Basic dXNlcjpw", "dXNlcjpw"),
+    ('{"authorization": "bearer abc123xyz"}', "abc123xyz"),
+])
+def test_command_line_and_header_secrets_are_masked(text: str, secret: str) -> None:
+    assert secret not in redact(text) and MASK in redact(text)
+
+
+@pytest.mark.parametrize("text", [
+    "git push -u origin main", "docker run -u 1000:1000 img", "ssh -p 2222 host", "mysql -u root -p shop",
+    "x --password $DB_PASSWORD", "curl -u \"$USER:$PASS\" x", "--password-file secrets.txt",
+])
+def test_look_alikes_of_those_forms_are_left_alone(text: str) -> None:
+    assert redact(text) == text
+
+
+def test_a_key_block_after_another_secret_is_masked_whole() -> None:
+    body = "MIIEowIBAAKCAQEA" + "q8Zr1Kx7" * 8
+    text = f"private_key: -----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----\nnext: line"
+    shown = redact(text)
+    assert body not in shown and "q8Zr1Kx7" not in shown and shown.endswith("next: line")
