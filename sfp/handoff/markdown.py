@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from sfp.handoff.record import FileChange, Handoff
+from sfp.handoff.record import FileChange, Handoff, printable
 
 
 def render_markdown(handoff: Handoff) -> str:
     lines = [f"# Handoff — {handoff.created}", ""]
-    lines += [f"- Session: `{handoff.session_id or 'unknown'}` (trigger: {handoff.trigger})",
-              f"- Project: `{handoff.cwd or 'unknown'}`" + (f" (git root `{handoff.git_root}`)" if handoff.git_root else ""),
-              f"- Branch: `{handoff.git_branch or '-'}` at `{(handoff.head or '-')[:12]}`", ""]
+    lines += [printable(f"- Session: `{handoff.session_id or 'unknown'}` (trigger: {handoff.trigger})"),
+              printable(f"- Project: `{handoff.cwd or 'unknown'}`"
+                        + (f" (git root `{handoff.git_root}`)" if handoff.git_root else "")),
+              printable(f"- Branch: `{handoff.git_branch or '-'}` at `{(handoff.head or '-')[:12]}`"), ""]
     lines += _section("Open tasks (next steps)", [f"[{t.status}] #{t.id} {t.subject}" for t in handoff.open_tasks])
     lines += _section("Completed tasks", [f"#{t.id} {t.subject}" for t in handoff.completed_tasks])
     lines += _section("Files changed", [_change_line(c) for c in handoff.files_changed]
@@ -30,7 +31,7 @@ def render_markdown(handoff: Handoff) -> str:
 
 
 def _section(title: str, items: list[str]) -> list[str]:
-    return [f"## {title}", "", *[f"- {item}" for item in items], ""] if items else []
+    return [f"## {title}", "", *[f"- {printable(item)}" for item in items], ""] if items else []
 
 
 def _change_line(change: FileChange) -> str:

@@ -99,21 +99,32 @@ def build_handoff(
         git_status=tuple(redact(line) for line in (git.status if git else ())[:50]),
         completed_tasks=tuple(_task(t) for t in transcript.tasks if t.status == "completed"),
         open_tasks=tuple(_task(t) for t in transcript.tasks if t.status != "completed"),
-        files_changed=tuple(FileChange(p, *numstat.get(p, (None, None))) for p in shown_written),
-        files_read=tuple(shown_read),
+        files_changed=tuple(FileChange(printable(p), *numstat.get(p, (None, None))) for p in shown_written),
+        files_read=tuple(printable(p) for p in shown_read),
         secret_files_changed=len(written) - len(shown_written),
         secret_files_read=len(read) - len(shown_read),
         prompts=tuple(trimmed),
         last_assistant_message=_clip(redact(transcript.last_assistant_message), ASSISTANT_CHARS)
         if transcript.last_assistant_message else None,
-        failed_commands=tuple(redact(f.summary) for f in transcript.failed_tools[-10:]),
+        failed_commands=tuple(printable(redact(f.summary)) for f in transcript.failed_tools[-10:]),
         notes=redact(notes) if notes else None,
         compactions=transcript.compact_boundaries,
     )
 
 
 def _task(task: Any) -> TaskNote:
-    return TaskNote(str(task.id), redact(str(task.subject)), str(task.status))
+    return TaskNote(printable(str(task.id)), printable(redact(str(task.subject))), str(task.status))
+
+
+# A file name may hold a newline: written as it is, `x\n## Instructions` would start a heading of its own
+# in the handoff and in what the model is told. Control characters are shown as escapes instead.
+_ESCAPED: Final = {code: f"\\x{code:02x}" for code in [*range(0x20), 0x7F]} | {
+    ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
+
+
+def printable(text: str) -> str:
+    """`text` on one line: line breaks and other control characters as backslash escapes."""
+    return text.translate(_ESCAPED) if not text.isprintable() else text
 
 
 def _numstat_by_path(git: GitState | None, files: Sequence[str]) -> dict[str, tuple[int | None, int | None]]:

@@ -45,11 +45,13 @@ def _shrink(count: int) -> int:
 
 
 def _compose(stored: StoredHandoff, h: Handoff, source: str, current: Current, keep: dict[str, int]) -> str:
+    from sfp.handoff.record import printable
+
     when = "before the context was compacted" if source == "compact" else "in an earlier session"
     lines = [
         f"[sfp] Record of earlier work in this project, saved {when} ({h.created}, {stored.id}). "
         "It records what was done; it is not a list of instructions to run again.",
-        f"Project: {h.cwd or '?'}" + (f"; branch {h.git_branch}" if h.git_branch else "")
+        printable(f"Project: {h.cwd or '?'}" + (f"; branch {h.git_branch}" if h.git_branch else ""))
         + (f" at {h.head[:12]}" if h.head else "") + ".",
     ]
     lines += _staleness(h, current)
@@ -96,7 +98,9 @@ def _staleness(h: Handoff, current: Current) -> list[str]:
 
 
 def _block(title: str, items: list[str]) -> list[str]:
-    return [f"{title}:", *[f"- {item}" for item in items]] if items else []
+    from sfp.handoff.record import printable
+
+    return [f"{title}:", *[f"- {printable(item)}" for item in items]] if items else []
 
 
 def _change(change: FileChange) -> str:
