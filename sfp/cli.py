@@ -169,9 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--project", metavar="DIR", help="the project for --scope project|local (default: current folder)")
         sub.add_argument("--dry-run", action="store_true", help="print the change as a diff, write nothing")
 
-    plugin = command("plugin", "write a Claude Code plugin folder holding sfp (for `claude --plugin-dir`)")
-    plugin.add_argument("dir", help="the plugin folder to write")
+    plugin = command("plugin", "write a Claude Code plugin folder holding sfp (for `claude --plugin-dir`), or a marketplace")
+    plugin.add_argument("dir", help="the plugin folder to write (with --marketplace: the marketplace folder)")
     plugin.add_argument("--force", action="store_true", help="write into a non-empty folder")
+    plugin.add_argument("--marketplace", metavar="NAME",
+                        help="lay DIR out as marketplace NAME holding sfp: `claude plugin marketplace add DIR`, "
+                             "then `claude plugin install sfp@NAME`")
 
     doctor = command("doctor", "diagnose why hooks might not fire, with a fix for each finding")
     doctor.add_argument("--json", action="store_true", help="print the findings as JSON")
@@ -300,7 +303,7 @@ def dispatch(ns: argparse.Namespace, out: IO[str]) -> int:
     if name == "plugin":
         from sfp.commands.plugin import plugin
 
-        return plugin(root, Path.cwd(), ns.dir, force=ns.force, out=out)
+        return plugin(root, Path.cwd(), ns.dir, force=ns.force, out=out, marketplace=ns.marketplace)
     if name == "doctor":
         from sfp.commands.doctor import doctor
 

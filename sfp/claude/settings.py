@@ -47,10 +47,72 @@ def settings_path(scope: str, claude_dir: Path, project: Path) -> Path:
     raise UsageError(f"unknown scope `{scope}`; use one of: {', '.join(SCOPES)}")
 
 
-def hook_command(python: str, pyz: str) -> str:
+# The installed command runs this guard with `python -I` (no PYTHONPATH, user site, cwd on sys.path), then sfp.
+# When sfp can't run — the file gone, unreadable or not a zipapp, a Python older than 3.11 — the guard tells the
+# person in one line and exits 0: only sfp itself ever exits 2 (blocks). A bare `sfp.pyz` is looked up on PATH.
+# Double quotes only: the whole guard sits between single quotes in the command.
+GUARD: Final = """import sys
+p=sys.argv[1];t=None
+if sys.version_info<(3,11):t="sfp needs Python 3.11+, this hook ran "+sys.version.split()[0]+" ("+sys.executable+"): run `python3.11 sfp.pyz install`"
+else:
+ import os
+ if os.sep not in p:p=next((d+os.sep+p for d in os.environ.get("PATH","").split(os.pathsep) if d and os.path.isfile(d+os.sep+p)),p)
+ try:
+  with open(p,"rb") as f:f.seek(max(0,os.fstat(f.fileno()).st_size-65558));z=f.read().rfind(b"PK\\5\\6")>=0
+  if not z:t=p+" is damaged (not a zipapp): put a fresh sfp.pyz there, then run `sfp.pyz install`"
+ except OSError as x:t="cannot run "+p+" ("+(x.strerror or str(x))+"): put sfp.pyz back there, or run `sfp.pyz install` from where it is now"
+if t:
+ import json;print(json.dumps({"systemMessage":"\u26a0\ufe0f sfp hook skipped: "+t}));sys.exit(0)
+sys.argv=[p]+sys.argv[2:]
+import runpy
+try:runpy.run_path(p,run_name="__main__")
+except Exception as x:print("sfp hook failed: "+p+" is damaged ("+type(x).__name__+": "+str(x)[:200]+"): put a fresh sfp.pyz there",file=sys.stderr);sys.exit(1)"""
+
+
+class CommandParts(NamedTuple):
+    python: str
+    pyz: str  # as written: may hold $CLAUDE_PROJECT_DIR or ${CLAUDE_PLUGIN_ROOT}, or be a bare name for PATH
+    guarded: bool  # the guard runs first: a broken sfp can't block
+
+
+def hook_command(python: str, pyz: str, *, pyz_is_shell: bool = False) -> str:
+    """`python -I -c GUARD PYZ hook`. `pyz_is_shell`: `pyz` is already shell text (it holds a variable)."""
     import shlex
 
-    return f"{shlex.quote(python)} {shlex.quote(pyz)} hook"
+    return f"{shlex.quote(python)} -I -c '{GUARD}' {pyz if pyz_is_shell else shlex.quote(pyz)} hook"
+
+
+def command_parts(command: str) -> CommandParts | None:
+    """The interpreter and sfp.pyz a hook command runs (sfp's guarded form, or the older `PYTHON PYZ hook`)."""
+    import shlex
+
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return None
+    if len(words) >= 6 and words[1:3] == ["-I", "-c"] and words[3] == GUARD and words[5] == "hook":
+        return CommandParts(words[0], words[4], True)
+    flags = [w for w in words[1:] if w.startswith("-") and w != "-"]
+    rest = [w for w in words[1:] if w not in flags]
+    if len(rest) >= 2 and rest[1] == "hook" and "-c" not in flags:
+        return CommandParts(words[0], rest[0], False)
+    return None
+
+
+def expand_pyz(pyz: str, project: Path | None, environ: Mapping[str, str]) -> str | None:
+    """The file `pyz` names on this machine; None when only the client can tell (a plugin's root)."""
+    import os
+    import shutil
+
+    if "${CLAUDE_PLUGIN_ROOT}" in pyz or "$CLAUDE_PLUGIN_ROOT" in pyz:
+        root = environ.get("CLAUDE_PLUGIN_ROOT")
+        return pyz.replace("${CLAUDE_PLUGIN_ROOT}", root).replace("$CLAUDE_PLUGIN_ROOT", root) if root else None
+    for var in ("${CLAUDE_PROJECT_DIR}", "$CLAUDE_PROJECT_DIR"):
+        if var in pyz:
+            pyz = pyz.replace(var, str(project) if project is not None else environ.get("CLAUDE_PROJECT_DIR", "."))
+    if os.sep not in pyz:
+        return shutil.which(pyz, path=environ.get("PATH")) or pyz
+    return pyz
 
 
 def hook_entries(command: str, timeouts: Mapping[str, float]) -> list[HookEntry]:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import IO
 
 from sfp.claude import settings as cc
-from sfp.config.layers import load_config
+from sfp.errors import UsageError
 from sfp.infra.runtime import interpreter, require_zipapp
 
 
@@ -20,10 +20,14 @@ def install(claude_dir: Path, project: Path, *, scope: str, settings_file: str |
     path = target_file(scope, settings_file, claude_dir, project)
     before = cc.read_settings(path)
     timeouts = hook_timeouts(claude_dir, project)
-    after = cc.with_sfp_hooks(before, cc.hook_entries(cc.hook_command(interpreter(), str(pyz)), timeouts))
+    shared = scope == "project" and not settings_file
+    command = portable_command(project, pyz) if shared else cc.hook_command(interpreter(), str(pyz))
+    after = cc.with_sfp_hooks(before, cc.hook_entries(command, timeouts))
     # A project's shared settings.json is meant to be committed: readable like the rest of the repo.
-    mode = 0o644 if scope == "project" and not settings_file else 0o600
-    code = _apply(path, before, after, dry_run, out, f"sfp hooks for {len(cc.EVENTS)} events → {pyz}", mode)
+    mode = 0o644 if shared else 0o600
+    where = cc.command_parts(command)
+    code = _apply(path, before, after, dry_run, out,
+                  f"sfp hooks for {len(cc.EVENTS)} events → {where.pyz if where else pyz}", mode)
     if not dry_run:
         from sfp.infra.versions import keep_build
 
@@ -42,9 +46,34 @@ def uninstall(claude_dir: Path, project: Path, *, scope: str, settings_file: str
 
 
 def hook_timeouts(claude_dir: Path, project: Path) -> dict[str, float]:
-    policies = load_config("fallback", claude_dir, project).get("policies", default={})
-    return {event: float(p["timeout"]) for event, p in policies.items()
-            if isinstance(p, dict) and isinstance(p.get("timeout"), (int, float))}
+    """fallback.yaml's `timeout` per event: the one source of what install and plugin write."""
+    from sfp.health.installed import expected_timeouts
+
+    return {event: float(seconds) for event, seconds in expected_timeouts(claude_dir, project).items()}
+
+
+def portable_command(project: Path, pyz: Path) -> str:
+    """A hook command for a settings.json a team commits: no path of this machine in it.
+
+    sfp.pyz inside the project: `python3 … "$CLAUDE_PROJECT_DIR"/<its path> hook`; else the
+    sfp.pyz on PATH, found there by name on each machine. Otherwise refuse, saying what works.
+    """
+    import shlex
+    import shutil
+
+    root = project.resolve()
+    if pyz.is_relative_to(root):
+        relative = pyz.relative_to(root).as_posix()
+        return cc.hook_command("python3", f'"$CLAUDE_PROJECT_DIR"/{shlex.quote(relative)}', pyz_is_shell=True)
+    on_path = shutil.which(pyz.name)
+    if on_path is not None and Path(on_path).resolve() == pyz:
+        return cc.hook_command("python3", pyz.name)
+    raise UsageError(
+        f"--scope project writes .claude/settings.json for your team, but {pyz} is neither inside the project "
+        f"({root}) nor the {pyz.name} on your PATH, so the command would only work on this machine. "
+        f"Either copy it into the project (`cp {shlex.quote(str(pyz))} {shlex.quote(str(root))}/tools/sfp.pyz`, commit it, "
+        "and run `python3 tools/sfp.pyz install --scope project`), or put it on PATH as sfp.pyz on every machine, "
+        "or use `--scope local` (.claude/settings.local.json, not committed)")
 
 
 def _apply(path: Path, before: dict[str, object], after: dict[str, object], dry_run: bool, out: IO[str], what: str,

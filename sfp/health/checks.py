@@ -105,17 +105,23 @@ def check_plugin_integrity(claude_dir: Path, project: Path | None, *, deep: bool
         return Check("plugin_integrity", UNHEALTHY, f"sfp is damaged: {report.problems[0]}", details,
                      fix="replace sfp.pyz with a fresh copy (`make` builds one), then clear the shiv cache (~/.shiv/sfp.pyz_*)")
     what = f"{report.files_checked} files match the build manifest" if report.files_checked else "running from a source checkout"
-    from sfp.health.installed import installed_hook_problems
+    from sfp.health.installed import BROKEN, WARN, diagnose_install, expected_timeouts
 
-    installed, broken = installed_hook_problems(claude_dir, project, ask_interpreters=deep)
-    details["installed_in"] = installed
+    # The same diagnosis as `sfp doctor`; the timeouts' drift only when deep (the CLI), not at SessionStart.
+    timeouts = expected_timeouts(claude_dir, project) if deep else None
+    install = diagnose_install(claude_dir, project, environ=environ, ask_interpreters=deep, timeouts=timeouts)
+    details["installed_in"] = [f"{r.kind}: {r.where}" for r in install.routes]
+    broken, warned = install.problems(BROKEN), [f for f in install.findings if f.status == WARN]
     if broken:
         details["problems"] = broken
         return Check("plugin_integrity", UNHEALTHY, f"an installed sfp hook can't run: {broken[0]}", details,
-                     fix="run `sfp install` again from the sfp.pyz you use (`sfp doctor` shows every finding)")
-    if not installed and not as_hook and not environ.get("CLAUDE_PLUGIN_ROOT"):
-        return Check("plugin_integrity", DEGRADED, f"{what}, but no Claude Code settings file runs sfp's hooks", details,
-                     fix="run `sfp install` (or `sfp plugin DIR` and `claude --plugin-dir DIR`)")
+                     fix="`sfp doctor` shows every finding with its fix")
+    if warned:
+        details["warnings"] = [f.title for f in warned]
+        return Check("plugin_integrity", DEGRADED, f"{what}, but {warned[0].title}", details, fix=warned[0].fix)
+    if not install.routes and not as_hook:
+        return Check("plugin_integrity", DEGRADED, f"{what}, but no Claude Code settings file or plugin runs sfp's hooks",
+                     details, fix="run `sfp install` (or `sfp plugin DIR --marketplace NAME`, see README)")
     return Check("plugin_integrity", HEALTHY, f"{what}; default configs load", details)
 
 

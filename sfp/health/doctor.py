@@ -11,14 +11,14 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Final
 
 from sfp.infra import paths, proc
 from sfp.claude import settings as cc
 from sfp.errors import UsageError
-from sfp.health.installed import BROKEN, OK, WARN, Finding, check_command
+from sfp.health.installed import BROKEN, NOT_INSTALLED, OK, WARN, Finding
 
 
 SAMPLE_PAYLOADS: Final[Mapping[str, Mapping[str, object]]] = {
@@ -30,8 +30,8 @@ SAMPLE_PAYLOADS: Final[Mapping[str, Mapping[str, object]]] = {
     "SessionEnd": {"reason": "other"},
 }
 
-
-
+_BLOCKS: Final = {"UserPromptSubmit": "refuse every prompt", "PreCompact": "refuse every compaction",
+                  "Stop": "never let the session stop", "PostToolUse": "report every edit as an error"}
 
 
 def settings_files(claude_dir: Path, project: Path) -> list[Path]:
@@ -39,69 +39,50 @@ def settings_files(claude_dir: Path, project: Path) -> list[Path]:
 
 
 def diagnose(claude_dir: Path, project: Path, *, probe_hooks: bool = True, environ: Mapping[str, str] = os.environ) -> list[Finding]:
+    from sfp.health.installed import diagnose_install, expected_timeouts
+
+    try:
+        timeouts: dict[str, int] | None = expected_timeouts(claude_dir, project)
+    except Exception:  # noqa: BLE001 - a broken fallback.yaml is check_configs' finding; no drift check then
+        timeouts = None
+    install = diagnose_install(claude_dir, project, environ=environ, ask_interpreters=True, timeouts=timeouts)
     findings: list[Finding] = []
-    installed: list[cc.InstalledHook] = []
-    plugins: list[Path] = []
     for path in dict.fromkeys(settings_files(claude_dir, project)):  # the same file once, even from ~
-        found, hooks = check_settings_file(path)
-        findings += found
-        installed += hooks
-        if path.exists() and _plugin_on(path):
-            plugins.append(path)
-    findings += check_installation(installed, environ, plugins)
+        findings += check_settings_file(path)
+    findings += [Finding(OK, f"sfp runs as {r.kind} {r.where}") for r in install.routes if r.kind != "settings"]
+    findings += install.findings
+    if not install.routes:
+        findings.append(Finding(BROKEN, NOT_INSTALLED,
+                                "Claude Code runs no sfp hook, so no health check, gates, handoff or backup happen",
+                                "run `sfp install` (or `sfp plugin DIR` and `claude --plugin-dir DIR`, or "
+                                "`sfp plugin DIR --marketplace NAME`)"))
     findings += check_configs(claude_dir, project)
-    seen: set[str] = set()
-    for hook in installed:
-        if hook.command not in seen:
-            seen.add(hook.command)
-            findings += check_command(hook.command)
     if probe_hooks:
-        findings += [probe(hook) for hook in installed]
+        findings += [probe(hook) for hook in install.hooks]
     findings += check_folders(claude_dir)
     findings.append(check_disk(claude_dir))
     findings.append(check_shiv_cache(environ))
     return findings
 
 
-def check_settings_file(path: Path) -> tuple[list[Finding], list[cc.InstalledHook]]:
-    if not path.exists():
-        return [], []
+def check_settings_file(path: Path) -> list[Finding]:
+    """Which events a settings file runs sfp for (its JSON and commands are diagnose_install's)."""
     try:
-        value = cc.read_settings(path)
-    except UsageError as exc:
-        return [Finding(BROKEN, f"{path} is not valid JSON", str(exc),
-                        "fix the JSON at the line shown (Claude Code ignores a broken settings file)")], []
+        value = cc.read_settings(path) if path.exists() else {}
+    except UsageError:
+        return []
+    if not path.exists():
+        return []
     hooks = cc.installed_hooks(value, path)
     if not hooks:
-        return [Finding(OK, f"{path}: valid JSON, no sfp hooks")], []
+        return [Finding(OK, f"{path}: valid JSON, no sfp hooks")]
     events = sorted({h.event for h in hooks}, key=cc.EVENTS.index if all(h.event in cc.EVENTS for h in hooks) else str)
     findings = [Finding(OK, f"{path}: sfp installed for {', '.join(events)}")]
     missing = [e for e in cc.EVENTS if e not in events]
     if missing:
         findings.append(Finding(WARN, f"{path}: no sfp hook for {', '.join(missing)}", "",
                                 "run `sfp install` again to add every event"))
-    return findings, hooks
-
-
-def _plugin_on(path: Path) -> bool:
-    try:
-        return cc.plugin_enabled(cc.read_settings(path))
-    except UsageError:
-        return False
-
-
-def check_installation(installed: list[cc.InstalledHook], environ: Mapping[str, str],
-                       plugins: Sequence[Path] = ()) -> list[Finding]:
-    if plugins and installed:
-        return [Finding(WARN, "sfp runs both as a plugin and from settings hooks: every hook runs twice",
-                        f"plugin enabled in {plugins[0]}", "keep one: `sfp uninstall` or disable the plugin")]
-    if plugins:
-        return [Finding(OK, f"sfp enabled as a plugin in {plugins[0]}")]
-    if installed or environ.get("CLAUDE_PLUGIN_ROOT"):
-        return []
-    return [Finding(BROKEN, "sfp is not installed in any settings file",
-                    "Claude Code runs no sfp hook, so no health check, gates, handoff or backup happen",
-                    "run `sfp install` (or `sfp plugin DIR` and `claude --plugin-dir DIR`)")]
+    return findings
 
 
 def check_configs(claude_dir: Path, project: Path) -> list[Finding]:
@@ -118,6 +99,9 @@ def check_configs(claude_dir: Path, project: Path) -> list[Finding]:
                                     "the hooks fall back to the built-in settings for it", "fix the file at that line"))
             continue
         findings += [Finding(WARN, warning, "", "fix or remove the key") for warning in config.warnings]
+        if config.untrusted:
+            findings.append(Finding(WARN, config.untrusted, "the project's config is ignored until you trust it",
+                                    "`sfp trust --show` says what it runs; `sfp trust` uses it"))
     return findings or [Finding(OK, "every config file loads")]
 
 
@@ -142,7 +126,12 @@ def probe(hook: cc.InstalledHook) -> Finding:
                        f"{hook.settings}", "raise `timeout` for this event in fallback.yaml and run `sfp install`, "
                        "or find what is slow with `sfp logs`")
     out, err = done.stdout, done.output
-    if done.returncode not in (0, 2) or "Traceback" in err:
+    if done.returncode == 2:  # sfp blocks no sample payload: an exit 2 here is the shell's or Python's, not sfp's
+        guarded = (cc.command_parts(hook.command) or cc.CommandParts("", "", False)).guarded
+        return Finding(BROKEN, f"{hook.event} hook would block (exit 2): Claude Code would "
+                       f"{_BLOCKS.get(hook.event, 'stop what it is doing')}", err.strip()[-300:],
+                       "run `sfp install` again" + ("" if guarded else ": the new command never blocks when sfp can't run"))
+    if done.returncode != 0 or "Traceback" in err:
         return Finding(BROKEN, f"{hook.event} hook failed (exit {done.returncode})",
                        err.strip()[-300:], "see `sfp logs`; reinstall sfp.pyz if it is damaged")
     if out.strip():

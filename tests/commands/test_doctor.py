@@ -59,7 +59,28 @@ def test_not_installed(pyz) -> None:  # type: ignore[no-untyped-def]
 def test_command_path_gone(pyz, claude_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     set_hooks(claude_dir, f"{sys.executable} {tmp_path / 'moved' / 'sfp.pyz'} hook")
     run = pyz("doctor", "--json", "--no-probe")
-    assert run.code == 1 and f"{tmp_path / 'moved' / 'sfp.pyz'} does not exist" in broken(run)
+    assert run.code == 1 and any(t.startswith(f"{tmp_path / 'moved' / 'sfp.pyz'} does not exist") for t in broken(run))
+
+
+def test_a_hook_that_would_block_for_a_reason_not_its_own_is_broken(pyz, claude_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    set_hooks(claude_dir, f"{sys.executable} {tmp_path / 'moved' / 'sfp.pyz'} hook")
+    run = pyz("doctor", "--json")
+    assert "UserPromptSubmit hook would block (exit 2): Claude Code would refuse every prompt" in broken(run)
+    [finding] = [f for f in findings(run) if f["title"].startswith("UserPromptSubmit hook would block")]
+    assert "can't open file" in finding["detail"] and "never blocks" in finding["fix"]
+    assert any("unguarded" in f["title"] for f in findings(run) if f["status"] == "warn")
+
+
+def test_doctor_reports_timeout_drift(pyz, claude_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    assert pyz("install").code == 0
+    path = claude_dir / "settings.json"
+    settings = json.loads(path.read_text())
+    settings["hooks"]["Stop"][0]["hooks"][0]["timeout"] = 60
+    path.write_text(json.dumps(settings))
+    [drift] = [f for f in findings(pyz("doctor", "--json", "--no-probe")) if "differ from fallback.yaml" in f["title"]]
+    assert drift["status"] == "warn" and "Stop 60 s (fallback.yaml: 120 s)" in drift["title"]
+    assert pyz("install").code == 0  # repairs it
+    assert not [f for f in findings(pyz("doctor", "--json", "--no-probe")) if "differ from fallback.yaml" in f["title"]]
 
 
 def test_interpreter_too_old(pyz, claude_dir: Path, tmp_path: Path, built: dict[str, Path]) -> None:  # type: ignore[no-untyped-def]
@@ -69,7 +90,8 @@ def test_interpreter_too_old(pyz, claude_dir: Path, tmp_path: Path, built: dict[
     set_hooks(claude_dir, f"{old} {built['shiv']} hook")
     run = pyz("doctor", "--json", "--no-probe")
     assert run.code == 1
-    assert f"interpreter {old} is Python 3.9; sfp needs 3.11 or newer" in broken(run)
+    [finding] = [f for f in findings(run) if f["title"].startswith(f"interpreter {old} (in ")]
+    assert finding["status"] == "broken" and finding["detail"] == f"interpreter {old} is Python 3.9; sfp needs 3.11 or newer"
 
 
 def test_settings_json_invalid(pyz, claude_dir: Path) -> None:  # type: ignore[no-untyped-def]
@@ -106,11 +128,32 @@ def test_human_output_names_each_fix(pyz) -> None:  # type: ignore[no-untyped-de
     assert "❌ sfp is not installed in any settings file" in run.out and "fix: run `sfp install`" in run.out
 
 
-def test_an_enabled_plugin_counts_as_installed(pyz, claude_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_enabled_plugin_of_no_known_marketplace_is_broken(pyz, claude_dir: Path) -> None:  # type: ignore[no-untyped-def]
     (claude_dir / "settings.json").write_text(json.dumps({"enabledPlugins": {"sfp@local": True}}))
     run = pyz("doctor", "--json", "--no-probe")
-    assert "sfp is not installed in any settings file" not in broken(run)
-    assert any("enabled as a plugin" in f["title"] for f in findings(run))
+    assert run.code == 1
+    assert "enabledPlugins names sfp@local, but no marketplace `local` is known: no sfp hook fires" in broken(run)
+    assert not any("enabled as a plugin" in f["title"] for f in findings(run))
+
+
+def test_a_marketplace_plugin_and_settings_hooks_at_once(pyz, claude_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert pyz("plugin", str(tmp_path / "market"), "--marketplace", "local").code == 0
+    root = claude_dir / "plugins" / "cache" / "local" / "sfp" / "0.1.0"  # what `claude plugin install` copies
+    import shutil
+
+    shutil.copytree(tmp_path / "market" / "plugins" / "sfp", root)
+    (claude_dir / "plugins" / "known_marketplaces.json").write_text(json.dumps(
+        {"local": {"source": {"source": "directory", "path": str(tmp_path / "market")},
+                   "installLocation": str(tmp_path / "market")}}))
+    (claude_dir / "plugins" / "installed_plugins.json").write_text(json.dumps(
+        {"version": 2, "plugins": {"sfp@local": [{"scope": "user", "installPath": str(root)}]}}))
+    (claude_dir / "settings.json").write_text(json.dumps({"enabledPlugins": {"sfp@local": True}}))
+    run = pyz("doctor", "--json", "--no-probe")
+    assert run.code == 0, run.out
+    assert "sfp runs as marketplace sfp@local" in [f["title"] for f in findings(run)]
+    assert pyz("install").code == 0
+    [twice] = [f for f in findings(pyz("doctor", "--json", "--no-probe")) if "every hook runs twice" in f["title"]]
+    assert twice["status"] == "warn" and "`sfp.pyz uninstall`" in twice["fix"]
 
 
 def test_a_broken_config_is_a_finding_with_its_line(pyz, claude_dir: Path) -> None:  # type: ignore[no-untyped-def]

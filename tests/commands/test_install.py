@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from helpers import Run, clean_env
+from sfp.claude import settings as cc
 
 EVENTS = ["SessionStart", "UserPromptSubmit", "PostToolUse", "Stop", "PreCompact", "SessionEnd"]
 
@@ -48,7 +49,8 @@ def test_install_adds_all_six_events_with_absolute_paths_and_timeouts(sfp_pyz, c
     for event in EVENTS:
         [group] = settings["hooks"][event]
         [hook] = group["hooks"]
-        assert hook["command"] == f"{sys.executable} {built['shiv'].resolve()} hook"
+        assert cc.command_parts(hook["command"]) == cc.CommandParts(sys.executable, str(built["shiv"].resolve()), True)
+        assert " -I -c " in hook["command"]  # isolated from the person's PYTHONPATH and user site
         assert hook["type"] == "command" and isinstance(hook["timeout"], int)
     assert settings["hooks"]["PostToolUse"][0]["matcher"] == "Write|Edit|MultiEdit"
     assert "matcher" not in settings["hooks"]["Stop"][0]
@@ -105,13 +107,88 @@ def test_dry_run_prints_a_diff_and_writes_nothing(sfp_pyz, claude_dir: Path) -> 
     assert path.read_text() == '{"model": "opus"}'
 
 
-def test_project_and_local_scopes(sfp_pyz, project: Path) -> None:  # type: ignore[no-untyped-def]
-    assert sfp_pyz("install", "--scope", "project", cwd=project).code == 0
+def in_project(built: dict[str, Path], project: Path, tmp_path: Path, claude_dir: Path):  # type: ignore[no-untyped-def]
+    """Run the sfp.pyz copied into `project/tools/`, as a team that commits it would."""
+    import shutil
+
+    (project / "tools").mkdir(exist_ok=True)
+    pyz = project / "tools" / "sfp.pyz"
+    shutil.copyfile(built["shiv"], pyz)
+    env = clean_env(claude_dir, home=tmp_path, SHIV_ROOT=str(tmp_path / "shiv"))
+
+    def run(*args: str, **extra: str) -> Run:
+        done = subprocess.run([sys.executable, str(pyz), *args], capture_output=True, text=True,
+                              env={**env, **extra}, cwd=project, timeout=60)
+        return Run(done.returncode, done.stdout, done.stderr)
+
+    return run
+
+
+def test_project_and_local_scopes(sfp_pyz, built: dict[str, Path], project: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                  claude_dir: Path) -> None:
+    assert in_project(built, project, tmp_path, claude_dir)("install", "--scope", "project").code == 0
     assert sfp_pyz("install", "--scope", "local", "--project", str(project)).code == 0
     shared, local = project / ".claude" / "settings.json", project / ".claude" / "settings.local.json"
     assert set(sfp_commands(json.loads(shared.read_text()))) == set(EVENTS)
     assert set(sfp_commands(json.loads(local.read_text()))) == set(EVENTS)
     assert stat.S_IMODE(shared.stat().st_mode) == 0o644 and stat.S_IMODE(local.stat().st_mode) == 0o600
+
+
+def test_a_project_install_names_no_path_of_this_machine(built: dict[str, Path], project: Path, tmp_path: Path,
+                                                         claude_dir: Path) -> None:
+    run = in_project(built, project, tmp_path, claude_dir)
+    assert run("install", "--scope", "project").code == 0
+    text = (project / ".claude" / "settings.json").read_text()
+    assert str(tmp_path) not in text and sys.executable not in text
+    command = json.loads(text)["hooks"]["Stop"][0]["hooks"][0]["command"]
+    assert cc.command_parts(command) == cc.CommandParts("python3", "$CLAUDE_PROJECT_DIR/tools/sfp.pyz", True)
+    # A teammate's checkout somewhere else: the same command runs the copy there.
+    elsewhere = tmp_path / "teammate" / "checkout"
+    import shutil
+
+    shutil.copytree(project, elsewhere)
+    payload = json.dumps({"hook_event_name": "SessionEnd", "session_id": "t", "cwd": str(elsewhere), "reason": "other"})
+    done = subprocess.run(["/bin/sh", "-c", command], input=payload, capture_output=True, text=True, timeout=60,
+                          env=clean_env(tmp_path / "claude2", home=tmp_path, SHIV_ROOT=str(tmp_path / "shiv"),
+                                        CLAUDE_PROJECT_DIR=str(elsewhere)))
+    assert done.returncode == 0 and "skipped" not in done.stdout, done.stdout + done.stderr
+
+
+def test_a_project_install_of_an_sfp_outside_the_project_is_refused_with_the_way_out(sfp_pyz, project: Path) -> None:  # type: ignore[no-untyped-def]
+    run = sfp_pyz("install", "--scope", "project", cwd=project)
+    assert run.code == 2 and "only work on this machine" in run.err and "--scope local" in run.err
+    assert not (project / ".claude" / "settings.json").exists()
+
+
+def test_a_project_install_may_use_the_sfp_pyz_on_path(built: dict[str, Path], project: Path, tmp_path: Path,
+                                                       claude_dir: Path) -> None:
+    import os
+    import shutil
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shutil.copyfile(built["shiv"], bin_dir / "sfp.pyz")
+    (bin_dir / "sfp.pyz").chmod(0o755)
+    env = clean_env(claude_dir, home=tmp_path, SHIV_ROOT=str(tmp_path / "shiv"))
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env['PATH']}"
+    done = subprocess.run([sys.executable, str(bin_dir / "sfp.pyz"), "install", "--scope", "project"],
+                          capture_output=True, text=True, env=env, cwd=project, timeout=60)
+    assert done.returncode == 0, done.stderr
+    command = json.loads((project / ".claude" / "settings.json").read_text())["hooks"]["Stop"][0]["hooks"][0]["command"]
+    assert cc.command_parts(command) == cc.CommandParts("python3", "sfp.pyz", True)
+
+
+def test_install_follows_fallback_yaml_and_repairs_drift(sfp_pyz, claude_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    (claude_dir / "sfp").mkdir()
+    (claude_dir / "sfp" / "fallback.yaml").write_text("policies:\n  Stop:\n    timeout: 300\n")
+    assert sfp_pyz("install").code == 0
+    path = claude_dir / "settings.json"
+    settings = json.loads(path.read_text())
+    assert settings["hooks"]["Stop"][0]["hooks"][0]["timeout"] == 300
+    settings["hooks"]["Stop"][0]["hooks"][0]["timeout"] = 7  # edited by hand
+    path.write_text(json.dumps(settings))
+    assert sfp_pyz("install").code == 0
+    assert json.loads(path.read_text())["hooks"]["Stop"][0]["hooks"][0]["timeout"] == 300
 
 
 def test_uninstall_removes_entries_of_an_older_sfp_path_too(sfp_pyz, claude_dir: Path) -> None:  # type: ignore[no-untyped-def]

@@ -28,6 +28,10 @@ def test_plugin_folder_has_manifest_hooks_and_the_zipapp(built: dict[str, Path],
     for groups in hooks.values():
         [group] = groups
         assert group["hooks"][0]["command"].endswith('"${CLAUDE_PLUGIN_ROOT}/sfp.pyz" hook')
+        assert " -I -c " in group["hooks"][0]["command"]
+    assert hooks["Stop"][0]["hooks"][0]["timeout"] == 120  # fallback.yaml's
+    assert (folder / "README.md").is_file() and (folder / "LICENSE").is_file()
+    assert manifest["version"].startswith(manifest["version"].split("+")[0] + "+")
     assert (folder / "sfp.pyz").read_bytes() == built["shiv"].read_bytes()
     assert os.access(folder / "sfp.pyz", os.X_OK)
     assert "claude plugin validate" in done.stdout
@@ -46,3 +50,31 @@ def test_plugin_rewrites_its_own_folder(built: dict[str, Path], tmp_path: Path) 
     folder = tmp_path / "plug"
     assert run_plugin(built, tmp_path, str(folder)).returncode == 0
     assert run_plugin(built, tmp_path, str(folder)).returncode == 0
+
+
+def test_a_marketplace_holds_sfp_and_each_build_is_a_new_version(built: dict[str, Path], tmp_path: Path) -> None:
+    market = tmp_path / "market"
+    done = run_plugin(built, tmp_path, str(market), "--marketplace", "team-tools")
+    assert done.returncode == 0, done.stderr
+    catalog = json.loads((market / ".claude-plugin" / "marketplace.json").read_text())
+    [entry] = catalog["plugins"]
+    assert catalog["name"] == "team-tools" and entry["name"] == "sfp" and entry["source"] == "./plugins/sfp"
+    plugin = market / "plugins" / "sfp"
+    manifest = json.loads((plugin / ".claude-plugin" / "plugin.json").read_text())
+    assert entry["version"] == manifest["version"]
+    assert (plugin / "sfp.pyz").read_bytes() == built["shiv"].read_bytes()
+    assert "claude plugin install sfp@team-tools" in (plugin / "README.md").read_text()
+    assert "claude plugin marketplace add" in done.stdout and "sfp@team-tools" in done.stdout
+    # Another build: another version, so `claude plugin update` takes it.
+    other = tmp_path / "other.pyz"
+    other.write_bytes(built["shiv"].read_bytes() + b"\0")
+    env = clean_env(tmp_path / "claude", home=tmp_path, SHIV_ROOT=str(tmp_path / "shiv"))
+    subprocess.run([sys.executable, str(other), "plugin", str(market), "--marketplace", "team-tools"],
+                   check=True, capture_output=True, env=env, cwd=tmp_path, timeout=60)
+    again = json.loads((market / ".claude-plugin" / "marketplace.json").read_text())["plugins"][0]["version"]
+    assert again != entry["version"] and again.split("+")[0] == entry["version"].split("+")[0]
+
+
+def test_a_marketplace_name_is_checked(built: dict[str, Path], tmp_path: Path) -> None:
+    done = run_plugin(built, tmp_path, str(tmp_path / "m"), "--marketplace", "Bad Name")
+    assert done.returncode == 2 and "marketplace name" in done.stderr
