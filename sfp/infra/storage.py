@@ -84,7 +84,8 @@ def file_lock(path: Path, timeout: float = 10.0) -> Iterator[None]:
     import fcntl
 
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
+        # O_NOFOLLOW: a link planted where the lock goes would have it created (and truncated) elsewhere.
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, PRIVATE_FILE)
     except OSError as exc:
         raise StorageError(f"cannot open lock {path}: {exc.strerror or exc}") from None
     try:

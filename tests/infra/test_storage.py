@@ -94,3 +94,16 @@ def test_file_lock_times_out_while_another_holds_it(tmp_path: Path) -> None:
         proc.start()
         proc.join(5)
         assert "timed out" in result.get(timeout=1)
+
+
+def test_a_link_planted_at_a_lock_is_not_followed(tmp_path: Path) -> None:
+    from sfp.errors import StorageError
+    from sfp.infra.storage import file_lock
+
+    victim = tmp_path / "victim"
+    lock = tmp_path / ".lock"
+    lock.symlink_to(victim)
+    with pytest.raises(StorageError, match="cannot open lock"):
+        with file_lock(lock, timeout=0.1):
+            pass
+    assert not victim.exists()
