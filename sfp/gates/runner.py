@@ -102,8 +102,14 @@ def run_gates(
     On KeyboardInterrupt every running gate is killed before it propagates.
     """
     run = _Run(settings, cwd, redact, environ, clock, spawn, cancel, on_event)
-    workers = min(settings.max_workers or os.cpu_count() or 1, len(gates))
-    if not settings.parallel or workers <= 1:
+    # Forked before any gate thread starts: if this process is killed, the watcher ends the gates.
+    with proc.outlived_by_nothing(run.tag):
+        return _run_all(gates, run)
+
+
+def _run_all(gates: Sequence[GateSpec], run: _Run) -> list[GateResult]:
+    workers = min(run.settings.max_workers or os.cpu_count() or 1, len(gates))
+    if not run.settings.parallel or workers <= 1:
         return [_run_one(gate, run) for gate in gates]
     from concurrent.futures import ThreadPoolExecutor
 
@@ -141,6 +147,7 @@ class _Run:
         self.deadline = float("inf") if settings.timeout_ms is None else clock() + settings.timeout_ms / 1000
         self.stopped: str | None = None
         self.no_session = False  # the platform refused one: later gates don't ask again
+        self.tag = proc.new_tag()  # each gate's tag starts with it: the run's processes, wherever they went
         self.lock = threading.Lock()
         self.event_lock = threading.Lock()
 
@@ -191,6 +198,7 @@ def _attempt(gate: GateSpec, run: _Run) -> GateResult:
     limit = started + gate.timeout_ms / 1000
     try:
         done = proc.run([SHELL, "-c", gate.command], cwd=cwd, env=env, deadline=min(limit, run.deadline),
+                        tag=proc.new_tag(run.tag),
                         grace_s=run.settings.grace_ms / 1000, output_cap=run.settings.output_cap_bytes,
                         should_stop=run.stop_reason, new_session=not run.no_session, clock=run.clock, spawn=run.spawn)
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the command or the environment

@@ -13,6 +13,12 @@ stdin bytes are written as the child reads them, and both go through one selecto
 so a child that writes a lot before it reads everything can't deadlock with us.
 Every member of the group is waited for: the child is reaped, and the others (which
 init reaps) are waited for until none of them is alive, as /proc tells.
+
+A process that leaves the group (`setsid`, a double fork) is still found: every child
+gets a tag in its environment (SFP_PROC_TAG), which its descendants inherit, and when
+the child ends, every process carrying the tag is killed (a /proc walk; one that wipes
+its own environment escapes this). `outlived_by_nothing()` forks a watcher that does
+the same if this process itself dies first, killed by the client with SIGKILL.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import selectors
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import IO, Final, NamedTuple
@@ -38,6 +44,8 @@ _REAP_S: Final = 2.0  # only a process stuck in the kernel outlives SIGKILL this
 _CHUNK: Final = 65536
 _LINE_LOOKBACK: Final = 512  # how far back a cut looks for a line end, so lines (and secrets) stay whole
 _CONTINUATION: Final = range(0x80, 0xC0)  # UTF-8 continuation bytes
+TAG_VARIABLE: Final = "SFP_PROC_TAG"
+_tags = iter(range(1, 1 << 62))
 
 # spawn(argv, cwd, env, new_session): the started child, its stdout (and stderr, or stdin) piped as asked of run().
 Spawn = Callable[[Sequence[str], Path, Mapping[str, str], bool], subprocess.Popen[bytes]]
@@ -78,8 +86,12 @@ def run(
     clock: Callable[[], float] = time.monotonic,
     spawn: Spawn | None = None,
     proc_root: Path = Path("/proc"),
+    tag: str | None = None,
 ) -> Completed:
     """Run argv to its end or until it is stopped, and end its whole process group either way.
+
+    `tag` (default: one of this process's own) marks the child and its descendants, and all of them
+    are killed when the child ends, even those that left its group.
 
     `deadline` is a time on `clock`; `timeout_s` counts from now; with both, the earlier one
     counts. `should_stop` is asked every few tens of milliseconds; a reason it gives stops the
@@ -96,9 +108,10 @@ def run(
         deadline = limit if deadline is None else min(deadline, limit)
     if spawn is None:
         spawn = partial(spawn_process, stdin=stdin is not None, split_stdout=keep_stdout)
-    proc, own_group = _launch(argv, Path(os.curdir) if cwd is None else cwd, os.environ if env is None else env,
-                              new_session, spawn)
-    child = _Child(proc, own_group, CappedOutput(output_cap), stdin, keep_stdout, clock, proc_root)
+    tag = tag or new_tag()
+    environ = {**(os.environ if env is None else env), TAG_VARIABLE: tag}
+    proc, own_group = _launch(argv, Path(os.curdir) if cwd is None else cwd, environ, new_session, spawn)
+    child = _Child(proc, own_group, CappedOutput(output_cap), stdin, keep_stdout, clock, proc_root, tag)
     try:
         timed_out, stopped = _wait_for_exit(child, deadline, should_stop, clock)
     except BaseException:
@@ -218,8 +231,9 @@ class _Child:
     """
 
     def __init__(self, proc: subprocess.Popen[bytes], own_group: bool, output: CappedOutput, stdin: bytes | None,
-                 keep_stdout: bool, clock: Callable[[], float], proc_root: Path) -> None:
+                 keep_stdout: bool, clock: Callable[[], float], proc_root: Path, tag: str) -> None:
         self.proc = proc
+        self.tag = tag
         self.own_group = own_group
         self.output = output
         self.stdout = bytearray()
@@ -329,9 +343,92 @@ class _Child:
                 self.returncode = None
             if self.own_group:
                 self.wait_for_group(_DRAIN_S)
+            kill_tagged(self.tag, self.proc_root)  # what left the group: setsid, double forks
         finally:
             self.selector.close()
             for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
                 if pipe is not None:
                     with contextlib.suppress(OSError):
                         pipe.close()
+
+
+# --- descendants that left the group ---------------------------------------------------------------
+
+
+def new_tag(prefix: str | None = None) -> str:
+    """A tag no other child of any process carries: this pid, a counter, and a random part."""
+    import secrets
+
+    return f"{prefix or f'{os.getpid()}.{secrets.token_hex(4)}'}.{next(_tags)}"
+
+
+def tagged(tag: str, proc_root: Path = Path("/proc")) -> list[int]:
+    """The pids whose environment holds `TAG_VARIABLE=tag...` (a run's prefix finds all its children)."""
+    needle = f"{TAG_VARIABLE}={tag}".encode()
+    found = []
+    try:
+        entries = list(os.scandir(proc_root))
+    except OSError:
+        return []
+    me = os.getpid()
+    for entry in entries:
+        if not entry.name.isdigit() or int(entry.name) == me:
+            continue
+        try:
+            with open(os.path.join(entry.path, "environ"), "rb") as file:
+                data = file.read()
+        except OSError:
+            continue  # gone, or not ours to read (then not ours to kill either)
+        index = data.find(needle)
+        after = data[index + len(needle):index + len(needle) + 1]
+        # Whole variable, and the tag whole or followed by a child's part: tag "7.1" is not "7.10".
+        if index >= 0 and (index == 0 or data[index - 1] == 0) and after in (b"", b"\0", b"."):
+            found.append(int(entry.name))
+    return found
+
+
+def kill_tagged(tag: str, proc_root: Path = Path("/proc")) -> int:
+    """SIGKILL every process carrying `tag` (a prefix matches); how many were signalled."""
+    killed = 0
+    for pid in tagged(tag, proc_root):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+            killed += 1
+    return killed
+
+
+@contextlib.contextmanager
+def outlived_by_nothing(tag: str, proc_root: Path = Path("/proc")) -> Iterator[None]:
+    """While the block runs, a forked watcher waits on a pipe only this process holds: when this
+    process ends, however it ends (a client's SIGKILL included), the watcher kills every process
+    carrying `tag`. Fork it before any thread starts; where fork or /proc is missing, it is a no-op."""
+    if not hasattr(os, "fork") or not proc_root.is_dir():
+        yield
+        return
+    read_end, write_end = os.pipe()
+    try:
+        watcher = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        yield
+        return
+    if watcher == 0:  # the watcher: no Python cleanup, no return into the caller's code
+        try:
+            os.close(write_end)
+            for fd in (0, 1, 2):  # the client waits for the hook's pipes to close: don't hold them
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            os.setsid()  # out of the hook's group: a kill of the group must not take the watcher too
+            while os.read(read_end, 1):
+                pass
+            kill_tagged(tag, proc_root)
+        finally:
+            os._exit(0)
+    os.close(read_end)
+    try:
+        yield
+    finally:
+        os.close(write_end)  # the watcher wakes, finds nothing left, exits
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(watcher, 0)
