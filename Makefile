@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum < requirements-dev.txt | cut -d' ' -f1)
+# How many other interpreters `make test` runs the unit suite under at once (2 CPUs: 1 keeps timings honest).
+INTERPRETER_JOBS ?= 1
 
-.PHONY: all venv build lean test typecheck e2e client demo bench clean
+.PHONY: all venv build lean test typecheck interpreters e2e client demo bench clean
 
 all: build
 
@@ -26,9 +28,16 @@ typecheck: $(STAMP)
 	$(VPY) -m mypy sfp tests
 
 # The whole suite, the real-client e2e tests included (they install the client
-# from the npm registry into .cache/, or are skipped with a loud reason).
+# from the npm registry into .cache/, or are skipped with a loud reason); then
+# the unit suite under every other CPython >= 3.11 on the machine.
 test: build lean typecheck
 	$(VPY) -m pytest -rs
+	$(VPY) tests/interpreters.py --main $(VPY) --jobs $(INTERPRETER_JOBS)
+
+# The unit suite (not tests/e2e) under each other CPython >= 3.11 found: /usr/bin,
+# /usr/local/bin, pyenv, python3.1x on PATH; one venv each, cached in .cache/interpreters/.
+interpreters: $(STAMP)
+	$(VPY) tests/interpreters.py --main $(VPY) --jobs $(INTERPRETER_JOBS)
 
 client: $(STAMP)
 	$(VPY) tests/e2e/client.py install
