@@ -31,7 +31,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     hook = _hook_invocation(args)
     if hook is not None:
         return _run_hook(*hook)
+    _tolerant(sys.stdout)
+    _tolerant(sys.stderr)
     return _run_command(args, sys.stdout, sys.stderr)
+
+
+def _tolerant(stream: IO[str]) -> None:
+    """Text that UTF-8 can't carry (a lone surrogate from a YAML escape or a transcript) is printed as
+    an escape instead of failing the command halfway through its output."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        try:
+            reconfigure(errors="backslashreplace")
+        except (ValueError, OSError):
+            pass
 
 
 def _too_old(args: list[str]) -> int:

@@ -99,3 +99,10 @@ def test_an_old_python_gets_one_clear_line_not_a_traceback(built: dict[str, Path
                           capture_output=True, text=True, env=env)
     assert hook.returncode == 0 and "Traceback" not in hook.stderr
     assert json.loads(hook.stdout)["systemMessage"].startswith("⚠️ sfp needs Python 3.11 or newer")
+
+
+def test_text_utf8_cannot_carry_is_printed_as_an_escape_not_a_crash(sfp: SfpRunner, tmp_path: Path) -> None:
+    document = tmp_path / "odd.yaml"
+    document.write_text('a: "\\ud800"\n')  # a YAML escape for a lone surrogate
+    run = sfp("config", "parse", str(document))
+    assert run.code == 0 and "\\ud800" in run.out and "internal error" not in run.err
