@@ -93,7 +93,10 @@ def _run_command(args: list[str], out: IO[str], err: IO[str]) -> int:
 
     try:
         parser = build_parser()
-        namespace = parser.parse_args(args)
+        if not [a for a in args if not a.startswith("--claude-dir")] or args == ["help"]:
+            out.write(parser.format_help())  # bare `sfp` is a request for help, as with pip
+            return 0
+        namespace = parse(parser, args)
         return dispatch(namespace, out)
     except SfpError as exc:
         err.write(f"sfp: error: {exc}\n")
@@ -117,6 +120,38 @@ def _run_command(args: list[str], out: IO[str], err: IO[str]) -> int:
 
 class _UsageExit(Exception):
     pass
+
+
+def parse(parser: argparse.ArgumentParser, args: list[str]) -> argparse.Namespace:
+    """`parser.parse_args`, with the errors people meet most said better: a mistyped command gets
+    the nearest ones, and an unknown option points at the command's own help, not sfp's."""
+    commands = _command_names(parser)
+    word = next((a for a in args if not a.startswith("-") and a not in _option_values(args)), None)
+    if word is not None and word not in commands:
+        import difflib
+
+        close = difflib.get_close_matches(word, commands, n=2, cutoff=0.6)
+        hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else " See `sfp --help`."
+        raise _UsageExit(f"{word!r} is not a command.{hint}")
+    namespace, extra = parser.parse_known_args(args)
+    if extra:
+        where = " ".join(filter(None, ("sfp", getattr(namespace, "command", None))))
+        raise _UsageExit(f"unrecognized arguments: {' '.join(extra)} (see `{where} --help`)")
+    return namespace
+
+
+def _command_names(parser: argparse.ArgumentParser) -> list[str]:
+    import argparse
+
+    for action in parser._actions:  # argparse keeps its subcommands here and nowhere public
+        if isinstance(action, argparse._SubParsersAction):
+            return list(action.choices)
+    return []
+
+
+def _option_values(args: list[str]) -> set[str]:
+    """The values of sfp's own options before the command (`--claude-dir DIR`)."""
+    return {args[i + 1] for i, a in enumerate(args[:-1]) if a == "--claude-dir"}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -29,9 +29,8 @@ def test_version(sfp: SfpRunner) -> None:
 
 
 @pytest.mark.parametrize("args, message", [
-    (["nonsense"], "invalid choice: 'nonsense'"),
+    (["nonsense"], "'nonsense' is not a command. See `sfp --help`."),
     (["health", "--bogus"], "unrecognized arguments: --bogus"),
-    ([], "the following arguments are required: COMMAND"),
     (["logs", "-n", "many"], "invalid int value: 'many'"),
     (["config", "show", "gate"], "unknown config `gate`"),
     (["config", "parse", "/no/such.yaml"], "/no/such.yaml: no such file"),
@@ -106,3 +105,19 @@ def test_text_utf8_cannot_carry_is_printed_as_an_escape_not_a_crash(sfp: SfpRunn
     document.write_text('a: "\\ud800"\n')  # a YAML escape for a lone surrogate
     run = sfp("config", "parse", str(document))
     assert run.code == 0 and "\\ud800" in run.out and "internal error" not in run.err
+
+
+def test_bare_sfp_prints_the_help(sfp: SfpRunner) -> None:
+    run = sfp()
+    assert run.code == 0 and run.out.startswith("usage: sfp") and "health" in run.out and run.err == ""
+
+
+@pytest.mark.parametrize(("typed", "meant"), [("helth", "'health'"), ("gate", "'gates'"), ("dcotor", "'doctor'")])
+def test_a_mistyped_command_gets_the_nearest(sfp: SfpRunner, typed: str, meant: str) -> None:
+    run = sfp(typed)
+    assert run.code == 2 and run.err == f"sfp: error: {typed!r} is not a command. Did you mean {meant}?\n"
+
+
+def test_an_unknown_option_points_at_the_commands_own_help(sfp: SfpRunner) -> None:
+    run = sfp("gates", "--bogus")
+    assert run.code == 2 and "unrecognized arguments: --bogus (see `sfp gates --help`)" in run.err
