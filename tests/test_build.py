@@ -83,9 +83,10 @@ def test_smoke_version_health_and_hook(built: dict[str, Path], kind: str, tmp_pa
     integrity = next(c for c in report["checks"] if c["name"] == "plugin_integrity")
     assert integrity["details"]["files_checked"] > 10 and integrity["details"]["installed_in"] == []
     assert integrity["status"] == "degraded" and "sfp install" in integrity["details"]["fix"]  # files fine, not installed
+    (claude / ".context").mkdir(parents=True)
     hook = run("hook", data=(DATA / "payloads" / "00-SessionStart.json").read_bytes())
     assert hook.returncode == 0 and b"Traceback" not in hook.stderr
-    answer = json.loads(hook.stdout)  # no .context/CLAUDE.md here: degraded, so it speaks
+    answer = json.loads(hook.stdout)  # .context/ without its CLAUDE.md: degraded, so it speaks
     assert "context_integrity" in answer["hookSpecificOutput"]["additionalContext"]
 
 

@@ -126,8 +126,17 @@ def check_plugin_integrity(claude_dir: Path, project: Path | None, *, deep: bool
 
 
 def check_context_integrity(claude_dir: Path) -> Check:
-    path = paths.context_dir(claude_dir) / "CLAUDE.md"
-    details: dict[str, Any] = {"path": str(path)}
+    """The context files TAGs come from. Most people keep no `.context/` folder at all: that is TAGs not
+    set up (healthy, said by `sfp health`, silent at SessionStart); a folder without its CLAUDE.md is a
+    loss (degraded). `~/.claude/CLAUDE.md`, Claude Code's own memory file, is named when present."""
+    folder = paths.context_dir(claude_dir)
+    path = folder / "CLAUDE.md"
+    memory = claude_dir / "CLAUDE.md"
+    details: dict[str, Any] = {"path": str(path), "memory_file": str(memory) if memory.is_file() else None}
+    if not folder.exists():
+        also = f"; your memory file {_home_relative(memory)} is there" if memory.is_file() else ""
+        details["info"] = "TAGs not set up"
+        return Check("context_integrity", HEALTHY, f"TAGs not set up (no {_home_relative(folder)}/){also}", details)
     try:
         size = len(path.read_bytes())
     except FileNotFoundError:

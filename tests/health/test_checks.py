@@ -41,10 +41,17 @@ def test_python_version_says_the_patch_level_found_and_required() -> None:
     assert check_python_version().details["version"] == ".".join(map(str, sys.version_info[:3]))
 
 
+def test_no_context_folder_is_tags_not_set_up_and_healthy(claude_dir: Path) -> None:
+    (claude_dir / "CLAUDE.md").write_text("# My memory\n")
+    check = check_context_integrity(claude_dir)
+    assert check.status == HEALTHY and check.message.startswith("TAGs not set up")
+    assert "CLAUDE.md is there" in check.message and check.details["memory_file"] == str(claude_dir / "CLAUDE.md")
+
+
 def test_context_missing_is_degraded_empty_is_unhealthy_present_is_healthy(claude_dir: Path) -> None:
-    assert check_context_integrity(claude_dir).status == DEGRADED
     context = claude_dir / ".context" / "CLAUDE.md"
     context.parent.mkdir()
+    assert check_context_integrity(claude_dir).status == DEGRADED  # the folder is there, its CLAUDE.md lost
     context.write_text("  \n")
     empty = check_context_integrity(claude_dir)
     assert empty.status == UNHEALTHY and "sfp restore --latest" in (empty.fix or "")
@@ -81,13 +88,14 @@ def test_disk_space_measures_the_nearest_existing_folder(tmp_path: Path) -> None
 
 
 def test_report_has_the_runbook_shape_and_names(claude_dir: Path) -> None:
+    (claude_dir / ".context").mkdir()
     report = report_as_json(run_health(claude_dir))
     assert set(report) == {"status", "checks"} and report["status"] in (HEALTHY, DEGRADED, UNHEALTHY)
     assert [c["name"] for c in report["checks"]] == [
         "python_version", "plugin_integrity", "context_integrity", "memory_usage", "disk_space"]
     for check in report["checks"]:
         assert set(check) == {"name", "status", "message", "details"}
-    assert report["status"] == DEGRADED  # the context file is missing here
+    assert report["status"] == DEGRADED  # the context folder is there, its CLAUDE.md missing
 
 
 def test_the_recorded_proc_tree_finds_claude_from_the_hook(tmp_path: Path) -> None:

@@ -38,6 +38,7 @@ def test_healthy_startup_without_handoffs_says_nothing(sfp: SfpRunner, claude_di
 
 
 def test_unhealthy_startup_tells_the_model_and_the_person(sfp: SfpRunner, claude_dir: Path, project: Path) -> None:
+    (claude_dir / ".context").mkdir()  # set up for TAGs, and its CLAUDE.md lost
     run = sfp("hook", input=event(project, "startup"))
     answer = json.loads(run.out)
     assert "context_integrity" in answer["hookSpecificOutput"]["additionalContext"]
@@ -92,3 +93,8 @@ def test_startup_pointer_can_be_turned_off(sfp: SfpRunner, claude_dir: Path, pro
     (claude_dir / "sfp").mkdir()
     (claude_dir / "sfp" / "sfp.yaml").write_text("handoff:\n  on_startup: off\n")
     assert sfp("hook", input=event(project, "startup")).out == ""
+
+
+def test_no_context_folder_at_all_is_silent_at_session_start(sfp: SfpRunner, project: Path) -> None:
+    run = sfp("hook", input=event(project, "startup"))
+    assert run.code == 0 and "context_integrity" not in run.out
