@@ -105,13 +105,15 @@ def check_plugin_integrity(claude_dir: Path, project: Path | None, *, deep: bool
         return Check("plugin_integrity", UNHEALTHY, f"sfp is damaged: {report.problems[0]}", details,
                      fix="replace sfp.pyz with a fresh copy (`make` builds one), then clear the shiv cache (~/.shiv/sfp.pyz_*)")
     what = f"{report.files_checked} files match the build manifest" if report.files_checked else "running from a source checkout"
-    from sfp.health.installed import BROKEN, WARN, diagnose_install, expected_timeouts
+    from sfp.health.installed import BROKEN, UNGUARDED, WARN, diagnose_install, expected_timeouts
 
     # The same diagnosis as `sfp doctor`; the timeouts' drift only when deep (the CLI), not at SessionStart.
     timeouts = expected_timeouts(claude_dir, project) if deep else None
     install = diagnose_install(claude_dir, project, environ=environ, ask_interpreters=deep, timeouts=timeouts)
     details["installed_in"] = [f"{r.kind}: {r.where}" for r in install.routes]
-    broken, warned = install.problems(BROKEN), [f for f in install.findings if f.status == WARN]
+    # As a hook, an unguarded command evidently ran: that is `sfp health`'s and the doctor's to say, not every start's.
+    broken, warned = install.problems(BROKEN), [f for f in install.findings if f.status == WARN
+                                                 and not (as_hook and UNGUARDED in f.title)]
     if broken:
         details["problems"] = broken
         return Check("plugin_integrity", UNHEALTHY, f"an installed sfp hook can't run: {broken[0]}", details,

@@ -58,7 +58,7 @@ def diagnose(claude_dir: Path, project: Path, *, probe_hooks: bool = True, envir
                                 "`sfp plugin DIR --marketplace NAME`)"))
     findings += check_configs(claude_dir, project)
     if probe_hooks:
-        findings += [probe(hook) for hook in install.hooks]
+        findings += [probe(hook, project) for hook in install.hooks]
     findings += check_folders(claude_dir)
     findings.append(check_disk(claude_dir))
     findings.append(check_shiv_cache(environ))
@@ -105,18 +105,23 @@ def check_configs(claude_dir: Path, project: Path) -> list[Finding]:
     return findings or [Finding(OK, "every config file loads")]
 
 
-def probe(hook: cc.InstalledHook) -> Finding:
+def probe(hook: cc.InstalledHook, project: Path | None = None) -> Finding:
     """Run the hook command as the client would, on a sample payload, in a throwaway claude dir."""
+    import shlex
+
     timeout = float(hook.timeout) if isinstance(hook.timeout, (int, float)) and hook.timeout > 0 else 60.0
     if "${CLAUDE_PLUGIN_ROOT}" in hook.command:
         return Finding(OK, f"{hook.event}: plugin hook (run it with `claude --plugin-dir`)")
+    command = hook.command
+    if project is not None:  # a project install's path, as the client would expand it; the run stays in tmp
+        command = command.replace('"$CLAUDE_PROJECT_DIR"', shlex.quote(str(project)))
     with tempfile.TemporaryDirectory(prefix="sfp-doctor-") as tmp:
         payload = {"session_id": "sfp-doctor", "transcript_path": str(Path(tmp) / "none.jsonl"), "cwd": tmp,
                    "hook_event_name": hook.event, **SAMPLE_PAYLOADS.get(hook.event, {})}
         env = {**os.environ, "CLAUDE_CONFIG_DIR": str(Path(tmp) / "claude"), "CLAUDE_PROJECT_DIR": tmp}
         started = time.monotonic()
         try:
-            done = proc.run(["/bin/sh", "-c", hook.command], cwd=Path(tmp), env=env, stdin=json.dumps(payload).encode(),
+            done = proc.run(["/bin/sh", "-c", command], cwd=Path(tmp), env=env, stdin=json.dumps(payload).encode(),
                             timeout_s=timeout, keep_stdout=True)
         except (OSError, ValueError) as exc:
             return Finding(BROKEN, f"{hook.event} hook could not start", str(exc), "run `sfp install` again")
@@ -136,10 +141,13 @@ def probe(hook: cc.InstalledHook) -> Finding:
                        err.strip()[-300:], "see `sfp logs`; reinstall sfp.pyz if it is damaged")
     if out.strip():
         try:
-            json.loads(out)
+            answer = json.loads(out)
         except ValueError:
             return Finding(BROKEN, f"{hook.event} hook printed something that is not JSON", out[:200].decode("utf-8", "replace"),
                            "replace sfp.pyz with a fresh build")
+        message = answer.get("systemMessage") if isinstance(answer, dict) else None
+        if isinstance(message, str) and "sfp hook skipped" in message:  # the guard: sfp itself could not run
+            return Finding(BROKEN, f"{hook.event} hook can't run sfp", message, "follow the message, then `sfp doctor` again")
     return Finding(OK, f"{hook.event} hook answered in {elapsed * 1000:.0f} ms (timeout {timeout:g} s)")
 
 

@@ -20,6 +20,7 @@ BROKEN: Final = "broken"
 
 PYTHON_TIMEOUT_S: Final = 20.0
 NOT_INSTALLED: Final = "sfp is not installed in any settings file"
+UNGUARDED: Final = "is unguarded"
 
 
 # A NamedTuple, not a dataclass: SessionStart loads this module, and a dataclass costs ~5 ms to define.
@@ -168,7 +169,7 @@ def _command_findings(hooks: list[Any], where: str, project: Path | None, enviro
                 findings.append(Finding(BROKEN, f"interpreter {parts.python} ({where}) is missing or older than 3.11",
                                         python.title, f"run `{reinstall}` with a Python ≥ 3.11: `python3.11 sfp.pyz ...`"))
         if not parts.guarded:
-            findings.append(Finding(WARN, f"the sfp hook command {where} is unguarded: if sfp can't run, "
+            findings.append(Finding(WARN, f"the sfp hook command {where} {UNGUARDED}: if sfp can't run, "
                                     "Claude Code reads it as a block and refuses every prompt", command[:160],
                                     f"run `{reinstall}` again: the new command never blocks for a broken sfp"))
     if timeouts is not None:

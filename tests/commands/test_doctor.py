@@ -161,3 +161,26 @@ def test_a_broken_config_is_a_finding_with_its_line(pyz, claude_dir: Path) -> No
     (claude_dir / "sfp" / "fallback.yaml").write_text("policies: [unclosed\n")
     run = pyz("doctor", "--json", "--no-probe")
     assert any(t.startswith("fallback.yaml can't be used: ") and "fallback.yaml:1:" in t for t in broken(run))
+
+
+def test_the_probe_reports_a_guarded_hook_that_could_not_run_sfp(pyz, claude_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from sfp.claude import settings as cc
+
+    set_hooks(claude_dir, cc.hook_command(sys.executable, str(tmp_path / "moved" / "sfp.pyz")))
+    run = pyz("doctor", "--json")
+    assert "SessionStart hook can't run sfp" in broken(run)
+    assert not any("unguarded" in f["title"] for f in findings(run))
+
+
+def test_the_probe_runs_a_project_install_s_own_sfp(built: dict[str, Path], tmp_path: Path, claude_dir: Path) -> None:
+    import shutil
+
+    project = tmp_path / "project"
+    (project / "tools").mkdir(parents=True)
+    shutil.copyfile(built["shiv"], project / "tools" / "sfp.pyz")
+    env = clean_env(claude_dir, home=tmp_path, SHIV_ROOT=str(tmp_path / "shiv"))
+    for args in (["install", "--scope", "project"], ["doctor", "--json"]):
+        done = subprocess.run([sys.executable, str(project / "tools" / "sfp.pyz"), *args], capture_output=True,
+                              text=True, env=env, cwd=project, timeout=120)
+    answered = [f["title"] for f in json.loads(done.stdout)["findings"] if "hook answered in" in f["title"]]
+    assert len(answered) == 6, done.stdout

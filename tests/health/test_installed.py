@@ -218,3 +218,12 @@ def test_health_agrees_with_the_diagnosis(claude_dir: Path) -> None:
     check = check_plugin_integrity(claude_dir, None, deep=False, as_hook=True, environ={})
     assert check.status == UNHEALTHY and "no marketplace `nowhere` is known" in check.message
     assert OK == "ok"
+
+
+def test_an_unguarded_command_is_quiet_at_session_start_but_not_in_the_cli(claude_dir: Path, built: dict[str, Path]) -> None:
+    from sfp.health.checks import DEGRADED, HEALTHY, check_plugin_integrity
+
+    write(claude_dir / "settings.json", settings_hooks(f"{sys.executable} {built['shiv']} hook"))
+    assert check_plugin_integrity(claude_dir, None, deep=False, as_hook=True, environ={}).status == HEALTHY
+    cli = check_plugin_integrity(claude_dir, None, deep=False, environ={})
+    assert cli.status == DEGRADED and "unguarded" in cli.message
