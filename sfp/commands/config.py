@@ -121,14 +121,14 @@ def masked(node: Any) -> Any:
 
     if isinstance(node, str):
         return redact(node)
-    if isinstance(node, list):
+    if isinstance(node, (list, tuple)):
         return [masked(item) for item in node]
     if not isinstance(node, dict):
         return node
     result: dict[Any, Any] = {}
     for key, value in node.items():
         shown = masked(value)
-        if shown is value and not isinstance(value, (dict, list)):
+        if not isinstance(value, (dict, list, tuple)) and (shown is value or shown == value):
             line = json.dumps({key: value}, ensure_ascii=False)
             shown = MASK if redact(line) != line else value
         result[masked(key)] = shown
