@@ -15,7 +15,7 @@ pytestmark = pytest.mark.e2e
 
 RUN_TIMEOUT = 120.0
 NAME = "sfp-local"
-HEALTH_HEADER = "[sfp] Health check at session start"
+MARK = "sfp-from-the-marketplace-7f3a"  # an identity line: its TAG reaches the model with the first prompt
 
 
 def lay_out(sandbox: Sandbox, pyz: Path, market: Path) -> None:
@@ -37,14 +37,17 @@ def test_a_marketplace_installs_sfp_and_its_hooks_fire(sandbox: Sandbox, model: 
     settings = json.loads((sandbox.claude_dir / "settings.json").read_text(encoding="utf-8"))
     assert settings["enabledPlugins"] == {f"sfp@{NAME}": True}, settings
 
+    context = sandbox.claude_dir / ".context"
+    context.mkdir(parents=True, exist_ok=True)
+    (context / "CLAUDE.md").write_text(f"# Identity\n{MARK}\n", encoding="utf-8")
     model.push(say("Hello."))
     session = sandbox.run("hi", timeout=RUN_TIMEOUT).session_id
 
     records = sfp_log(sandbox.claude_dir)
     for event in ("SessionStart", "UserPromptSubmit", "Stop", "SessionEnd"):
         assert logged(records, event, session), (event, [(r.get("event"), r.get("session")) for r in records])
-    # No .context/CLAUDE.md in the sandbox: the health check's finding reaches the model.
-    assert HEALTH_HEADER in all_text(model.main_requests()[0])
+    # The UserPromptSubmit hook's TAGs, from the context file, reached the model.
+    assert MARK in all_text(model.main_requests()[0]), "sfp's TAGs did not reach the model"
 
     # sfp's doctor sees the marketplace route, and nothing broken about it.
     doctor = sandbox.sfp(sfp_pyz, "doctor", "--json", "--no-probe")
