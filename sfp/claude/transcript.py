@@ -77,11 +77,16 @@ def subagent_transcripts(path: Path) -> list[Path]:
 
 def _read_optional(path: Path, summary: Summary, max_line_bytes: int, skip_cheaply: bool) -> None:
     # A subagent transcript is extra detail: one that vanished or can't be read is skipped.
+    # `agent-acompact-*` is the client's own compaction summarizer, not work the session delegated.
+    if not path.name.startswith("agent-acompact"):
+        summary.begin_subagent()
     try:
         with _open_transcript(path) as stream:
             _read_stream(stream, summary, False, max_line_bytes, skip_cheaply)
     except (UsageError, OSError):
         return
+    finally:
+        summary.end_subagent()
 
 
 def _open_transcript(path: Path) -> BinaryIO:

@@ -7,6 +7,7 @@ from typing import Final
 
 from sfp.claude.transcript_summary import (
     MAX_COMMAND_CHARS,
+    LOCAL_COMMANDS,
     MAX_ERROR_CHARS,
     MAX_PENDING_CALLS,
     MAX_SUBJECT_CHARS,
@@ -14,7 +15,9 @@ from sfp.claude.transcript_summary import (
     READ_TOOLS,
     TARGET_KEYS,
     WRITE_TOOLS,
+    Commit,
     FailedTool,
+    Refusal,
     Summary,
     Task,
     Tasks,
@@ -32,6 +35,8 @@ _PLAIN_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,200}")
 _CREATED_TASK_ID: Final = re.compile(r"Task #([\w.-]{1,64}) created")
 _EXIT_CODE_LINE: Final = re.compile(r"Exit code -?\d+")
 _TOOL_USE_ERROR_TAG: Final = re.compile(r"</?tool_use_error>")
+_COMMAND_NAME: Final = re.compile(r"<command-name>\s*([^<]*?)\s*</command-name>")
+_COMMAND_ARGS: Final = re.compile(r"<command-args>(.*?)</command-args>", re.DOTALL)
 # --- records ---------------------------------------------------------------------------------
 
 
@@ -66,14 +71,21 @@ def _take_assistant(
         isinstance(message, dict) and message.get("model") == "<synthetic>"
     )
     keep_text = in_main_thread and not synthetic
+    agent = summary.agent if not synthetic else None
     if isinstance(content, str):
         if keep_text:
             summary.note_assistant_text(content)
+        elif agent is not None and content.strip():
+            agent.result = content.strip()
         return
     for block in dicts(content):
         block_type = block.get("type")
         if block_type == "text" and keep_text:
             summary.note_assistant_text(block.get("text"))
+        elif block_type == "text" and agent is not None:
+            text = block.get("text")
+            if isinstance(text, str) and text.strip():
+                agent.result = text.strip()
         elif block_type == "tool_use":
             _take_tool_call(block, summary, calls, tasks_allowed=in_main_thread)
 
@@ -89,17 +101,44 @@ def _take_user(
                 _take_tool_result(block, details, summary, calls)
             return
         content = "\n".join(text for text in block_texts(content))
-    if in_main_thread and isinstance(content, str) and _is_person_prompt(record, content):
-        summary.note_prompt(content.strip())
+    if not isinstance(content, str):
+        return
+    if in_main_thread:
+        request = person_request(record, content)
+        if request:
+            summary.note_prompt(request)
+    elif summary.agent is not None and summary.agent.prompt is None:
+        summary.agent.prompt = content.strip() or None  # a subagent's first prompt is its task
 
 
-def _is_person_prompt(record: dict[str, object], text: str) -> bool:
+def person_request(record: dict[str, object], text: str) -> str | None:
+    """What the person asked for in a `user` record: their text, or `/command args`; None when the
+    record is the client's (meta, a compaction summary, a task notification, local command output)."""
     if record.get("isMeta") is True or record.get("isCompactSummary") is True:
-        return False
-    if record.get("isVisibleInTranscriptOnly") is True:
-        return False
-    stripped = text.lstrip()
-    return bool(stripped) and not stripped.startswith(NOT_PROMPT_PREFIXES)
+        return None
+    if record.get("isVisibleInTranscriptOnly") is True or record.get("promptSource") == "system":
+        return None
+    origin = record.get("origin")
+    if isinstance(origin, dict) and origin.get("kind") == "task-notification":
+        return None
+    stripped = text.strip()
+    if stripped.startswith(("<command-name>", "<command-message>", "<command-args>")):
+        return slash_command(stripped)
+    if not stripped or stripped.startswith(NOT_PROMPT_PREFIXES):
+        return None
+    return stripped
+
+
+def slash_command(text: str) -> str | None:
+    """`<command-name>/x</command-name><command-args>y</command-args>` -> "/x y"; None for the client's own."""
+    name = _COMMAND_NAME.search(text)
+    if name is None or not name.group(1):
+        return None
+    command = "/" + name.group(1).lstrip("/")
+    if command in LOCAL_COMMANDS:
+        return None
+    args = _COMMAND_ARGS.search(text)
+    return f"{command} {args.group(1).strip()}".strip() if args else command
 
 
 # --- tool calls and their results ------------------------------------------------------------
@@ -109,11 +148,15 @@ class _Call:
     """What a tool call changed, so that an error result can take it back."""
 
     # Plain slotted classes, not dataclasses: each @dataclass costs ~2 ms at import, on the hook path.
-    __slots__ = ("tool", "target", "wrote", "read", "new_task", "task_before", "tasks_before")
+    __slots__ = ("tool", "target", "wrote", "read", "new_task", "task_before", "tasks_before", "keys", "git",
+                 "watched")
 
     def __init__(self, tool: str, target: str) -> None:
         self.tool = tool
         self.target = target
+        self.keys: tuple[str, ...] = ()  # failures a success of this call resolves (its own key first)
+        self.git = False  # a `git commit` / `git push`: its result names the commit
+        self.watched = False  # its result must be parsed even when it is no error
         self.wrote: str | None = None  # path first added to files_written by this call
         self.read: str | None = None
         self.new_task: Task | None = None  # TaskCreate: waits for its id in the result
@@ -143,7 +186,7 @@ class Calls:
             if self.last_list_change is not None:
                 self.last_list_change.tasks_before = None
             self.last_list_change = call
-        if call.new_task is not None:
+        if call.new_task is not None or call.watched:
             if _PLAIN_ID.fullmatch(call_id):
                 self.wanted.add(b'"' + call_id.encode() + b'"')
             else:
@@ -151,7 +194,7 @@ class Calls:
 
     def pop(self, call_id: str) -> _Call | None:
         call = self.pending.pop(call_id, None)
-        if call is not None and call.new_task is not None:
+        if call is not None and (call.new_task is not None or call.watched):
             if _PLAIN_ID.fullmatch(call_id):
                 self.wanted.discard(b'"' + call_id.encode() + b'"')
             else:
@@ -186,8 +229,14 @@ def _take_tool_call(
     command = args.get("command")
     if name == "Bash" and isinstance(command, str) and command.strip():
         summary.commands.append(clip(command.strip(), MAX_COMMAND_CHARS))
+        call.git = _GIT_COMMIT_OR_PUSH.search(command) is not None
+    _watch_for_resolution(call, command if name == "Bash" and isinstance(command, str) else None, summary)
+    if name in ("Agent", "Task") and tasks_allowed:
+        _note_agent_call(args, summary)
     if name in WRITE_TOOLS:
         call.wrote = summary.files_written.add(args.get(WRITE_TOOLS[name]))
+        if summary.agent is not None:
+            summary.agent.files_written.add(args.get(WRITE_TOOLS[name]))
     elif name in READ_TOOLS:
         call.read = summary.files_read.add(args.get(READ_TOOLS[name]))
     elif tasks_allowed:
@@ -227,14 +276,19 @@ def _take_tool_result(block: dict[str, object], details: object, summary: Summar
     call_id = block.get("tool_use_id")
     call = calls.pop(call_id) if isinstance(call_id, str) else None
     failed = block.get("is_error") is True
-    if not failed and (call is None or call.new_task is None):
+    if not failed and (call is None or (call.new_task is None and not call.watched)):
         return
     text = "\n".join(block_texts(block.get("content")))
     if failed:
-        summary.failed_tools.append(_failed_tool(call, text))
+        _take_error(call, text, summary)
         if call is not None:
             _undo_call(call, summary)
-    elif call is not None and call.new_task is not None:
+        return
+    assert call is not None
+    summary.note_success(call.keys)
+    if call.git:
+        _take_git_output(text, summary)
+    if call.new_task is not None:
         task_id = created_task_id(details, text)
         if task_id:
             summary.tasks.put(call.new_task._replace(id=task_id))
@@ -254,7 +308,7 @@ def _failed_tool(call: _Call | None, text: str) -> FailedTool:
     tool, target = (call.tool, call.target) if call is not None else ("unknown", "")
     error = error_summary(text)
     summary = f"{target}: {error}" if target and error else target or error
-    return FailedTool(tool=tool, summary=summary, target=target, error=error)
+    return FailedTool(tool=tool, summary=summary, target=target, error=error, names=failing_test_names(text))
 
 
 def error_summary(text: str) -> str:
@@ -279,3 +333,175 @@ def _undo_call(call: _Call, summary: Summary) -> None:
         summary.tasks.restore(*call.task_before)
     if call.tasks_before is not None:
         summary.tasks.tasks = call.tasks_before
+
+
+# --- what became of a failure: cancelled, refused, still failing, fixed ------------------------
+
+_CANCELLED: Final = ("Sibling tool call errored", "No such tool available", "[Request interrupted by user")
+_REJECTED: Final = ("The user doesn't want to proceed with this tool use", "The user doesn't want to take this action")
+_NOT_PERMITTED: Final = re.compile(
+    r"requested permissions to .{0,1000}? but you haven't granted it|This command requires approval"
+    r"|Permission to use \S+ (?:has been|was) denied|denied by (?:the )?permission", re.IGNORECASE)
+_GIT_COMMIT_OR_PUSH: Final = re.compile(r"\bgit\s+(?:-\S+\s+)*(?:commit|push)\b")
+_GIT_VERB: Final = re.compile(r"^git\s+(?:-[cC]\s+\S+\s+|-\S+\s+)*([a-z][a-z-]*)")
+_PYTHON: Final = re.compile(r"(?<![\w/.-])python3(?:\.\d+)?(?=\s)")  # `python x.py` failing, `python3 x.py` passing
+_NOTHING_TO_COMMIT: Final = "nothing to commit, working tree clean"
+_CHAIN: Final = re.compile(r"\s*(?:&&|;)\s*")
+_COMMIT_LINE: Final = re.compile(r"^\[([^\]\n]{1,200}?) ([0-9a-f]{7,40})\] (.+)$", re.MULTILINE)
+_PUSH_REMOTE: Final = re.compile(r"^To (\S+)", re.MULTILINE)
+_PUSH_REF: Final = re.compile(
+    r"^\s*[+*]?\s*(?:[0-9a-f]{7,40}\.{2,3}[0-9a-f]{7,40}|\[new branch\]|\[new tag\])\s+(\S+)\s+->\s+(\S+)",
+    re.MULTILINE)
+_CD_PREFIX: Final = re.compile(r"^(?:cd\s+\S+\s*(?:&&|;)\s*)+")
+_PLUMBING: Final = re.compile(r"\s*(?:[12]?>&[12]|[12&]?>>?\s*/dev/null)")
+_PIPE_TAIL: Final = re.compile(r"\s*\|\s*(?:tail|head|grep|tee|less|more|cat|sort|uniq|wc)\b[^|]*$")
+_ARGS: Final = r"(?P<args>[^;&|]*)"
+_TEST_RUNNERS: Final = (
+    ("pytest", re.compile(r"(?:^|[\s/])(?:python[\d.]*\s+-m\s+)?py\.?test\b" + _ARGS)),
+    ("unittest", re.compile(r"(?:^|[\s/])python[\d.]*\s+-m\s+unittest\b" + _ARGS)),
+    ("cargo", re.compile(r"\bcargo\s+(?:\+\S+\s+)?(?:test|nextest\s+run)\b" + _ARGS)),
+    ("go", re.compile(r"\bgo\s+test\b" + _ARGS)),
+    ("vitest", re.compile(r"\bvitest\b(?:\s+run\b)?" + _ARGS)),
+    ("jest", re.compile(r"\bjest\b" + _ARGS)),
+    ("node", re.compile(r"\bnode\s+--test\b" + _ARGS)),
+    ("mix", re.compile(r"\bmix\s+test\b" + _ARGS)),
+    ("npm", re.compile(r"\b(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?test\b" + _ARGS)),
+    # checkers: a passing run of the same checker on the same (or more) files settles its failure too
+    ("credo", re.compile(r"\bmix\s+credo\b" + _ARGS)),
+    ("mix-compile", re.compile(r"\bmix\s+compile\b" + _ARGS)),
+    ("ruff", re.compile(r"\bruff\s+check\b" + _ARGS)),
+    ("ruff-format", re.compile(r"\bruff\s+format\b" + _ARGS)),
+    ("mypy", re.compile(r"\bmypy\b" + _ARGS)),
+    ("eslint", re.compile(r"\beslint\b" + _ARGS)),
+    ("tsc", re.compile(r"\btsc\b" + _ARGS)),
+    ("clippy", re.compile(r"\bcargo\s+clippy\b" + _ARGS)),
+    ("cargo-build", re.compile(r"\bcargo\s+(?:build|check)\b" + _ARGS)),
+    ("go-vet", re.compile(r"\bgo\s+(?:vet|build)\b" + _ARGS)),
+)
+_NOT_TARGETS: Final = frozenset({"discover", "run", "test", "--"})
+# The lines test runners print for one failing test (pytest, unittest, TAP/node, jest, vitest, cargo, go).
+_FAILING_TEST: Final = re.compile(
+    r"^(?:(?:FAILED|ERROR) \S+\.py(?:::\S+)?"
+    r"|(?:FAIL|ERROR): \S+(?: \([\w.]+\))?"
+    r"|\s*not ok \d+ - .+"
+    r"|\s*● .+ › .+"
+    r"|\s*(?:FAIL|×|✗) \S+\.(?:test|spec)\.[cm]?[jt]sx? > .+"
+    r"|test \S+ \.\.\. FAILED"
+    r"|\s*--- FAIL: \S+)$",
+    re.MULTILINE)
+_PYTEST_ID: Final = re.compile(r"(?:FAILED|ERROR) (\S+)")
+_MAX_NAMES: Final = 3
+_NAME_SCAN_CHARS: Final = 128 * 1024
+
+
+def command_keys(command: str) -> tuple[str, ...]:
+    """How a command is recognised when it runs again: its own key first (what a failure of it is filed
+    under), then the key of each step of an `a && b` chain (a success of the chain is a success of each).
+
+    A key leaves out a leading `cd`, output plumbing (`2>&1`, `| tail`) and spacing; a test runner or
+    checker is `run:<tool>:<targets>`, any `git commit` is "git commit" (every commit retries the last).
+    """
+    text = " ".join(command.split())
+    steps = [_step_key(step) for step in _CHAIN.split(text)]
+    steps = [step for step in steps if step and not step.startswith("cd ")]
+    primary = next((step for step in reversed(steps) if step.startswith(("run:", "git "))), None)
+    if primary is None:
+        primary = _step_key(_CD_PREFIX.sub("", text)) or text
+    return (primary, *[step for step in steps if step != primary])
+
+
+def _step_key(step: str) -> str:
+    git = _GIT_VERB.search(step)
+    if git:
+        return "git " + git.group(1)
+    text = _PLUMBING.sub("", _CD_PREFIX.sub("", step))
+    while (tail := _PIPE_TAIL.search(text)) is not None:
+        text = text[: tail.start()]
+    text = _PYTHON.sub("python", text)
+    test = test_run(text)
+    return f"run:{test[0]}:{' '.join(test[1])}" if test else text.strip()
+
+
+def test_run(command: str) -> tuple[str, tuple[str, ...]] | None:
+    """(tool, targets) when `command` runs tests or a checker; no targets means the whole project."""
+    for runner, pattern in _TEST_RUNNERS:
+        found = pattern.search(command)
+        if found:
+            words = found.group("args").split()
+            return runner, tuple(w.strip("'\"") for w in words if not w.startswith("-") and w not in _NOT_TARGETS)
+    return None
+
+
+def _covers(targets: tuple[str, ...], key: str, failure: FailedTool) -> bool:
+    """Whether a passing run of `targets` shows that the test failure under `key` is fixed."""
+    if not targets:
+        return True
+    failed = tuple(key.split(":", 2)[2].split())
+    if failed and all(t.startswith(targets) for t in failed):
+        return True
+    ids = [m.group(1) for m in map(_PYTEST_ID.match, failure.names) if m]
+    return bool(ids) and len(ids) == len(failure.names) and all(i.startswith(targets) for i in ids)
+
+
+def _watch_for_resolution(call: _Call, command: str | None, summary: Summary) -> None:
+    """The failures a success of this call resolves; its result is parsed only if there are some."""
+    if command is not None:
+        keys = list(command_keys(command))
+        for key in keys[:]:
+            if key.startswith("run:"):
+                runner, _, targets = key[4:].partition(":")
+                prefix = f"run:{runner}:"
+                keys += [k for k, f in summary.failing.items()
+                         if k not in keys and k.startswith(prefix) and _covers(tuple(targets.split()), k, f)]
+    elif call.target:
+        keys = [f"{'write' if call.tool in WRITE_TOOLS else call.tool}:{call.target}"]
+    else:
+        keys = []
+    call.keys = tuple(keys)
+    call.watched = call.git or any(k in summary.failing for k in keys)
+
+
+def _take_error(call: _Call | None, text: str, summary: Summary) -> None:
+    head = text[:_ERROR_SCAN_CHARS]
+    if any(marker in head for marker in _CANCELLED):
+        return  # never ran: cancelled with its batch, or a tool that does not exist
+    tool, target = (call.tool, call.target) if call is not None else ("unknown", "")
+    if any(marker in head for marker in _REJECTED):
+        summary.refused.append(Refusal(tool, target, "rejected"))
+        return
+    if _NOT_PERMITTED.search(head):
+        summary.refused.append(Refusal(tool, target, "not permitted"))
+        return
+    if call is not None and call.git and _NOTHING_TO_COMMIT in head:
+        summary.note_success(call.keys)  # not a failure: the work was already committed
+        return
+    failure = _failed_tool(call, text)
+    key = call.keys[0] if call is not None and call.keys else f"?{failure.summary}"
+    summary.note_failure(key, failure)
+
+
+def failing_test_names(text: str) -> tuple[str, ...]:
+    """Up to three failing tests, as the runner printed them (`FAILED tests/x.py::test_y`, `not ok 3 - y`)."""
+    scanned = text if len(text) <= 2 * _NAME_SCAN_CHARS else text[:_NAME_SCAN_CHARS] + "\n" + text[-_NAME_SCAN_CHARS:]
+    names: dict[str, None] = {}
+    for found in _FAILING_TEST.finditer(scanned):
+        names[clip(found.group(0).strip(), 160)] = None
+        if len(names) >= _MAX_NAMES:
+            break
+    return tuple(names)
+
+
+def _take_git_output(text: str, summary: Summary) -> None:
+    for found in _COMMIT_LINE.finditer(text[:_ERROR_SCAN_CHARS]):
+        summary.commits.append(Commit(found.group(2), clip(found.group(3).strip(), MAX_SUBJECT_CHARS)))
+    remote = _PUSH_REMOTE.search(text[:_ERROR_SCAN_CHARS])
+    for found in _PUSH_REF.finditer(text[:_ERROR_SCAN_CHARS]):
+        where = f" ({clip(remote.group(1), 200)})" if remote else ""
+        summary.pushes.append(clip(f"{found.group(1)} -> {found.group(2)}{where}", 300))
+
+
+def _note_agent_call(args: dict[str, object], summary: Summary) -> None:
+    prompt = as_text(args.get("prompt"))
+    if prompt and len(summary.agent_calls) < MAX_PENDING_CALLS:
+        summary.agent_calls[prompt] = (
+            clip(as_text(args.get("subagent_type")), 100), clip(as_text(args.get("description")), MAX_SUBJECT_CHARS))

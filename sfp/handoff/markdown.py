@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sfp.handoff.record import FileChange, Handoff, printable
+from sfp.handoff.record import FileChange, Handoff, earlier_requests, printable, subagent_line
 
 
 def render_markdown(handoff: Handoff) -> str:
@@ -11,6 +11,8 @@ def render_markdown(handoff: Handoff) -> str:
               printable(f"- Project: `{handoff.cwd or 'unknown'}`"
                         + (f" (git root `{handoff.git_root}`)" if handoff.git_root else "")),
               printable(f"- Branch: `{handoff.git_branch or '-'}` at `{(handoff.head or '-')[:12]}`"), ""]
+    if handoff.goal and handoff.request_count > 1:
+        lines += ["## Goal (the first request)", "", _quote(handoff.goal), ""]
     lines += _section("Open tasks (next steps)", [f"[{t.status}] #{t.id} {t.subject}" for t in handoff.open_tasks])
     lines += _section("Completed tasks", [f"#{t.id} {t.subject}" for t in handoff.completed_tasks])
     lines += _section("Files changed", [_change_line(c) for c in handoff.files_changed]
@@ -21,10 +23,15 @@ def render_markdown(handoff: Handoff) -> str:
     lines += _section("git status --short", [f"`{s}`" for s in handoff.git_status])
     if handoff.prompts:
         lines += ["## Last request (word for word)", "", _quote(handoff.prompts[-1]), ""]
-        lines += _section("Earlier requests", list(handoff.prompts[:-1]))
-    lines += _section("Failed commands", list(handoff.failed_commands))
+        lines += _section("Earlier requests", earlier_requests(handoff))
+    lines += _section("Still failing at the end", list(handoff.failed_commands))
+    lines += _section("Failed, then fixed", list(handoff.fixed_failures))
+    lines += _section("Refused (not done)", list(handoff.refused))
     if handoff.last_assistant_message:
         lines += ["## Last assistant message", "", _quote(handoff.last_assistant_message), ""]
+    lines += _section("Subagents", [subagent_line(a) for a in handoff.subagents])
+    lines += _section("Commits", list(handoff.commits) + [f"pushed {p}" for p in handoff.pushes])
+    lines += _section(f"Commands run (the last {len(handoff.commands)})", [f"`{c}`" for c in handoff.commands])
     if handoff.notes:
         lines += ["## Notes (compaction instructions)", "", _quote(handoff.notes), ""]
     return "\n".join(lines).rstrip() + "\n"

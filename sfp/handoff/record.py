@@ -25,6 +25,10 @@ SCHEMA: Final = "sfp.handoff/1"
 PROMPTS_KEPT: Final = 5
 OLDER_PROMPT_CHARS: Final = 200
 ASSISTANT_CHARS: Final = 2000
+GOAL_CHARS: Final = 500
+LINE_CHARS: Final = 300  # a failure, a subagent's description or result, a commit, a command
+COMMANDS_KEPT: Final = 20
+FAILURES_KEPT: Final = 10
 SECRET_PATH_PATTERNS: Final = (
     ".env", ".env.*", "*.env", "*.pem", "*.key", "*.p12", "*.pfx", "*.jks", "*.keystore", "*credential*",
     "*secret*", "id_rsa*", "id_ed25519*", "id_ecdsa*", "id_dsa*", ".netrc", ".npmrc", ".pypirc", "*.kdbx",
@@ -41,6 +45,13 @@ class TaskNote(NamedTuple):
     id: str
     subject: str
     status: str
+
+
+class SubagentNote(NamedTuple):
+    agent_type: str  # "" when the call that started it was not found
+    description: str
+    files_written: tuple[str, ...] = ()
+    result: str = ""  # the first lines of its final answer, on one line
 
 
 class Handoff(NamedTuple):
@@ -60,10 +71,18 @@ class Handoff(NamedTuple):
     secret_files_read: int = 0
     prompts: tuple[str, ...] = ()  # oldest first; the newest word for word
     last_assistant_message: str | None = None
-    failed_commands: tuple[str, ...] = ()
+    failed_commands: tuple[str, ...] = ()  # still failing at the end (each command's latest failure)
     notes: str | None = None  # PreCompact custom_instructions
     compactions: int = 0
     schema: str = SCHEMA
+    goal: str | None = None  # the session's first request, on one line
+    request_count: int = 0  # requests in the session (prompts keeps the last PROMPTS_KEPT)
+    fixed_failures: tuple[str, ...] = ()  # failed, then a later run of the same command or test target passed
+    refused: tuple[str, ...] = ()  # tool uses the person rejected or never permitted
+    subagents: tuple[SubagentNote, ...] = ()
+    commits: tuple[str, ...] = ()  # "<hash> <subject>"
+    pushes: tuple[str, ...] = ()  # "main -> main (origin)", "… ×3" when repeated
+    commands: tuple[str, ...] = ()  # the last COMMANDS_KEPT Bash commands, first line each
 
 
 def is_secret_path(path: str) -> bool:
@@ -106,10 +125,68 @@ def build_handoff(
         prompts=tuple(trimmed),
         last_assistant_message=_clip(redact(transcript.last_assistant_message), ASSISTANT_CHARS)
         if transcript.last_assistant_message else None,
-        failed_commands=tuple(printable(redact(f.summary)) for f in transcript.failed_tools[-10:]),
+        failed_commands=tuple(failure_line(f) for f in transcript.open_failures[-FAILURES_KEPT:]),
         notes=redact(notes) if notes else None,
         compactions=transcript.compact_boundaries,
+        goal=_clip(redact(transcript.first_prompt), GOAL_CHARS) if transcript.first_prompt else None,
+        request_count=transcript.prompt_count,
+        fixed_failures=tuple(_line(f.target or f.summary) for f in transcript.fixed_failures[-FAILURES_KEPT:]),
+        refused=tuple(_refusal_line(r) for r in transcript.refused[-FAILURES_KEPT:]),
+        subagents=tuple(_subagent(a) for a in transcript.subagents),
+        commits=tuple(_line(f"{c.hash[:12]} {c.subject}") for c in transcript.commits[-FAILURES_KEPT * 2:]),
+        pushes=_counted(_line(p) for p in transcript.pushes),
+        commands=tuple(_line(c.splitlines()[0] if c.strip() else c) for c in transcript.commands[-COMMANDS_KEPT:]),
     )
+
+
+def _line(text: str, limit: int = LINE_CHARS) -> str:
+    """Redacted, on one line, clipped: how every list item of a handoff is stored."""
+    return printable(_clip(redact(text), limit))
+
+
+def failure_line(failure: Any) -> str:
+    """`pytest -q: FAILED tests/x.py::test_y; …` when the runner named the tests, else the error's summary."""
+    if failure.names and failure.target:
+        return _line(f"{failure.target}: {'; '.join(failure.names)}")
+    return _line(failure.summary)
+
+
+def _refusal_line(refusal: Any) -> str:
+    how = "rejected by the person" if refusal.reason == "rejected" else "never permitted"
+    return _line(f"{refusal.tool} {refusal.target} ({how})" if refusal.target else f"{refusal.tool} ({how})")
+
+
+def _subagent(agent: Any) -> SubagentNote:
+    lines = [line.strip() for line in str(agent.result).splitlines() if line.strip()][:3]
+    files = tuple(printable(f) for f in agent.files_written if not is_secret_path(f))
+    return SubagentNote(_line(str(agent.agent_type), 100), _line(str(agent.description), 200), files,
+                        _line(" / ".join(lines)))
+
+
+def _counted(items: Any) -> tuple[str, ...]:
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item] = counts.get(item, 0) + 1
+    return tuple(item if n == 1 else f"{item} ×{n}" for item, n in counts.items())
+
+
+def earlier_requests(handoff: Handoff) -> list[str]:
+    """The requests before the last, without the goal when it is among them (it is shown on its own)."""
+    earlier = list(handoff.prompts[:-1])
+    if earlier and handoff.goal and 0 < handoff.request_count <= len(handoff.prompts):
+        earlier = earlier[1:]
+    return earlier
+
+
+def subagent_line(agent: SubagentNote) -> str:
+    """`[Explore] Inspect the widget; wrote a.py, b.py; result: …`, on one line."""
+    line = f"[{agent.agent_type or 'agent'}] {agent.description}"
+    if agent.files_written:
+        shown = ", ".join(agent.files_written[:5])
+        line += f"; wrote {shown}" + (f" (+{len(agent.files_written) - 5} more)" if len(agent.files_written) > 5 else "")
+    if agent.result:
+        line += f"; result: {agent.result}"
+    return printable(line)
 
 
 def _task(task: Any) -> TaskNote:
@@ -159,6 +236,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def from_json(value: Mapping[str, Any]) -> Handoff:
     """A handoff read back from its .json (missing or odd fields get their defaults)."""
     def tasks(key: str) -> tuple[TaskNote, ...]:
@@ -176,6 +257,10 @@ def from_json(value: Mapping[str, Any]) -> Handoff:
         item = value.get(key)
         return item if isinstance(item, int) and not isinstance(item, bool) else 0
 
+    agents = tuple(SubagentNote(str(a.get("agent_type", "")), str(a.get("description", "")),
+                               tuple(str(f) for f in _list(a.get("files_written")) if isinstance(f, str)),
+                               str(a.get("result", "")))
+                   for a in _list(value.get("subagents")) if isinstance(a, dict))
     changes = tuple(FileChange(str(c.get("path", "")), c.get("added") if isinstance(c.get("added"), int) else None,
                                c.get("removed") if isinstance(c.get("removed"), int) else None)
                     for c in value.get("files_changed") or [] if isinstance(c, dict))
@@ -187,4 +272,7 @@ def from_json(value: Mapping[str, Any]) -> Handoff:
         secret_files_changed=number("secret_files_changed"), secret_files_read=number("secret_files_read"),
         prompts=strings("prompts"), last_assistant_message=text("last_assistant_message"),
         failed_commands=strings("failed_commands"), notes=text("notes"), compactions=number("compactions"),
+        goal=text("goal"), request_count=number("request_count"), fixed_failures=strings("fixed_failures"),
+        refused=strings("refused"), subagents=agents, commits=strings("commits"), pushes=strings("pushes"),
+        commands=strings("commands"),
     )

@@ -25,27 +25,55 @@ class Current(NamedTuple):
     now: float
 
 
+FINAL_CHARS: Final = 800  # the last assistant message, at most (it shrinks to FINAL_MIN_CHARS to fit)
+FINAL_MIN_CHARS: Final = 200
+NOTES_CHARS: Final = 500
+# The parts that give way when the text is over budget, the first given up first. The goal and the
+# last request always stay; open tasks and unresolved failures keep at least MIN_KEPT each.
+DROP_ORDER: Final = ("read", "earlier", "completed", "fixed", "commits", "refused", "subagents", "changed",
+                     "final", "failures", "tasks")
+MIN_KEPT: Final = {"final": FINAL_MIN_CHARS, "failures": 3, "tasks": 3}
+_DROPPED_NAMES: Final = {"read": "files read", "earlier": "earlier requests", "completed": "completed tasks",
+                         "fixed": "fixed failures", "commits": "commits and pushes", "refused": "refused tool uses",
+                         "subagents": "subagents", "changed": "changed files", "failures": "unresolved failures",
+                         "tasks": "open tasks"}
+
+
 def render_for_context(stored: StoredHandoff, handoff: Handoff, *, source: str, budget: int, current: Current) -> str:
-    """The handoff as additionalContext; parts dropped in a fixed order until it fits `budget`."""
+    """The handoff as additionalContext; parts given up in DROP_ORDER until it fits `budget`, and said so."""
     budget = max(500, min(budget, CEILING))
-    keep = {"read": len(handoff.files_read), "prompts": max(len(handoff.prompts) - 1, 0), "changed": len(handoff.files_changed)}
-    order = ["read", "prompts", "changed"]
-    text = _compose(stored, handoff, source, current, keep)
-    while len(text) > budget and any(keep.values()):
-        part = next(p for p in order if keep[p])
-        keep[part] = _shrink(keep[part])
-        text = _compose(stored, handoff, source, current, keep)
+    full = _sizes(handoff)
+    keep = dict(full)
+    text = _compose(stored, handoff, source, current, keep, full)
+    for part in DROP_ORDER:
+        floor = min(MIN_KEPT.get(part, 0), full[part])
+        while len(text) > budget and keep[part] > floor:
+            keep[part] = max(floor, _shrink(keep[part]))
+            text = _compose(stored, handoff, source, current, keep, full)
+        if len(text) <= budget:
+            break
     if len(text) > budget:
         text = text[: budget - 80].rsplit("\n", 1)[0] + f"\n[sfp] Cut to fit; the full handoff: {stored.markdown}"
     return text
+
+
+def _sizes(h: Handoff) -> dict[str, int]:
+    from sfp.handoff.record import earlier_requests
+
+    return {"read": len(h.files_read), "earlier": len(earlier_requests(h)), "completed": len(h.completed_tasks),
+            "fixed": len(h.fixed_failures), "commits": len(h.commits) + len(h.pushes), "refused": len(h.refused),
+            "subagents": len(h.subagents), "changed": len(h.files_changed),
+            "final": min(len(h.last_assistant_message or ""), FINAL_CHARS),
+            "failures": len(h.failed_commands), "tasks": len(h.open_tasks)}
 
 
 def _shrink(count: int) -> int:
     return 0 if count <= 2 else count // 2
 
 
-def _compose(stored: StoredHandoff, h: Handoff, source: str, current: Current, keep: dict[str, int]) -> str:
-    from sfp.handoff.record import printable
+def _compose(stored: StoredHandoff, h: Handoff, source: str, current: Current, keep: dict[str, int],
+             full: dict[str, int]) -> str:
+    from sfp.handoff.record import earlier_requests, printable, subagent_line
 
     when = "before the context was compacted" if source == "compact" else "in an earlier session"
     lines = [
@@ -55,34 +83,44 @@ def _compose(stored: StoredHandoff, h: Handoff, source: str, current: Current, k
         + (f" at {h.head[:12]}" if h.head else "") + ".",
     ]
     lines += _staleness(h, current)
-    lines += _block("Open tasks (next steps, if they still apply)", [f"[{t.status}] #{t.id} {t.subject}" for t in h.open_tasks])
-    lines += _block("Completed tasks", [f"#{t.id} {t.subject}" for t in h.completed_tasks])
+    if h.goal and h.request_count > 1:
+        lines.append(printable(f"Goal (the first request): {h.goal}"))
+    lines += _block("Open tasks (next steps, if they still apply)",
+                    [f"[{t.status}] #{t.id} {t.subject}" for t in h.open_tasks[: keep["tasks"]]])
+    lines += _block("Still failing at the end (the latest run of each failed)", list(h.failed_commands[-keep["failures"]:] if keep["failures"] else []))
+    lines += _block("Refused (not done; do not retry unasked)", list(h.refused[-keep["refused"]:] if keep["refused"] else []))
+    if h.prompts:
+        lines += ["Last request, word for word:", *[f"> {line}" for line in h.prompts[-1].splitlines()]]
+    if h.last_assistant_message and keep["final"]:
+        lines.append("Final state (the last assistant message): " + _clip(printable(h.last_assistant_message), keep["final"]))
     changed = [_change(c) for c in h.files_changed[: keep["changed"]]]
     if h.secret_files_changed:
         changed.append(f"(+{h.secret_files_changed} secret-looking file(s), not named)")
     lines += _block("Files changed", changed)
-    if h.prompts:
-        lines += ["Last request, word for word:", *[f"> {line}" for line in h.prompts[-1].splitlines()]]
-    older = list(h.prompts[:-1])[-keep["prompts"]:] if keep["prompts"] else []
-    lines += _block("Earlier requests", older)
-    lines += _block("Failed commands", list(h.failed_commands[-5:]))
+    lines += _block("Subagents", [_clip(subagent_line(a), 400) for a in h.subagents[: keep["subagents"]]])
+    commits = list(h.commits) + [f"pushed {p}" for p in h.pushes]
+    lines += _block("Commits made in the session", commits[-keep["commits"]:] if keep["commits"] else [])
+    lines += _block("Failed, then fixed", list(h.fixed_failures[-keep["fixed"]:] if keep["fixed"] else []))
+    lines += _block("Completed tasks", [f"#{t.id} {t.subject}" for t in h.completed_tasks[-keep["completed"]:]] if keep["completed"] else [])
+    older = earlier_requests(h)
+    lines += _block("Earlier requests", older[-keep["earlier"]:] if keep["earlier"] else [])
     lines += _block("Files read", list(h.files_read[: keep["read"]]))
     if h.notes:
-        lines += ["Compaction notes:", f"> {h.notes}"]
-    dropped = _dropped(h, keep)
+        lines += ["Compaction notes:", f"> {_clip(printable(h.notes), NOTES_CHARS)}"]
+    dropped = _dropped(keep, full)
     lines.append(f"[sfp] {dropped + '; t' if dropped else 'T'}he full handoff: {stored.markdown}")
     return "\n".join(lines)
 
 
-def _dropped(h: Handoff, keep: dict[str, int]) -> str:
-    parts = []
-    if keep["read"] < len(h.files_read):
-        parts.append(f"{len(h.files_read) - keep['read']} files read")
-    if keep["prompts"] < max(len(h.prompts) - 1, 0):
-        parts.append(f"{len(h.prompts) - 1 - keep['prompts']} earlier requests")
-    if keep["changed"] < len(h.files_changed):
-        parts.append(f"{len(h.files_changed) - keep['changed']} changed files")
+def _dropped(keep: dict[str, int], full: dict[str, int]) -> str:
+    parts = [f"{full[part] - keep[part]} {name}" for part, name in _DROPPED_NAMES.items() if keep[part] < full[part]]
+    if keep["final"] < full["final"]:
+        parts.append("the end of the last assistant message")
     return ("Left out to fit: " + ", ".join(parts)) if parts else ""
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _staleness(h: Handoff, current: Current) -> list[str]:

@@ -237,7 +237,8 @@ def test_failed_tools_and_what_they_did_not_do(tmp_path: Path) -> None:
     got = summarize(write_jsonl(tmp_path / "t.jsonl", records))
     assert got.failed_tools == (
         FailedTool(
-            "Bash", "pytest -q: Exit code 1: 1 failed in 0.2s", "pytest -q", "Exit code 1: 1 failed in 0.2s"
+            "Bash", "pytest -q: Exit code 1: 1 failed in 0.2s", "pytest -q", "Exit code 1: 1 failed in 0.2s",
+            ("FAILED tests/test_x.py::test_y",),
         ),
         FailedTool(
             "Edit",
