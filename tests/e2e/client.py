@@ -1,9 +1,10 @@
 """Install, locate and run the real Claude Code client for the end-to-end tests.
 
-    python tests/e2e/client.py install     # idempotent; prints the native binary's path
+    python tests/e2e/client.py install     # idempotent; prints each version and its native binary
 
-The client goes into <project>/.cache/claude-code (gitignored) and nothing is
-written outside .cache: npm's cache and logs are pointed there too. Each
+Each client version in CLIENT_VERSIONS goes into its own prefix,
+<project>/.cache/claude-code-<version> (gitignored), and nothing is written
+outside .cache: npm's cache and logs are pointed there too. Each
 session runs in a sandbox: a temp HOME and claude dir, a git-initialised
 project, and an environment scrubbed of the caller's ANTHROPIC_*, CLAUDE_* and
 SFP_* (and GIT_*) variables, so the client only ever talks to the local model server.
@@ -25,10 +26,14 @@ from pathlib import Path
 from typing import Any
 
 CLIENT_PACKAGE = "@anthropic-ai/claude-code"
-CLIENT_VERSION = "2.1.197"
+# Every version the e2e suite runs against, oldest first: each test runs once per version. The one
+# place that names them.
+CLIENT_VERSIONS = ("2.1.197", "2.1.332")
+CLIENT_VERSION = CLIENT_VERSIONS[0]
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / ".cache"
-DEFAULT_PREFIX = CACHE / "claude-code"
+# Where the versions are installed, each in a prefix of its own; CI may point this at a cached folder.
+PREFIX_VARIABLE = "SFP_E2E_CLIENT_PREFIX"
 INSTALL_TIMEOUT = 900.0
 SESSION_TIMEOUT = 60.0
 PYZ = ROOT / "dist" / "sfp.pyz"
@@ -39,6 +44,18 @@ SCRUBBED_PREFIXES = ("ANTHROPIC_", "CLAUDE_", "SFP_", "GIT_")
 HOOK_EVENTS = ("SessionStart", "UserPromptSubmit", "PostToolUse", "Stop", "PreCompact", "SessionEnd")
 TOOL_EVENTS = frozenset({"PreToolUse", "PostToolUse"})
 EDIT_TOOLS = "Write|Edit|MultiEdit"
+# 2.1.332 offers no TaskCreate/TaskUpdate to its default model unless this is set (2.1.197 ignores it).
+TASK_TOOLS_ENV = {"CLAUDE_CODE_ENABLE_TODO_TOOLS": "1"}
+
+
+def client_prefix(version: str = CLIENT_VERSION, outer: Mapping[str, str] = os.environ) -> Path:
+    """The npm prefix `version` is installed under: .cache/claude-code-<version>, or
+    $SFP_E2E_CLIENT_PREFIX/<version>."""
+    base = outer.get(PREFIX_VARIABLE)
+    return Path(base) / version if base else CACHE / f"claude-code-{version}"
+
+
+DEFAULT_PREFIX = client_prefix()
 
 
 class ClientUnavailable(Exception):
@@ -84,14 +101,26 @@ def reported_version(binary: Path, timeout: float = 30.0) -> str | None:
     return words[0] if done.returncode == 0 and words else None
 
 
-def locate_client(prefix: Path = DEFAULT_PREFIX, version: str = CLIENT_VERSION) -> Path | None:
+def locate_client(prefix: Path | None = None, version: str = CLIENT_VERSION) -> Path | None:
     """The installed native binary that runs and reports `version`, or None."""
+    prefix = client_prefix(version) if prefix is None else prefix
     if installed_version(prefix) != version:
         return None
     for binary in native_binary_candidates(prefix):
         if reported_version(binary) == version:
+            _versions[binary] = version
             return binary
     return None
+
+
+_versions: dict[Path, str] = {}
+
+
+def binary_version(binary: Path) -> str:
+    """The client version of `binary` (known once it was located; else asked of the binary)."""
+    if binary not in _versions:
+        _versions[binary] = reported_version(binary) or "unknown"
+    return _versions[binary]
 
 
 def npm_install_command(npm: str, prefix: Path, version: str = CLIENT_VERSION) -> list[str]:
@@ -102,14 +131,15 @@ def npm_install_command(npm: str, prefix: Path, version: str = CLIENT_VERSION) -
             f"{CLIENT_PACKAGE}@{version}"]
 
 
-def install_client(prefix: Path = DEFAULT_PREFIX, version: str = CLIENT_VERSION,
+def install_client(prefix: Path | None = None, version: str = CLIENT_VERSION,
                    timeout: float = INSTALL_TIMEOUT) -> None:
     """`npm install` the client under `prefix`; raises ClientUnavailable saying what went wrong."""
+    prefix = client_prefix(version) if prefix is None else prefix
     npm = shutil.which("npm")
     if npm is None:
         raise ClientUnavailable("npm is not on PATH (install Node.js >= 18 to run the e2e tests)")
     prefix.mkdir(parents=True, exist_ok=True)
-    npm_cache = prefix.parent / "npm-cache"
+    npm_cache = prefix.parent / f"npm-cache-{prefix.name}"
     env = {**os.environ, "npm_config_cache": str(npm_cache), "npm_config_update_notifier": "false"}
     try:
         done = subprocess.run(npm_install_command(npm, prefix, version), capture_output=True, text=True,
@@ -132,8 +162,9 @@ def npm_error_summary(output: str, limit: int = 3) -> str:
     return "; ".join(telling[:limit]) or output.strip()[-300:]
 
 
-def ensure_client(prefix: Path = DEFAULT_PREFIX, version: str = CLIENT_VERSION) -> Path:
+def ensure_client(prefix: Path | None = None, version: str = CLIENT_VERSION) -> Path:
     """The native client binary, installing it first unless the right version is already there."""
+    prefix = client_prefix(version) if prefix is None else prefix
     with _install_lock(prefix):
         binary = locate_client(prefix, version)
         if binary is None:
@@ -287,6 +318,8 @@ class Sandbox:
     root: Path
     base_url: str
     runs: list[Result] = field(default_factory=list)
+    # More environment for every run in the sandbox (TASK_TOOLS_ENV, say); it wins over client_env().
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for folder in (self.claude_dir, self.home / "tmp", self.project):
@@ -307,8 +340,13 @@ class Sandbox:
         return self.root / "project"
 
     @property
+    def version(self) -> str:
+        """The client version this sandbox runs (one of CLIENT_VERSIONS)."""
+        return binary_version(self.binary)
+
+    @property
     def env(self) -> dict[str, str]:
-        return client_env(self.home, self.base_url)
+        return {**client_env(self.home, self.base_url), **self.extra_env}
 
     def write_settings(self, settings: Mapping[str, Any]) -> Path:
         path = self.claude_dir / "settings.json"
@@ -416,20 +454,26 @@ def logged(records: Iterable[Mapping[str, Any]], event: str, session: str) -> li
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """`install` or `locate` every version in CLIENT_VERSIONS: one `<version> <binary>` line each."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args not in (["install"], ["locate"]):
         print("usage: client.py install|locate", file=sys.stderr)
         return 2
-    try:
-        binary = ensure_client() if args == ["install"] else locate_client()
-    except ClientUnavailable as exc:
-        print(f"client.py: Claude Code {CLIENT_VERSION} unavailable: {exc}", file=sys.stderr)
-        return 1
-    if binary is None:
-        print(f"client.py: Claude Code {CLIENT_VERSION} is not installed under {DEFAULT_PREFIX}", file=sys.stderr)
-        return 1
-    print(binary)
-    return 0
+    failed = 0
+    for version in CLIENT_VERSIONS:
+        try:
+            binary = ensure_client(version=version) if args == ["install"] else locate_client(version=version)
+        except ClientUnavailable as exc:
+            print(f"client.py: Claude Code {version} unavailable: {exc}", file=sys.stderr)
+            failed = 1
+            continue
+        if binary is None:
+            print(f"client.py: Claude Code {version} is not installed under {client_prefix(version)}",
+                  file=sys.stderr)
+            failed = 1
+            continue
+        print(version, binary)
+    return failed
 
 
 if __name__ == "__main__":

@@ -59,6 +59,9 @@ def install_sfp(sandbox: Sandbox, sfp_pyz: Path) -> Path:
     (sandbox.project / ".sfp").mkdir()
     (sandbox.project / ".sfp" / "auto_fix.yaml").write_text(
         f"formatters:\n  {FORMATTER_NAME}:\n    extensions: ['.txt']\n    command: '{formatter}'\n", encoding="utf-8")
+    # sfp ignores a project's .sfp/ until the person trusts it.
+    trusted = sandbox.sfp(pyz, "trust", str(sandbox.project))
+    assert trusted.code == 0, trusted.describe()
     return formatter
 
 

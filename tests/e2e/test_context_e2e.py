@@ -9,7 +9,8 @@ message with string content `"UserPromptSubmit hook additional context: <text>"`
 prompt of a session that text is appended (after a blank line) to the system message that also holds
 the agent-types and skills listings, right after the prompt's user message; with a later prompt it is
 a `system` message of its own after that prompt. Requests carry the history, so a tag block sent once
-stays in every later request of the session until a compaction drops it.
+stays in every later request of the session until a compaction drops it. 2.1.332 does the same, but
+appends `\n\nToday's date is YYYY-MM-DD.` to the first prompt's context (`injections` takes it off).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import pytest
 
 from e2e.client import Sandbox, logged, sfp_log
 from e2e.model_server import ModelServer, Request, all_text, say, texts_of
+from e2e.reached import hook_contexts
 
 pytestmark = pytest.mark.e2e
 
@@ -57,16 +59,9 @@ def install_sfp(sandbox: Sandbox, sfp_pyz: Path) -> Path:
 
 
 def injections(request: Request) -> list[str]:
-    """Each UserPromptSubmit context in the request, from its label to the end of its message."""
-    found = []
-    for message in (request.body or {}).get("messages") or []:
-        for text in texts_of(message.get("content")):
-            start = text.find(LABEL)
-            while start >= 0:
-                end = text.find(LABEL, start + len(LABEL))
-                found.append(text[start + len(LABEL):end if end >= 0 else len(text)].strip())
-                start = end
-    return found
+    """Each UserPromptSubmit context in the request, from its label to the end of its message (without
+    the date line 2.1.332 appends to the first prompt's context)."""
+    return hook_contexts(request, LABEL)
 
 
 def injecting_messages(request: Request) -> list[tuple[int, str]]:

@@ -20,8 +20,9 @@ from typing import Any
 
 import pytest
 
-from e2e.client import Result, Sandbox, logged, sfp_log
-from e2e.model_server import SUMMARY_TEXT, ModelServer, Request, all_text, call, say
+from e2e.client import TASK_TOOLS_ENV, Result, Sandbox, logged, sfp_log
+from e2e.model_server import SUMMARY_TEXT, ModelServer, Request, all_text, call, say, texts_of
+from e2e.reached import offered_tools
 
 pytestmark = pytest.mark.e2e
 
@@ -102,6 +103,13 @@ def stored_copy(folder: Path, meta: dict[str, Any], relative: str) -> bytes:
     return (folder / "files" / str(entry["root"]) / str(entry["relative_path"])).read_bytes()
 
 
+def tool_result_texts(request: Request) -> list[str]:
+    """The text of each tool result in the request's last message."""
+    last = ((request.body or {}).get("messages") or [{}])[-1]
+    blocks = last.get("content") if isinstance(last.get("content"), list) else []
+    return ["".join(texts_of(b.get("content"))) for b in blocks if isinstance(b, dict) and b.get("type") == "tool_result"]
+
+
 def first_main_after_compaction(model: ModelServer) -> Request:
     requests = model.requests
     compact_at = next(i for i, r in enumerate(requests) if r.kind == "compact")
@@ -140,10 +148,14 @@ class Compacted:
 @pytest.fixture(scope="module")
 def compacted(claude_bin: Path, sfp_pyz: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Compacted]:
     with ModelServer() as model:
-        sandbox = Sandbox(claude_bin, tmp_path_factory.mktemp("sfp-handoff"), model.url)
+        # 2.1.332 offers its default model no task tools unless told to (by name only, as deferred tools).
+        sandbox = Sandbox(claude_bin, tmp_path_factory.mktemp("sfp-handoff"), model.url,
+                          extra_env=dict(TASK_TOOLS_ENV))
         pyz = prepare(sandbox, sfp_pyz)
         work = script_the_work(sandbox, model)
         session = sandbox.run("add email validation", timeout=RUN_TIMEOUT).session_id
+        offered = offered_tools(model.main_requests()[0])
+        assert {"TaskCreate", "TaskUpdate"} <= offered, f"the client offered no task tools: {sorted(offered)}"
         sandbox.run("what is left?", resume=session, timeout=RUN_TIMEOUT)
         compact = sandbox.run("/compact", resume=session, timeout=RUN_TIMEOUT)
         model.push(say("Carrying on with the tests."))
@@ -163,6 +175,9 @@ def test_the_scripted_work_really_happened(compacted: Compacted) -> None:
     assert "assert valid(email)" in work.edited.read_text(encoding="utf-8")
     assert work.written.exists()
     assert compacted.model.remaining == 0, "the client stopped before the script's end"
+    created = [t for r in compacted.model.main_requests()[:3] for t in tool_result_texts(r)]
+    assert f"Task #1 created successfully: {DONE_TASK}" in created, created
+    assert f"Task #2 created successfully: {OPEN_TASK}" in created, created
     assert any(r.get("subtype") == "compact_boundary" for r in compacted.sandbox.transcript(compacted.session_id))
     [pre_compact] = logged(sfp_log(compacted.sandbox.claude_dir), "PreCompact", compacted.session_id)
     assert pre_compact["level"] == "info", pre_compact
