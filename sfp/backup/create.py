@@ -65,6 +65,23 @@ def backup_roots(claude_dir: Path, project: Path | None) -> dict[str, Path]:
     return roots
 
 
+def usable_project(project: Path | None) -> tuple[Path | None, list[str]]:
+    """`project` when it is a folder sfp can use; else None and why (a name too long, a file, gone).
+
+    The claude dir's part of a backup matters most: a project that can't be used is left out, with
+    a warning, rather than failing the whole backup (and so blocking a compaction).
+    """
+    if project is None:
+        return None, []
+    try:
+        if stat.S_ISDIR(os.stat(project).st_mode):
+            return project, []
+        problem = "not a folder"
+    except (OSError, ValueError) as exc:
+        problem = getattr(exc, "strerror", None) or str(exc)
+    return None, [f"project {project}: cannot be used ({problem}), its files are not backed up"]
+
+
 def default_paths(claude_dir: Path, project: Path | None) -> list[Path]:
     """The files every backup holds, whether or not they exist yet."""
     context = paths.context_dir(claude_dir)
@@ -87,11 +104,20 @@ def extra_paths(setting: Sequence[str], claude_dir: Path, project: Path | None) 
                 warnings.append(f"extra path {raw}: relative to the project, and there is no project")
                 continue
             path = project / path
+        try:
+            kind = os.lstat(path).st_mode
+            if stat.S_ISLNK(kind):
+                kind = os.stat(path).st_mode
+        except FileNotFoundError:
+            kind = None
+        except (OSError, ValueError) as exc:
+            warnings.append(f"extra path {raw}: cannot be used ({getattr(exc, 'strerror', None) or exc})")
+            continue
         if inside(Path(os.path.abspath(path)), skip):
             warnings.append(f"extra path {raw}: inside the backups themselves, left out")
-        elif path.is_dir() and not path.is_symlink():
+        elif kind is not None and stat.S_ISDIR(kind) and not path.is_symlink():
             found += _walk_files(path, skip)
-        elif path.exists():
+        elif kind is not None:
             found.append(path)
         else:
             warnings.append(f"extra path {raw}: not found")
@@ -130,9 +156,14 @@ def sources_for(candidates: Iterable[Path], roots: Mapping[str, Path]) -> tuple[
         if placed is None:
             warnings.append(f"{path}: outside the claude dir and the project, not backed up")
             continue
-        if path.parent not in real_folders:
-            real_folders[path.parent] = path.parent.resolve()
-        real = path.resolve() if is_link else real_folders[path.parent] / path.name
+        try:
+            if path.parent not in real_folders:
+                real_folders[path.parent] = path.parent.resolve()
+            real = path.resolve() if is_link else real_folders[path.parent] / path.name
+        except (OSError, RuntimeError) as exc:  # a link changing while it is read; a loop
+            warnings.append(f"{path}: cannot tell where it leads ({getattr(exc, 'strerror', None) or exc}), "
+                            "not backed up")
+            continue
         if inside(real, real_roots[placed[0]]):
             sources.append(Source(placed[0], placed[1], path))
         else:
@@ -172,8 +203,10 @@ def create_backup(
     """
     backups = ensure_private_dir(paths.backups_dir(claude_dir))
     remove_stale_temporaries(backups, now=time.time())  # file times are real time, whatever `clock` says
+    project, warnings = usable_project(project)
     roots = backup_roots(claude_dir, project)
-    extra, warnings = extra_paths(settings.extra_paths, claude_dir, project)
+    extra, extra_warnings = extra_paths(settings.extra_paths, claude_dir, project)
+    warnings += extra_warnings
     sources, skipped = sources_for([*default_paths(claude_dir, project), *extra, *include], roots)
     created = clock()
     base = time.strftime("%Y%m%d-%H%M%S", time.localtime(created))
@@ -198,7 +231,9 @@ def create_backup(
 
             invocation = standalone_self_command()
         command = [*invocation, "--claude-dir", str(roots[ROOT_CLAUDE])]
-        backup_id = publish(backups, tmp, base, meta, command)
+        # Its project files go back only to a project the person names: the command names it.
+        named = ["--project", str(roots[ROOT_PROJECT])] if any(e.root == ROOT_PROJECT for e in entries) else []
+        backup_id = publish(backups, tmp, base, meta, command, named)
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(exc, OSError):
@@ -257,7 +292,8 @@ def _syncfs(anywhere: Path) -> bool:
         os.close(fd)
 
 
-def publish(backups: Path, tmp: Path, base: str, meta: dict[str, Any], command: Sequence[str]) -> str:
+def publish(backups: Path, tmp: Path, base: str, meta: dict[str, Any], command: Sequence[str],
+            options: Sequence[str] = ()) -> str:
     """Rename the complete `tmp` to the first free id `base[-N]`; return the id taken.
 
     rename(2) refuses a non-empty target, and a published backup always holds
@@ -268,7 +304,7 @@ def publish(backups: Path, tmp: Path, base: str, meta: dict[str, Any], command: 
 
     for _ in range(10_000):
         backup_id = next_free_id(backups, base)
-        meta = {**meta, "backup_id": backup_id, "restore_command": shlex.join([*command, "restore", backup_id])}
+        meta = {**meta, "backup_id": backup_id, "restore_command": shlex.join([*command, "restore", backup_id, *options])}
         write_atomic(tmp / METADATA, json.dumps(_ordered(meta), indent=2, ensure_ascii=False) + "\n")
         try:
             os.rename(tmp, backups / backup_id)

@@ -11,6 +11,7 @@ from typing import Final, NamedTuple
 ROOT_CLAUDE: Final = "claude"
 ROOT_PROJECT: Final = "project"
 METADATA: Final = "metadata.json"
+METADATA_MAX: Final = 64 << 20  # bytes: some 200,000 files' entries
 FILES: Final = "files"
 TMP_PREFIX: Final = ".tmp-"
 FORMAT: Final = 1
@@ -73,13 +74,14 @@ class RestoreChange:
     entry: StoredFile
     target: Path
     status: str  # NEW, CHANGED or UNCHANGED
-    content: bytes = field(repr=False)
 
 
 @dataclass(frozen=True)
 class RestorePlan:
     backup: BackupInfo
     changes: tuple[RestoreChange, ...]
+    # Where each root goes: this claude dir, and the project the person named (never the backup's word alone).
+    roots: Mapping[str, Path] = field(default_factory=dict)
 
     @property
     def pending(self) -> tuple[RestoreChange, ...]:
@@ -97,6 +99,7 @@ class VerifyResult:
     backup_id: str
     files: int
     problems: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # not problems: e.g. project files that restore only when their project is named
 
 
 # -- settings ---------------------------------------------------------------------------------------

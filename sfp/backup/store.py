@@ -16,6 +16,7 @@ from sfp.backup.model import (
     FORMAT,
     ID_PATTERN,
     METADATA,
+    METADATA_MAX,
     TMP_PREFIX,
     BackupInfo,
     StoredFile,
@@ -94,7 +95,7 @@ def load_backup(claude_dir: Path, backup_id: str) -> BackupInfo:
     try:
         if stat.S_ISLNK(folder.lstat().st_mode):
             raise SfpError(f"backup {backup_id} is a symlink, not a backup folder sfp wrote")
-        text = (folder / METADATA).read_text(encoding="utf-8")
+        text = _read_metadata(folder / METADATA, backup_id)
     except FileNotFoundError:
         if folder.is_dir():
             raise SfpError(f"backup {backup_id} has no {METADATA}: it is incomplete or damaged") from None
@@ -103,8 +104,28 @@ def load_backup(claude_dir: Path, backup_id: str) -> BackupInfo:
         raise SfpError(f"cannot read backup {backup_id}: {getattr(exc, 'strerror', None) or exc}") from None
     try:
         return parse_metadata(json.loads(text), folder)
+    except RecursionError:
+        raise SfpError(f"backup {backup_id}: {METADATA} is damaged (nested too deeply to read)") from None
     except (ValueError, KeyError, TypeError) as exc:
         raise SfpError(f"backup {backup_id}: {METADATA} is damaged ({exc})") from None
+
+
+def _read_metadata(path: Path, backup_id: str) -> str:
+    """metadata.json's text: a plain file (no link), checked against METADATA_MAX before it is read."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise SfpError(f"backup {backup_id}: {METADATA} is not a plain file")
+        if info.st_size > METADATA_MAX:
+            raise SfpError(f"backup {backup_id}: {METADATA} is damaged ({info.st_size} bytes, more than any "
+                           f"backup's {METADATA_MAX})")
+        data = handle.read(info.st_size + 1)  # a read(n) reserves n bytes: ask for what is there
+        while len(data) <= METADATA_MAX and (more := handle.read(1 << 20)):
+            data += more  # it grew since the fstat
+    if len(data) > METADATA_MAX:
+        raise SfpError(f"backup {backup_id}: {METADATA} is damaged (more than {METADATA_MAX} bytes)")
+    return data.decode("utf-8")
 
 
 def parse_metadata(meta: Any, folder: Path) -> BackupInfo:
@@ -116,6 +137,8 @@ def parse_metadata(meta: Any, folder: Path) -> BackupInfo:
     roots = meta["roots"]
     if not isinstance(roots, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in roots.items()):
         raise ValueError("roots: expected names and paths")
+    if any("\0" in k or "\0" in v for k, v in roots.items()):
+        raise ValueError("roots: a NUL byte in a path")
     files = tuple(_parse_entry(item) for item in meta["files_backed_up"])
     return BackupInfo(meta["backup_id"], folder, _text(meta, "timestamp"), _text(meta, "reason"), roots, files,
                       meta["encrypted"] is True, _text(meta, "restore_command"))
@@ -136,6 +159,8 @@ def _text(mapping: Any, key: str) -> str:
     value = mapping[key]
     if not isinstance(value, str):
         raise TypeError(f"{key}: expected text")
+    if "\0" in value:  # no file name holds one: not a path sfp wrote
+        raise ValueError(f"{key}: a NUL byte in {value!r}")
     return value
 
 

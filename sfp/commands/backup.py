@@ -66,9 +66,9 @@ def backup_verify(claude_dir: Path, project: Path | None, backup_id: str | None,
     """Re-hash every stored file (decrypting when needed); exit 1 when any backup has a problem."""
     settings = settings or load_backup_settings(claude_dir, project)
     if backup_id is None:
-        results = verify_all(claude_dir, settings)
+        results = verify_all(claude_dir, settings, project=project)
     else:
-        results = [verify_backup(claude_dir, load_backup(claude_dir, backup_id), settings)]
+        results = [verify_backup(claude_dir, load_backup(claude_dir, backup_id), settings, project=project)]
     if not results:
         out.write(f"no backups in {claude_dir / 'backups'} to verify\n")
     for result in results:
@@ -77,6 +77,7 @@ def backup_verify(claude_dir: Path, project: Path | None, backup_id: str | None,
             out.writelines(f"     {problem}\n" for problem in result.problems)
         else:
             out.write(f"✅ {result.backup_id}: {plural(result.files, 'file')} intact\n")
+        out.writelines(f"     note: {note}\n" for note in result.notes)
     return 1 if any(result.problems for result in results) else 0
 
 

@@ -19,7 +19,7 @@ def restore(claude_dir: Path, project: Path | None, backup_id: str | None, *, la
         raise UsageError("name one backup: an ID (`sfp backup list` shows them) or --latest")
     settings = settings or load_backup_settings(claude_dir, project)
     backup = latest_backup(claude_dir) if backup_id is None else load_backup(claude_dir, backup_id)
-    plan = plan_restore(claude_dir, backup, settings)
+    plan = plan_restore(claude_dir, backup, settings, project=project)
     out.write(f"Backup {backup.backup_id} ({backup.reason}, {local_time(backup.timestamp)}), "
               f"{plural(len(plan.changes), 'file')}:\n")
     out.writelines(f"  {change.status:<9}  {change.target}\n" for change in plan.changes)

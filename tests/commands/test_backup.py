@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import SfpRunner
 from helpers import trust_project
 
 from sfp.backup.create import create_backup
@@ -118,3 +119,32 @@ def test_settings_come_from_sfp_yaml_layers(claude_dir: Path, project: Path) -> 
     (project / ".sfp" / "sfp.yaml").write_text("backup:\n  keep_handoffs: 7\n")
     trust_project(claude_dir, project)
     assert load_backup_settings(claude_dir, project) == BackupSettings(keep=4, keep_handoffs=7, extra_paths=("docs",))
+
+
+def test_hostile_backups_are_reported_damaged_and_every_command_goes_on(sfp: SfpRunner, claude_dir: Path, project: Path) -> None:
+    """One deeply nested metadata.json made list/verify/prune/restore/handoff exit 3; a NUL byte made verify exit 3."""
+    populate(claude_dir, project)
+    good = create_backup(claude_dir, project, SETTINGS, reason="manual", invocation=("sfp",))
+    nested = claude_dir / "backups" / "20991231-235959"
+    nested.mkdir()
+    (nested / "metadata.json").write_text("[" * 100_000 + "]" * 100_000)
+    nul = create_backup(claude_dir, project, SETTINGS, reason="manual", clock=lambda: 4102444700.0, invocation=("sfp",))
+    meta = json.loads((nul.folder / "metadata.json").read_text())
+    meta["files_backed_up"][0]["relative_path"] += "\0"
+    (nul.folder / "metadata.json").write_text(json.dumps(meta))
+    listed = sfp("backup", "list", cwd=project)
+    assert listed.code == 0 and good.backup_id in listed.out
+    assert f"2 damaged backup folders not listed: {nul.backup_id}, 20991231-235959" in listed.out
+    verified = sfp("backup", "verify", cwd=project)
+    assert verified.code == 1, verified.err
+    assert f"✅ {good.backup_id}: 2 files intact" in verified.out and "nested too deeply" in verified.out
+    assert f"❌ {nul.backup_id}: 1 problem" in verified.out and "NUL" in verified.out
+    (claude_dir / ".context" / "CLAUDE.md").write_text("changed\n")
+    restored = sfp("restore", "--latest", "--yes", cwd=project)
+    assert restored.code == 0, restored.err
+    assert (claude_dir / ".context" / "CLAUDE.md").read_text() == "# context\n"
+    handoff = sfp("handoff", "--project", str(project), cwd=project)
+    assert handoff.code == 0, handoff.err
+    pruned = sfp("backup", "prune", "--keep", "1", cwd=project)
+    assert pruned.code == 0 and f"removed backup {good.backup_id}" in pruned.out
+    assert nested.is_dir() and nul.folder.is_dir()  # a damaged folder is reported, never removed as a backup

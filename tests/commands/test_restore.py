@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -147,3 +148,24 @@ def test_the_restore_command_in_metadata_works_as_written(built: dict[str, Path]
                           timeout=60)
     assert done.returncode == 0, done.stderr
     assert (claude_dir / "CLAUDE.md").read_text() == "before\n"
+
+
+def test_cli_restores_project_files_only_into_the_project_named(sfp: SfpRunner, claude_dir: Path, project: Path,
+                                                                tmp_path: Path) -> None:
+    """The project comes from --project or the current folder, never from the backup alone."""
+    (project / "CLAUDE.md").write_text("project\n")
+    created = sfp("backup", "create", "--json", "--project", str(project)).json()
+    assert isinstance(created, dict) and str(created["restore_command"]).endswith(f"--project {project}")
+    (project / "CLAUDE.md").write_text("changed\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    run = sfp("restore", "--latest", "--yes", cwd=elsewhere)
+    assert run.code == 1 and run.err.count("\n") == 1, run.err
+    assert f"belongs to the project {project} and this is {elsewhere}" in run.err and f"--project {project}" in run.err
+    assert (project / "CLAUDE.md").read_text() == "changed\n" and os.listdir(elsewhere) == []
+    verify = sfp("backup", "verify", cwd=elsewhere)
+    assert verify.code == 0 and f"note: 1 of its files belongs to the project {project}" in verify.out
+    done = sfp("restore", "--latest", "--yes", "--project", str(project), cwd=elsewhere)
+    assert done.code == 0, done.err
+    assert (project / "CLAUDE.md").read_text() == "project\n"
+    assert sfp("restore", str(created["backup_id"]), "--yes", cwd=project).code == 0  # the cwd names it too
