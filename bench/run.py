@@ -44,6 +44,14 @@ def build_noop_shiv(folder: Path) -> Path:
     return out
 
 
+def installed_form(python: str, pyz: Path) -> list[str]:
+    """The hook as `sfp install` writes it: isolated (-I), behind the guard that keeps a broken sfp from blocking."""
+    sys.path.insert(0, str(ROOT))
+    from sfp.claude.settings import GUARD
+
+    return [python, "-I", "-c", GUARD, str(pyz), "hook"]
+
+
 def time_once(command: list[str], stdin: bytes, env: dict[str, str]) -> float:
     started = time.perf_counter()
     done = subprocess.run(command, input=stdin, capture_output=True, env=env)
@@ -85,9 +93,9 @@ def main(argv: list[str] | None = None) -> int:
             payload["cwd"] = str(work)
             if event == "PostToolUse":
                 payload["tool_input"]["file_path"] = str(notes)
-            cases[f"sfp.pyz hook {event}"] = ([python, str(pyz), "hook"], json.dumps(payload).encode())
+            cases[f"sfp.pyz hook {event}"] = (installed_form(python, pyz), json.dumps(payload).encode())
             if args.baseline is not None:
-                cases[f"baseline hook {event}"] = ([python, str(args.baseline.resolve()), "hook"],
+                cases[f"baseline hook {event}"] = (installed_form(python, args.baseline.resolve()),
                                                    json.dumps(payload).encode())
         start_payload = json.loads((PAYLOADS / EVENTS["SessionStart"]).read_text()) | {"cwd": str(work)}
         cases["sfp-lean.pyz hook SessionStart"] = ([python, str(lean), "hook"], json.dumps(start_payload).encode())
