@@ -381,13 +381,13 @@ _TEST_RUNNERS: Final = (
 _NOT_TARGETS: Final = frozenset({"discover", "run", "test", "--"})
 # The lines test runners print for one failing test (pytest, unittest, TAP/node, jest, vitest, cargo, go).
 _FAILING_TEST: Final = re.compile(
-    r"^(?:(?:FAILED|ERROR) \S+\.py(?:::\S+)?"
-    r"|(?:FAIL|ERROR): \S+(?: \([\w.]+\))?"
-    r"|\s*not ok \d+ - .+"
-    r"|\s*● .+ › .+"
-    r"|\s*(?:FAIL|×|✗) \S+\.(?:test|spec)\.[cm]?[jt]sx? > .+"
-    r"|test \S+ \.\.\. FAILED"
-    r"|\s*--- FAIL: \S+)$",
+    r"^(?:(?:FAILED|ERROR) \S+\.py(?:::\S+)?"  # pytest's short summary
+    r"|(?:FAIL|ERROR): \w+(?: \([\w.]+\))?"  # unittest
+    r"|\s*not ok \d+ - .+"  # TAP (node --test, prove)
+    r"|\s*● .+ › .+"  # jest
+    r"|\s*(?:FAIL|×|✗)\s+\S+\.(?:test|spec)\.[cm]?[jt]sx? > .+"  # vitest
+    r"|test \S+ \.\.\. FAILED"  # cargo test
+    r"|\s*--- FAIL: \S+(?: \([\d.]+s\))?)",  # go test
     re.MULTILINE)
 _PYTEST_ID: Final = re.compile(r"(?:FAILED|ERROR) (\S+)")
 _MAX_NAMES: Final = 3

@@ -30,7 +30,7 @@ FINAL_MIN_CHARS: Final = 200
 NOTES_CHARS: Final = 500
 # The parts that give way when the text is over budget, the first given up first. The goal and the
 # last request always stay; open tasks and unresolved failures keep at least MIN_KEPT each.
-DROP_ORDER: Final = ("read", "earlier", "completed", "fixed", "commits", "refused", "subagents", "changed",
+DROP_ORDER: Final = ("read", "earlier", "completed", "fixed", "commits", "subagents", "changed", "refused",
                      "final", "failures", "tasks")
 MIN_KEPT: Final = {"final": FINAL_MIN_CHARS, "failures": 3, "tasks": 3}
 _DROPPED_NAMES: Final = {"read": "files read", "earlier": "earlier requests", "completed": "completed tasks",

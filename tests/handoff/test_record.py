@@ -7,9 +7,9 @@ import json
 import pytest
 
 from handoff.sample import fixture_handoff
-from sfp.handoff.record import build_handoff, is_secret_path, to_json
+from sfp.handoff.record import build_handoff, from_json, is_secret_path, to_json
 from sfp.handoff.markdown import render_markdown
-from sfp.claude.transcript_summary import FailedTool, Task, Transcript
+from sfp.claude.transcript_summary import Commit, FailedTool, Refusal, Subagent, Task, Transcript
 
 
 def test_the_real_session_becomes_a_faithful_handoff() -> None:
@@ -53,3 +53,35 @@ def test_secret_paths_are_only_counted_and_secret_text_is_redacted() -> None:
 ])
 def test_secret_path_patterns(path: str, secret: bool) -> None:
     assert is_secret_path(path) is secret
+
+
+def test_the_new_parts_are_redacted_one_line_and_survive_json() -> None:
+    transcript = Transcript(
+        prompts=("first: build it", "second", "last"), first_prompt="first: build it\nwith TOKEN=abcdef123456789",
+        prompt_count=3,
+        open_failures=(FailedTool("Bash", "pytest: Exit code 1", "pytest", "Exit code 1",
+                                  ("FAILED tests/x.py::test_y", "FAILED tests/x.py::test_z")),
+                       FailedTool("Bash", "curl -u bob:hunter2hunter2 x: exit 7", "curl -u bob:hunter2hunter2 x")),
+        fixed_failures=(FailedTool("Bash", "make: boom", "make\nsecond line", "boom"),),
+        refused=(Refusal("Bash", "rm -rf /", "rejected"), Refusal("Write", "/p/CLAUDE.md", "not permitted")),
+        subagents=(Subagent("Explore", "scan\nthe code", ("/p/notes.md", "/p/.env"),
+                            "line one\n\nline two\nline three\nline four API_KEY=sk-live-1234567890abcdef"),),
+        commits=(Commit("5808fca0123456789", "Add validation\tnow"),),
+        pushes=("main -> main (origin)", "main -> main (origin)"),
+        commands=("git status", "python3 -c 'x'\nprint(1)"),
+    )
+    h = build_handoff(transcript, session_id="s", cwd="/p", git=None, trigger="auto")
+    assert h.goal == "first: build it with TOKEN=***" and h.request_count == 3
+    assert h.failed_commands == ("pytest: FAILED tests/x.py::test_y; FAILED tests/x.py::test_z",
+                                 "curl -u bob:*** x: exit 7")
+    assert h.fixed_failures == ("make second line",)
+    assert h.refused == ("Bash rm -rf / (rejected by the person)", "Write /p/CLAUDE.md (never permitted)")
+    [agent] = h.subagents
+    assert (agent.agent_type, agent.description, agent.files_written) == ("Explore", "scan the code", ("/p/notes.md",))
+    assert agent.result == "line one / line two / line three"
+    assert h.commits == ("5808fca01234 Add validation now",) and h.pushes == ("main -> main (origin) ×2",)
+    assert h.commands == ("git status", "python3 -c 'x'")
+    assert from_json(json.loads(json.dumps(to_json(h)))) == h
+    text = json.dumps(to_json(h)) + render_markdown(h)
+    for secret in ("hunter2hunter2", "abcdef123456789", "sk-live-1234567890abcdef", ".env"):
+        assert secret not in text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sfp.handoff.record import FileChange, Handoff, TaskNote
+from sfp.handoff.record import FileChange, Handoff, SubagentNote, TaskNote, from_json
 from sfp.handoff.store import StoredHandoff
 from sfp.handoff.resume import Current, render_for_context
 
@@ -70,3 +70,59 @@ def test_files_modified_after_the_record_are_noted(tmp_path: Path) -> None:
     h = Handoff(created="2020-01-01T00:00:00Z", session_id="s", trigger="auto", cwd=str(tmp_path), git_root=None,
                 git_branch=None, head=None, files_changed=(FileChange(str(changed)),))
     assert "1 of the changed files were modified after this record was written" in render(h, 4000, head=None)
+
+
+def truthful_handoff() -> Handoff:
+    return big_handoff()._replace(
+        goal="GOAL: build the inventory CLI", request_count=9,
+        open_tasks=tuple(TaskNote(str(i), f"open task {i}", "pending") for i in range(2, 6)),
+        failed_commands=("pytest tests/test_cli.py: FAILED tests/test_cli.py::test_count",),
+        fixed_failures=tuple(f"make lint {i}" for i in range(5)),
+        refused=("Bash curl -s http://x (never permitted)",),
+        last_assistant_message="FINAL: the CLI test still fails because save() is a stub. " + "detail " * 300,
+        subagents=tuple(SubagentNote("Explore", f"look at module {i}", (f"/repo/notes_{i}.md",), "found it")
+                        for i in range(6)),
+        commits=tuple(f"{i:07x} commit subject number {i}" for i in range(30)),
+        pushes=("main -> main (origin)",),
+    )
+
+
+def test_within_the_budget_the_first_things_stay_and_the_cut_says_what_went() -> None:
+    text = render(truthful_handoff(), 4000)
+    assert len(text) <= 4000
+    for kept in ("Goal (the first request): GOAL: build the inventory CLI", "[pending] #5 open task 5",
+                 "- pytest tests/test_cli.py: FAILED tests/test_cli.py::test_count",
+                 "> the LAST request, word for word", "Final state (the last assistant message): FINAL: the CLI",
+                 "Bash curl -s http://x (never permitted)", "/repo/src/module_000.py"):
+        assert kept in text
+    [cut] = [line for line in text.splitlines() if line.startswith("[sfp] Left out to fit: ")]
+    # Lowest priority first: files read, earlier requests, completed tasks, fixed failures, commits ...
+    assert "80 files read" in cut and "4 earlier requests" in cut and "commits and pushes" in cut
+    assert text.index("Goal") < text.index("Open tasks") < text.index("Still failing") < text.index("Last request")
+    assert text.index("Last request") < text.index("Final state") < text.index("Files changed")
+
+
+def test_commits_go_before_subagents_and_subagents_before_changed_files() -> None:
+    h = truthful_handoff()._replace(files_read=(), prompts=("the LAST request, word for word",))
+    sizes = []
+    for budget in (8000, 6000, 5000, 4000, 3000, 2000):
+        text = render(h, budget)
+        assert len(text) <= budget
+        sizes.append((text.count("commit subject number"), text.count("look at module"),
+                      text.count("/repo/src/module_")))
+    for commits, subagents, changed in sizes:
+        assert not (commits and subagents < 6) and not (subagents and changed < 60)
+
+
+def test_the_final_state_goes_back_clipped() -> None:
+    text = render(truthful_handoff()._replace(subagents=(), commits=(), files_changed=()), 8000)
+    [final] = [line for line in text.splitlines() if line.startswith("Final state")]
+    assert len(final) <= len("Final state (the last assistant message): ") + 800 and final.endswith("…")
+
+
+def test_a_handoff_written_before_these_fields_still_renders() -> None:
+    old = from_json({"created": "2026-11-24T10:00:00Z", "prompts": ["only request"],
+                     "failed_commands": ["make: boom"], "last_assistant_message": "done"})
+    text = render(old, 4000)
+    assert "Goal" not in text and "> only request" in text and "- make: boom" in text
+    assert "Final state (the last assistant message): done" in text
