@@ -5,6 +5,7 @@ PreCompact, SessionEnd and `sfp handoff` each run `checkpoint()`; only what they
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
@@ -45,7 +46,7 @@ def make_handoff(
         except UsageError:
             pass
     folder = cwd or transcript.cwd
-    state = git.state(Path(folder)) if folder and Path(folder).is_dir() else None
+    state = git.state(Path(folder)) if folder and os.path.isdir(folder) else None  # isdir: never raises
     handoff = build_handoff(transcript, session_id=session_id, cwd=folder, git=state, trigger=trigger, notes=notes)
     return write_handoff(claude_dir, handoff), handoff
 
@@ -94,7 +95,7 @@ def checkpoint(
         from sfp.backup.create import create_backup
         from sfp.backup.store import prune_backups
 
-        backup = create_backup(claude_dir, project if project and project.is_dir() else None, settings,
+        backup = create_backup(claude_dir, project, settings,  # it leaves out a project it can't use, saying why
                                reason=backup_reason)
         pruned_backups = len(prune_backups(claude_dir, settings.keep))
     pruned_handoffs = len(prune_handoffs(claude_dir, settings.keep_handoffs))

@@ -142,3 +142,12 @@ def test_a_fifo_or_dev_zero_as_config_neither_hangs_nor_exhausts_memory(tmp_path
     assert hook.returncode == 0 and b"Traceback" not in err
     log = (claude / "logs" / "sfp.log").read_text()
     assert "is not a regular file" in log
+
+
+def test_a_cwd_with_a_name_over_255_characters_still_gets_its_backup(tmp_path: Path) -> None:
+    claude, _, payload = setup(tmp_path)
+    long_cwd = str(tmp_path / ("x" * 300) / "project")
+    hook = start_hook(claude, payload.replace(json.dumps(str(tmp_path / "project")), json.dumps(long_cwd)))
+    out, err = finish(hook)
+    assert hook.returncode == 0 and b"Traceback" not in err, err
+    assert list_backups(claude) and list_handoffs(claude)
