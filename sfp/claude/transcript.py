@@ -78,6 +78,7 @@ def subagent_transcripts(path: Path) -> list[Path]:
 def _read_optional(path: Path, summary: Summary, max_line_bytes: int, skip_cheaply: bool) -> None:
     # A subagent transcript is extra detail: one that vanished or can't be read is skipped.
     # `agent-acompact-*` is the client's own compaction summarizer, not work the session delegated.
+    summary.file_number += 1
     if not path.name.startswith("agent-acompact"):
         summary.begin_subagent()
     try:

@@ -444,17 +444,22 @@ def _covers(targets: tuple[str, ...], key: str, failure: FailedTool) -> bool:
 
 
 def _watch_for_resolution(call: _Call, command: str | None, summary: Summary) -> None:
-    """The failures a success of this call resolves; its result is parsed only if there are some."""
+    """The failures a success of this call resolves; its result is parsed only if there are some.
+
+    Keys are scoped to their file: subagent files are read after the main one, so a run in one can't be
+    put in order against a failure in another.
+    """
+    scope = f"{summary.file_number}|" if summary.file_number else ""
     if command is not None:
-        keys = list(command_keys(command))
+        keys = [scope + key for key in command_keys(command)]
         for key in keys[:]:
-            if key.startswith("run:"):
-                runner, _, targets = key[4:].partition(":")
-                prefix = f"run:{runner}:"
+            if key.startswith(scope + "run:"):
+                runner, _, targets = key[len(scope) + 4:].partition(":")
+                prefix = f"{scope}run:{runner}:"
                 keys += [k for k, f in summary.failing.items()
                          if k not in keys and k.startswith(prefix) and _covers(tuple(targets.split()), k, f)]
     elif call.target:
-        keys = [f"{'write' if call.tool in WRITE_TOOLS else call.tool}:{call.target}"]
+        keys = [f"{scope}{'write' if call.tool in WRITE_TOOLS else call.tool}:{call.target}"]
     else:
         keys = []
     call.keys = tuple(keys)

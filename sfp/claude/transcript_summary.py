@@ -253,6 +253,7 @@ class Summary:
         self.bytes_read = 0
         self.first_prompt: str | None = None
         self.failing: dict[str, FailedTool] = {}  # command key -> its latest failure, while still failing
+        self.file_number = 0  # of the file being read: 0 is the main transcript, then its subagents
         self.fixed: dict[str, FailedTool] = {}
         self.refused: deque[Refusal] = deque(maxlen=MAX_ITEMS)
         self.commits: deque[Commit] = deque(maxlen=MAX_ITEMS)

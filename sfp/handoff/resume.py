@@ -33,6 +33,10 @@ NOTES_CHARS: Final = 500
 DROP_ORDER: Final = ("read", "earlier", "completed", "fixed", "commits", "subagents", "changed", "refused",
                      "final", "failures", "tasks")
 MIN_KEPT: Final = {"final": FINAL_MIN_CHARS, "failures": 3, "tasks": 3}
+# Before the text is cut at all: the last request is the one thing never shortened by a part giving way.
+LAST_RESORT: Final = {"final": 0, "failures": 1, "tasks": 1, "notes": 0, "goal": 200}
+_CLIPPED_NAMES: Final = {"final": "the end of the last assistant message", "notes": "the compaction notes",
+                         "goal": "the end of the goal"}
 _DROPPED_NAMES: Final = {"read": "files read", "earlier": "earlier requests", "completed": "completed tasks",
                          "fixed": "fixed failures", "commits": "commits and pushes", "refused": "refused tool uses",
                          "subagents": "subagents", "changed": "changed files", "failures": "unresolved failures",
@@ -45,16 +49,18 @@ def render_for_context(stored: StoredHandoff, handoff: Handoff, *, source: str, 
     full = _sizes(handoff)
     keep = dict(full)
     text = _compose(stored, handoff, source, current, keep, full)
-    for part in DROP_ORDER:
-        floor = min(MIN_KEPT.get(part, 0), full[part])
+    for part, floor in [*((p, MIN_KEPT.get(p, 0)) for p in DROP_ORDER), *LAST_RESORT.items()]:
+        floor = min(floor, full[part])
         while len(text) > budget and keep[part] > floor:
             keep[part] = max(floor, _shrink(keep[part]))
             text = _compose(stored, handoff, source, current, keep, full)
         if len(text) <= budget:
             break
-    if len(text) > budget:
-        text = text[: budget - 80].rsplit("\n", 1)[0] + f"\n[sfp] Cut to fit; the full handoff: {stored.markdown}"
-    return text
+    if len(text) > budget:  # what is left is too long on its own: cut its end, keep the line saying what went
+        body, footer = text.rsplit("\n", 1)
+        footer = footer.replace("[sfp] ", "[sfp] Cut to fit. ", 1)
+        text = body[: max(0, budget - len(footer) - 2)] + "…\n" + footer
+    return text[:budget]
 
 
 def _sizes(h: Handoff) -> dict[str, int]:
@@ -64,7 +70,8 @@ def _sizes(h: Handoff) -> dict[str, int]:
             "fixed": len(h.fixed_failures), "commits": len(h.commits) + len(h.pushes), "refused": len(h.refused),
             "subagents": len(h.subagents), "changed": len(h.files_changed),
             "final": min(len(h.last_assistant_message or ""), FINAL_CHARS),
-            "failures": len(h.failed_commands), "tasks": len(h.open_tasks)}
+            "failures": len(h.failed_commands), "tasks": len(h.open_tasks),
+            "notes": min(len(h.notes or ""), NOTES_CHARS), "goal": len(h.goal or "")}
 
 
 def _shrink(count: int) -> int:
@@ -84,13 +91,15 @@ def _compose(stored: StoredHandoff, h: Handoff, source: str, current: Current, k
     ]
     lines += _staleness(h, current)
     if h.goal and h.request_count > 1:
-        lines.append(printable(f"Goal (the first request): {h.goal}"))
+        lines.append("Goal (the first request): " + _clip(printable(h.goal), keep["goal"]))
     lines += _block("Open tasks (next steps, if they still apply)",
                     [f"[{t.status}] #{t.id} {t.subject}" for t in h.open_tasks[: keep["tasks"]]])
     lines += _block("Still failing at the end (the latest run of each failed)", list(h.failed_commands[-keep["failures"]:] if keep["failures"] else []))
     lines += _block("Refused (not done; do not retry unasked)", list(h.refused[-keep["refused"]:] if keep["refused"] else []))
     if h.prompts:
         lines += ["Last request, word for word:", *[f"> {line}" for line in h.prompts[-1].splitlines()]]
+    if h.notes and keep["notes"]:
+        lines += ["Compaction notes:", f"> {_clip(printable(h.notes), keep['notes'])}"]
     if h.last_assistant_message and keep["final"]:
         lines.append("Final state (the last assistant message): " + _clip(printable(h.last_assistant_message), keep["final"]))
     changed = [_change(c) for c in h.files_changed[: keep["changed"]]]
@@ -105,8 +114,6 @@ def _compose(stored: StoredHandoff, h: Handoff, source: str, current: Current, k
     older = earlier_requests(h)
     lines += _block("Earlier requests", older[-keep["earlier"]:] if keep["earlier"] else [])
     lines += _block("Files read", list(h.files_read[: keep["read"]]))
-    if h.notes:
-        lines += ["Compaction notes:", f"> {_clip(printable(h.notes), NOTES_CHARS)}"]
     dropped = _dropped(keep, full)
     lines.append(f"[sfp] {dropped + '; t' if dropped else 'T'}he full handoff: {stored.markdown}")
     return "\n".join(lines)
@@ -114,8 +121,7 @@ def _compose(stored: StoredHandoff, h: Handoff, source: str, current: Current, k
 
 def _dropped(keep: dict[str, int], full: dict[str, int]) -> str:
     parts = [f"{full[part] - keep[part]} {name}" for part, name in _DROPPED_NAMES.items() if keep[part] < full[part]]
-    if keep["final"] < full["final"]:
-        parts.append("the end of the last assistant message")
+    parts += [name for part, name in _CLIPPED_NAMES.items() if keep[part] < full[part]]
     return ("Left out to fit: " + ", ".join(parts)) if parts else ""
 
 

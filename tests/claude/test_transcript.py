@@ -944,3 +944,19 @@ def test_each_subagent_is_named_with_its_files_and_result(tmp_path: Path) -> Non
         Subagent("", "Unknown origin"),
     )
     assert got.files_written == ("/w/docs/packaging.md",)
+
+
+def test_a_subagents_passing_run_does_not_settle_a_failure_of_the_main_session(tmp_path: Path) -> None:
+    # Subagent files are read after the main one, so their order against it is unknown.
+    main = write_jsonl(tmp_path / "sess.jsonl", [
+        prompt("test it"), *run_and_answer("m1", "pytest", "Exit code 1\nFAILED tests/test_a.py::test_x", failed=True)])
+    agents = tmp_path / "sess" / "subagents"
+    agents.mkdir(parents=True)
+    write_jsonl(agents / "agent-a1.jsonl", [
+        prompt("run the suite", isSidechain=True),
+        *run_and_answer("s1", "pytest -q", "Exit code 1\nFAILED tests/test_b.py::test_y", failed=True),
+        *run_and_answer("s2", "pytest", "5 passed", failed=False),
+    ])
+    got = summarize(main)
+    assert [f.target for f in got.open_failures] == ["pytest"]
+    assert [f.target for f in got.fixed_failures] == ["pytest -q"]

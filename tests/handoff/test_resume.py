@@ -126,3 +126,17 @@ def test_a_handoff_written_before_these_fields_still_renders() -> None:
     text = render(old, 4000)
     assert "Goal" not in text and "> only request" in text and "- make: boom" in text
     assert "Final state (the last assistant message): done" in text
+
+
+def test_goal_and_last_request_stay_when_everything_else_is_huge() -> None:
+    h = truthful_handoff()._replace(
+        goal="G" * 500, prompts=("L" * 1990 + " THE END",),
+        open_tasks=tuple(TaskNote(str(i), "subject " * 60, "pending") for i in range(20)),
+        failed_commands=tuple("x" * 299 for _ in range(10)), notes="n" * 400)
+    text = render(h, 4000)
+    assert len(text) <= 4000
+    assert f"Goal (the first request): {'G' * 199}" in text and "> " + "L" * 1990 + " THE END" in text
+    assert text.count("- [pending]") == 1 and text.count("- " + "x" * 299) == 1
+    [cut] = [line for line in text.splitlines() if line.startswith("[sfp] Left out to fit")]
+    for said in ("19 open tasks", "9 unresolved failures", "the compaction notes", "the end of the goal"):
+        assert said in cut
