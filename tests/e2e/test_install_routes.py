@@ -3,7 +3,8 @@
 `sfp install` writes the hooks into the user's settings.json; `sfp plugin DIR` writes a plugin folder
 that `claude plugin validate` accepts and `claude --plugin-dir DIR` loads. Each route then runs one
 session through every event (a Write, a second prompt, `/compact` on resume) in a temporary HOME with
-no `.context/CLAUDE.md`, so the health check at SessionStart has something to tell the model.
+a `.context/` folder without its `CLAUDE.md`, so the health check at SessionStart has something to tell
+the model (no `.context/` at all is "TAGs not set up": healthy, silent).
 """
 
 from __future__ import annotations
@@ -57,6 +58,11 @@ def run_every_event(sandbox: Sandbox, model: ModelServer, extra: Sequence[str] =
     return session, written
 
 
+def lose_context(sandbox: Sandbox) -> None:
+    """A context folder whose CLAUDE.md is gone: sfp's health check is degraded and says so."""
+    (sandbox.claude_dir / ".context").mkdir(parents=True, exist_ok=True)
+
+
 def session_start_context(model: ModelServer) -> str:
     """The SessionStart context in the first request of the main loop (empty when there is none)."""
     first = all_text(model.main_requests()[0])
@@ -93,6 +99,7 @@ def assert_compacted(route: Route) -> None:
 def installed(claude_bin: Path, sfp_pyz: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Route]:
     with ModelServer() as model:
         sandbox = Sandbox(claude_bin, tmp_path_factory.mktemp("sfp-install"), model.url)
+        lose_context(sandbox)
         pyz = sandbox.install_pyz(sfp_pyz)
         setup = sandbox.sfp(pyz, "install")
         assert setup.code == 0, setup.describe()
@@ -164,6 +171,7 @@ def plugged(claude_bin: Path, sfp_pyz: Path, tmp_path_factory: pytest.TempPathFa
     with ModelServer() as model:
         root = tmp_path_factory.mktemp("sfp-plugin")
         sandbox = Sandbox(claude_bin, root, model.url)
+        lose_context(sandbox)
         folder = root / "sfp-plugin"
         setup = sandbox.sfp(sfp_pyz, "plugin", str(folder))
         assert setup.code == 0, setup.describe()

@@ -30,6 +30,11 @@ def sfp_hook_command(pyz: Path) -> str:
     return f"{shlex.quote(sys.executable)} {shlex.quote(str(pyz))} hook"
 
 
+def lose_context(claude_dir: Path) -> None:
+    """A context folder whose CLAUDE.md is gone: sfp's health check is degraded and says so."""
+    (claude_dir / ".context").mkdir(parents=True, exist_ok=True)
+
+
 def give_context(claude_dir: Path) -> None:
     context = claude_dir / ".context"
     context.mkdir(parents=True, exist_ok=True)
@@ -46,10 +51,12 @@ class Session:
 
 @pytest.fixture(scope="module")
 def full_session(claude_bin: Path, sfp_pyz: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
-    """One session through every event, with no .context/CLAUDE.md (so health is not healthy):
+    """One session through every event, with a .context/ folder but no CLAUDE.md in it (so health is not
+    healthy; no .context/ at all is "TAGs not set up", healthy and silent):
     a Write, a second prompt, then /compact."""
     with ModelServer() as model:
         sandbox = Sandbox(claude_bin, tmp_path_factory.mktemp("sfp-session"), model.url)
+        lose_context(sandbox.claude_dir)
         sandbox.write_settings(hook_settings(sfp_hook_command(sfp_pyz), events=HOOK_EVENTS))
         written = sandbox.project / "src" / "app.py"
         model.push(call("Write", file_path=str(written), content="print('hello')\n"), say("Wrote it."),
