@@ -230,6 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--project", metavar="DIR", help="project whose settings files to check (default: current folder)")
 
     gates = command("gates", "run a tier of quality gates on the project's changed files")
+    gates.add_argument("names", nargs="*", metavar="NAME", help="run only these gates of the tier")
+    gates.add_argument("--session", metavar="ID",
+                       help="judge what this Claude Code session changed (its transcript under <claude-dir>/projects/)")
     gates.add_argument("--tier", help="fast or deep (default: settings.hook_tier in gates.yaml, i.e. fast)")
     gates.add_argument("--json", action="store_true", help="print the run as JSON (schema sfp.gates/1, see README)")
     gates.add_argument("--all", action="store_true", help="run every gate of the tier, whatever changed")
@@ -360,7 +363,7 @@ def dispatch(ns: argparse.Namespace, out: IO[str]) -> int:
         from sfp.commands.gates import gates
 
         return gates(root, _project(ns.project), tier=ns.tier, as_json_output=ns.json, all_files=ns.all,
-                     files=ns.files, out=out)
+                     files=ns.files, out=out, names=ns.names, session=ns.session)
     if name == "handoff":
         from sfp.commands import handoff as handoff_command
 

@@ -1,4 +1,5 @@
-"""`sfp gates`: run a tier of quality gates on the changed files, with live progress on a terminal."""
+"""`sfp gates`: run a tier of quality gates (or the gates named) on the changed files, or on what one
+Claude Code session changed, with live progress on a terminal."""
 
 from __future__ import annotations
 
@@ -24,12 +25,21 @@ def gates(
     all_files: bool,
     files: list[str] | None,
     out: IO[str],
+    names: list[str] | None = None,
+    session: str | None = None,
 ) -> int:
-    changed = [_relative(f, project) for f in files] if files else changed_files(project)
+    if files:
+        changed = [_relative(f, project) for f in files]
+    elif session is not None:
+        from sfp.gates.session import find_transcript, session_work
+
+        changed = list(session_work(project, find_transcript(claude_dir, project, session)).files)
+    else:
+        changed = changed_files(project)
     live = _Progress(out) if out.isatty() and not as_json_output else None
     try:
         run = run_for_project(claude_dir, project, tier=tier, changed=changed, all_files=all_files,
-                              on_event=live.event if live else None)
+                              names=names or (), on_event=live.event if live else None)
     finally:
         if live:
             live.stop()

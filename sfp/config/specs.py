@@ -19,7 +19,9 @@ GATE = Map(
     {
         "name": STR, "description": STR, "command": STR, "required": BOOL, "critical": BOOL,
         "timeout": MILLISECONDS, "file_patterns": Seq(STR), "env": Map(values=Scalar((str, int, float, bool))),
-        "cwd": STR, "fix": STR, "requires": Seq(STR), "enabled": BOOL,
+        "cwd": STR, "fix": STR, "requires": Seq(STR), "enabled": BOOL, "pass_filenames": BOOL,
+        # sfp runs this check in process on the gate's files instead of its `command`.
+        "builtin": choice("secrets"),
     },
     required=("name", "command"),
 )
@@ -37,7 +39,11 @@ GATES = Map(
 )
 
 _RATES = Map({"failure_rate": RATE, "timeout_rate": RATE})
-ALERTS = Map({"thresholds": Map({level: _RATES for level in ("critical", "high", "medium", "low", "info")})})
+ALERTS = Map({"thresholds": Map({
+    **{level: _RATES for level in ("critical", "high", "medium", "low", "info")},
+    # A rate over fewer gates than this (that ran) raises no alert: one failing gate is not a rate.
+    "min_gates": INT.within(1, 1000),
+})})
 
 EVIDENCE = Map(
     {

@@ -8,6 +8,8 @@ from typing import Any, Final, NamedTuple
 LEVELS: Final = ("critical", "high", "medium", "low")
 EMOJI: Final = {"CRITICAL": "🔴", "HIGH": "🟠", "MEDIUM": "🟡", "LOW": "🟢", "INFO": "🔵"}
 METRICS: Final = (("failure_rate", "Failure rate", "failed"), ("timeout_rate", "Timeout rate", "timeout"))
+# Below this many gates that ran, a rate means nothing (one failing gate is 100%): no alert.
+DEFAULT_MIN_GATES: Final = 2
 
 
 class Alert(NamedTuple):
@@ -23,9 +25,11 @@ class Alert(NamedTuple):
 
 
 def evaluate(statuses: Sequence[str], thresholds: Mapping[str, Any]) -> list[Alert]:
-    """Alerts over the gates that ran (skipped ones don't count); a rate of 0 raises nothing."""
+    """Alerts over the gates that ran (skipped ones don't count); a rate of 0 raises nothing, and neither does
+    a run of fewer than `thresholds["min_gates"]` gates (default 2)."""
     ran = [s for s in statuses if s != "skipped"]
-    if not ran:
+    minimum = thresholds.get("min_gates", DEFAULT_MIN_GATES)
+    if not ran or len(ran) < (minimum if isinstance(minimum, int) else DEFAULT_MIN_GATES):
         return []
     alerts = []
     for metric, _, status in METRICS:

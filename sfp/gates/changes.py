@@ -1,10 +1,11 @@
-"""Which files the session changed: git's view in a work tree, modification times elsewhere."""
+"""Which files changed: git's view in a work tree, modification times elsewhere; and which of them a
+Claude Code session changed (what it wrote, plus what its commands changed after it began)."""
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Final
@@ -31,10 +32,69 @@ def changed_files(project: Path, *, since: float | None = None, now: float | Non
     return sorted(recently_modified(project, cutoff))
 
 
+def session_files(project: Path, written: Iterable[str], *, ran_commands: bool, since: float | None) -> list[str]:
+    """Project-relative files this session changed, for its gates to judge.
+
+    `written`: the paths its Write/Edit/MultiEdit/NotebookEdit calls named (main transcript and
+    subagents'), those inside `project` that still exist. When it ran commands (Bash), also the files
+    they may have changed: git's dirty files modified after `since` (the session's first record), or
+    outside git every file under the project modified after it. What the person or an earlier session
+    changed before this one began is never judged.
+    """
+    found = set(_inside(project, written))
+    in_git = _in_work_tree(project)
+    if ran_commands and since is not None:
+        dirty = git_changed_files(project) if in_git else None
+        candidates = dirty if dirty is not None else list(recently_modified(project, since))
+        found.update(n for n in candidates if _modified_after(project / n, since))
+    if found and in_git:
+        found -= set(git_ignored(project, sorted(found)))
+    return sorted(found)
+
+
+def _in_work_tree(project: Path) -> bool:
+    inside = run_git(project, "rev-parse", "--is-inside-work-tree")
+    return inside is not None and inside.strip() == "true"
+
+
+def _inside(project: Path, paths: Iterable[str]) -> Iterator[str]:
+    root = project.resolve()
+    for name in paths:
+        path = Path(name)
+        path = path if path.is_absolute() else project / path
+        try:
+            relative = path.resolve().relative_to(root)
+        except (ValueError, OSError, RuntimeError):
+            continue  # outside the project (or a link loop)
+        if relative.parts and path.is_file():
+            yield relative.as_posix()
+
+
+def _modified_after(path: Path, since: float) -> bool:
+    try:
+        return path.stat().st_mtime >= since
+    except OSError:
+        return False
+
+
+def git_ignored(project: Path, names: list[str]) -> list[str]:
+    """Which of `names` git ignores (a build folder, a virtualenv): those are nobody's code to judge."""
+    import subprocess
+
+    try:
+        done = subprocess.run(["git", "-C", str(project), "check-ignore", "-z", "--stdin"],
+                              input="\0".join(names).encode("utf-8", "surrogateescape"), capture_output=True,
+                              timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    if done.returncode not in (0, 1):
+        return []
+    return [n for n in done.stdout.decode("utf-8", "surrogateescape").split("\0") if n]
+
+
 def git_changed_files(project: Path) -> list[str] | None:
     """Modified (against HEAD), staged and untracked-not-ignored files; None when not a git work tree."""
-    inside = run_git(project, "rev-parse", "--is-inside-work-tree")
-    if inside is None or inside.strip() != "true":
+    if not _in_work_tree(project):
         return None
     has_head = run_git(project, "rev-parse", "--verify", "--quiet", "HEAD") is not None
     names: set[str] = set()

@@ -49,6 +49,8 @@ def gate_from(item: Mapping[str, Any]) -> Gate:
         cwd=Path(item["cwd"]) if item.get("cwd") else None,
         requires=tuple(item.get("requires", ())),
         fix=item.get("fix"),
+        pass_filenames=item.get("pass_filenames", False),
+        builtin=item.get("builtin"),
     )
     return Gate(spec, tuple(item.get("file_patterns", ())))
 

@@ -49,8 +49,11 @@ class GateSpec(NamedTuple):
     critical: bool = False
     env: Mapping[str, str] = MappingProxyType({})  # added to the run's environment
     cwd: Path | None = None  # relative to the run's cwd; None: the run's cwd
-    requires: tuple[str, ...] = ()  # tools that must be on PATH, else the gate is skipped
+    requires: tuple[str, ...] = ()  # tools that must be on PATH, else the gate is skipped (or fails, if it must run)
     fix: str | None = None
+    files: tuple[str, ...] = ()  # project-relative: what `{files}` becomes, or what pass_filenames appends
+    pass_filenames: bool = False  # append the files to the command as arguments (in chunks under the OS limit)
+    builtin: str | None = None  # run in process by sfp instead of `command` (see `builtins` of run_gates)
 
 
 class GateResult(NamedTuple):
@@ -65,6 +68,7 @@ class GateResult(NamedTuple):
     critical: bool
     fix: str | None
     cut_by_run_limit: bool = False  # stopped, or never started, because the run's time limit was reached
+    missing_tool: str | None = None  # the tool that isn't installed (skipped, or failed when the gate must run)
 
 
 class RunSettings(NamedTuple):
@@ -79,6 +83,11 @@ class RunSettings(NamedTuple):
 
 
 EventHook = Callable[[str, GateSpec, GateResult | None], None]
+# A gate sfp runs in process: (working directory, the gate's files) -> (passed, output).
+Builtin = Callable[[Path, Sequence[str]], tuple[bool, str]]
+FILES_PLACEHOLDER: Final = "{files}"
+# Linux caps one argument at 32 pages (MAX_ARG_STRLEN): `{files}` is expanded inside the `sh -c` text.
+MAX_ONE_ARGUMENT: Final = 128 * 1024
 
 
 def run_gates(
@@ -92,6 +101,7 @@ def run_gates(
     clock: Callable[[], float] = time.monotonic,
     cancel: threading.Event | None = None,
     spawn: Spawn = spawn_process,
+    builtins: Mapping[str, Builtin] = MappingProxyType({}),
 ) -> list[GateResult]:
     """Run the gates and return their results in the order of `gates`.
 
@@ -102,6 +112,7 @@ def run_gates(
     On KeyboardInterrupt every running gate is killed before it propagates.
     """
     run = _Run(settings, cwd, redact, environ, clock, spawn, cancel, on_event)
+    run.builtins = builtins
     # Forked before any gate thread starts: if this process is killed, the watcher ends the gates.
     with proc.outlived_by_nothing(run.tag):
         return _run_all(gates, run)
@@ -150,6 +161,7 @@ class _Run:
         self.tag = proc.new_tag()  # each gate's tag starts with it: the run's processes, wherever they went
         self.lock = threading.Lock()
         self.event_lock = threading.Lock()
+        self.builtins: Mapping[str, Builtin] = MappingProxyType({})
 
     def stop(self, reason: str) -> None:
         with self.lock:
@@ -189,33 +201,129 @@ def _attempt(gate: GateSpec, run: _Run) -> GateResult:
     env = {**run.environ, **gate.env}
     missing = missing_tools(gate.requires, env.get("PATH", os.defpath))
     if missing:
-        return _result(gate, SKIPPED, reason=f"requires {', '.join(missing)} (not on PATH)")
+        return _missing(gate, missing[0])
+    if takes_files(gate) and not gate.files:
+        return _result(gate, SKIPPED, reason="no files to check")
     cwd = run.cwd / gate.cwd if gate.cwd is not None else run.cwd
     run.emit("start", gate, None)
     started = run.clock()
     if not cwd.is_dir():
         return _result(gate, ERROR, reason=f"could not start: working directory {cwd} does not exist")
+    if gate.builtin is not None:
+        return _run_builtin(gate, run, cwd, started)
     limit = started + gate.timeout_ms / 1000
-    try:
-        done = proc.run([SHELL, "-c", gate.command], cwd=cwd, env=env, deadline=min(limit, run.deadline),
-                        tag=proc.new_tag(run.tag),
-                        grace_s=run.settings.grace_ms / 1000, output_cap=run.settings.output_cap_bytes,
-                        should_stop=run.stop_reason, new_session=not run.no_session, clock=run.clock, spawn=run.spawn)
-    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the command or the environment
-        return _result(gate, ERROR, duration_ms=_ms_since(started, run), reason=f"could not start {SHELL}: {exc}")
-    if not done.own_group:
-        run.no_session = True  # later gates don't ask again
+    files = [_as_argument(f, run.cwd, cwd) for f in gate.files]
+    outputs, done = [], None
+    for argv in invocations(gate.command, files, gate.pass_filenames, env):
+        try:
+            done = proc.run(argv, cwd=cwd, env=env, deadline=min(limit, run.deadline),
+                            tag=proc.new_tag(run.tag),
+                            grace_s=run.settings.grace_ms / 1000, output_cap=run.settings.output_cap_bytes,
+                            should_stop=run.stop_reason, new_session=not run.no_session, clock=run.clock,
+                            spawn=run.spawn)
+        except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the command or the environment
+            return _result(gate, ERROR, duration_ms=_ms_since(started, run), reason=f"could not start {SHELL}: {exc}")
+        if not done.own_group:
+            run.no_session = True  # later gates don't ask again
+        outputs.append(done.output)
+        if done.returncode != 0:
+            break  # a failing chunk is the verdict; a timed-out or stopped one ends the gate
+    assert done is not None  # invocations() yields at least one command
     tool = _missing_leading_tool(gate.command, done.returncode, env)
     if tool is not None:
         # `ruff check .` with no ruff: the shell says "not found" (127). A gate that can't run
-        # says nothing about the code, so it is skipped, as with `requires`.
-        return _result(gate, SKIPPED, duration_ms=_ms_since(started, run), reason=f"requires {tool} (not on PATH)")
+        # says nothing about the code: skipped, as with `requires` (failed when it must run).
+        return _missing(gate, tool, _ms_since(started, run))
     cut_by_run_limit = done.timed_out and limit > run.deadline
     status, reason = _verdict(done, gate, run, cut_by_run_limit)
     if not done.own_group:
         reason = f"{reason}; {NO_SESSION_NOTE}" if reason else NO_SESSION_NOTE
-    return _result(gate, status, done.returncode, _ms_since(started, run), run.redact(done.output), reason,
-                   done.truncated, cut_by_run_limit)
+    output = "".join(outputs)
+    truncated = done.truncated or len(output.encode("utf-8", "replace")) > run.settings.output_cap_bytes
+    if len(outputs) > 1 and len(output) > run.settings.output_cap_bytes:
+        half = run.settings.output_cap_bytes // 2
+        output = output[:half] + "\n[sfp: output cut]\n" + output[-half:]
+    return _result(gate, status, done.returncode, _ms_since(started, run), run.redact(output), reason,
+                   truncated, cut_by_run_limit)
+
+
+def takes_files(gate: GateSpec) -> bool:
+    """Whether the gate is given its files: `{files}` in its command, pass_filenames, or a builtin."""
+    return gate.builtin is not None or gate.pass_filenames or FILES_PLACEHOLDER in gate.command
+
+
+def invocations(command: str, files: Sequence[str], pass_filenames: bool,
+                env: Mapping[str, str] | None = None) -> list[list[str]]:
+    """The argvs that run `command` on `files`: one, unless the files need chunks to stay under the OS limits.
+
+    `{files}` becomes the names, each shell-quoted (the shell reads them as words, never as code);
+    pass_filenames hands them to `sh -c 'COMMAND "$@"'` as arguments (the shell never parses them at all).
+    """
+    import shlex
+
+    if FILES_PLACEHOLDER in command:
+        budget = MAX_ONE_ARGUMENT - len(command.encode("utf-8", "surrogateescape")) - 1024
+        quoted = [shlex.quote(f) for f in files]
+        return [[SHELL, "-c", command.replace(FILES_PLACEHOLDER, " ".join(chunk))]
+                for chunk in chunks(quoted, max(budget, 4096))]
+    if pass_filenames:
+        script = command.rstrip() + ' "$@"'
+        return [[SHELL, "-c", script, SHELL, *chunk] for chunk in chunks(list(files), _argument_budget(script, env))]
+    return [[SHELL, "-c", command]]
+
+
+def chunks(items: Sequence[str], budget: int) -> list[list[str]]:
+    """`items` in order, in lists whose arguments (bytes, a NUL and a pointer each) stay within `budget`."""
+    out: list[list[str]] = [[]]
+    used = 0
+    for item in items:
+        cost = len(item.encode("utf-8", "surrogateescape")) + 1 + 8
+        if out[-1] and used + cost > budget:
+            out.append([])
+            used = 0
+        out[-1].append(item)
+        used += cost
+    return out
+
+
+def _argument_budget(script: str, env: Mapping[str, str] | None) -> int:
+    """What the file arguments may take of ARG_MAX: less the environment, the script and a margin."""
+    try:
+        arg_max = os.sysconf("SC_ARG_MAX")
+    except (ValueError, OSError):
+        arg_max = 128 * 1024
+    arg_max = min(arg_max if arg_max > 0 else 128 * 1024, 2 * 1024 * 1024)
+    environment = sum(len(k) + len(v) + 2 + 8 for k, v in (env or os.environ).items())
+    return max((arg_max - environment - len(script) - 16 * 1024) // 2, 4096)
+
+
+def _as_argument(name: str, project: Path, cwd: Path) -> str:
+    """A project-relative name as the gate's command should see it: relative to the gate's own folder,
+    and never mistaken for an option (`-rf.py` becomes `./-rf.py`)."""
+    if cwd != project:
+        name = os.path.relpath(project / name, cwd)
+    return f"./{name}" if name.startswith("-") else name
+
+
+def _run_builtin(gate: GateSpec, run: _Run, cwd: Path, started: float) -> GateResult:
+    builtin = run.builtins.get(gate.builtin or "")
+    if builtin is None:
+        return _result(gate, ERROR, reason=f"sfp has no built-in gate `{gate.builtin}`")
+    try:
+        passed, output = builtin(cwd, [_as_argument(f, run.cwd, cwd) for f in gate.files])
+    except Exception as exc:  # a builtin that breaks is this gate's error, never the run's end
+        return _result(gate, ERROR, duration_ms=_ms_since(started, run), reason=f"built-in gate failed: {exc}")
+    return _result(gate, PASSED if passed else FAILED, 0 if passed else 1, _ms_since(started, run),
+                   run.redact(output))
+
+
+def _missing(gate: GateSpec, tool: str, duration_ms: int = 0) -> GateResult:
+    """A gate whose tool isn't installed: skipped when optional; a failure when it is required or critical."""
+    if not (gate.required or gate.critical):
+        return _result(gate, SKIPPED, duration_ms=duration_ms, reason=f"{tool} not installed", missing_tool=tool)
+    marks = " and `critical: false`" if gate.critical else ""
+    text = f"{tool} is not installed; install it or mark the gate `required: false`{marks}"
+    return _result(gate, FAILED, duration_ms=duration_ms, output=text + "\n", reason=text, missing_tool=tool)
 
 
 def _verdict(done: proc.Completed, gate: GateSpec, run: _Run, cut_by_run_limit: bool) -> tuple[str, str | None]:
@@ -258,6 +366,7 @@ def _ms_since(started: float, run: _Run) -> int:
 
 
 def _result(gate: GateSpec, status: str, returncode: int | None = None, duration_ms: int = 0, output: str = "",
-            reason: str | None = None, truncated: bool = False, cut_by_run_limit: bool = False) -> GateResult:
+            reason: str | None = None, truncated: bool = False, cut_by_run_limit: bool = False,
+            missing_tool: str | None = None) -> GateResult:
     return GateResult(gate.name, status, returncode, duration_ms, output, reason, truncated, gate.required,
-                      gate.critical, gate.fix, cut_by_run_limit)
+                      gate.critical, gate.fix, cut_by_run_limit, missing_tool)

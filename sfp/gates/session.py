@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sfp.config.layers import load_config
 from sfp.gates.run import EventHook, GateRun, applicable, run_tier
@@ -26,18 +26,66 @@ def run_for_project(
     tier: str | None,
     changed: Sequence[str],
     all_files: bool = False,
+    names: Sequence[str] = (),
     time_limit_s: float | None = None,
     on_event: EventHook | None = None,
 ) -> GateRun:
     import os
 
+    from sfp.gates.inprocess import builtins
+    from sfp.gates.secret_scan import load_scan_settings
     from sfp.infra.redact import redact
     from sfp.infra.runtime import self_command_environ
 
     data, thresholds = gate_config(claude_dir, project)
     chosen = tier or hook_tier(data)
-    return run_tier(data, thresholds, chosen, project, changed, all_files=all_files, time_limit_s=time_limit_s,
-                    redact=redact, on_event=on_event, environ={**os.environ, **self_command_environ()})
+    return run_tier(data, thresholds, chosen, project, changed, all_files=all_files, names=names,
+                    time_limit_s=time_limit_s, redact=redact, on_event=on_event,
+                    environ={**os.environ, **self_command_environ()},
+                    builtins=builtins(load_scan_settings(claude_dir, project)))
+
+
+class SessionWork(NamedTuple):
+    files: tuple[str, ...]  # project-relative: what the session wrote, and what its commands changed
+    acted: bool  # it wrote a file or ran a command
+
+
+def session_work(project: Path, transcript_path: Path) -> SessionWork:
+    """What the session of this transcript (and its subagents') changed in `project`.
+
+    Raises UsageError when the transcript can't be read.
+    """
+    from sfp.claude.transcript import read_transcript
+    from sfp.gates.changes import parse_timestamp, session_files
+
+    transcript = read_transcript(transcript_path)
+    acted = bool(transcript.files_written or transcript.commands)
+    if not acted:
+        return SessionWork((), False)
+    files = session_files(project, transcript.files_written, ran_commands=bool(transcript.commands),
+                          since=parse_timestamp(transcript.first_timestamp))
+    return SessionWork(tuple(files), True)
+
+
+def find_transcript(claude_dir: Path, project: Path, session_id: str) -> Path:
+    """The transcript of session `session_id`: in the project's folder under `<claude-dir>/projects/`, else in
+    any project's folder there. Raises UsageError when there is none."""
+    from sfp.claude.projects import transcripts_folder
+    from sfp.errors import UsageError
+
+    if not session_id or "/" in session_id or "\\" in session_id or session_id.startswith("."):
+        raise UsageError(f"not a session id: {session_id!r}")
+    name = f"{session_id}.jsonl"
+    own = transcripts_folder(claude_dir, str(project.resolve())) / name
+    if own.is_file():
+        return own
+    try:
+        found = sorted((claude_dir / "projects").glob(f"*/{name}"))
+    except OSError:
+        found = []
+    if not found:
+        raise UsageError(f"no transcript of session {session_id} under {claude_dir / 'projects'}")
+    return found[0]
 
 
 def run_notes(run: GateRun) -> list[Note]:
@@ -74,6 +122,7 @@ def _append_kpi(append_event: Any, claude_dir: Path, run: GateRun, session: str 
         "tier": run.tier,
         **run.counts(),
         "duration_ms": run.duration_ms,
+        "skipped_by_request": list(run.skipped_by_request),
         "gates": [{"name": r.name, "status": r.status, "duration_ms": r.duration_ms} for r in run.results],
     }, session=session)
 

@@ -1,8 +1,10 @@
 """Claude Code's hook protocol, as the real client (2.1.197) behaves.
 
 Input: one JSON object on stdin. Output: what reaches the model goes in
-`hookSpecificOutput.additionalContext` (SessionStart, UserPromptSubmit);
-a Stop hook keeps Claude working with `decision: "block"` and a `reason`;
+`hookSpecificOutput.additionalContext` (SessionStart, UserPromptSubmit, and Stop, where it also keeps
+Claude working: it reaches the model once on 2.1.197 and 2.1.332, and the next Stop has
+`stop_hook_active`); `decision: "block"` with a `reason` does that too, but 2.1.332 gives the model
+the reason twice;
 `systemMessage` is shown to the person; exit 2 with stderr is a blocking
 error. A JSON object of any other shape is silently swallowed by the
 client, and additionalContext over 10,000 characters reaches the model as
@@ -17,7 +19,7 @@ from typing import Any, Final, NamedTuple
 
 from sfp.errors import UsageError
 
-CONTEXT_EVENTS: Final = frozenset({"SessionStart", "UserPromptSubmit"})
+CONTEXT_EVENTS: Final = frozenset({"SessionStart", "UserPromptSubmit", "Stop"})
 BLOCKING_DECISION_EVENTS: Final = frozenset({"Stop", "SubagentStop"})
 # Observed: 9,500 characters reached the model whole, 10,500 became a preview.
 MAX_CONTEXT_CHARS: Final = 9000
@@ -44,10 +46,11 @@ class HookEvent(NamedTuple):
 
 
 class HookResult(NamedTuple):
-    context: str | None = None  # for the model (SessionStart, UserPromptSubmit)
+    context: str | None = None  # for the model (SessionStart, UserPromptSubmit; on Stop Claude goes on with it)
     message: str | None = None  # for the person (systemMessage)
     block_reason: str | None = None  # Stop: keep Claude working on this
     blocking_error: str | None = None  # exit 2: blocks compaction / refuses the prompt
+    log_note: str | None = None  # for sfp's log line only (SessionStart: the health status `sfp status` reads)
 
 
 class Rendered(NamedTuple):

@@ -1,11 +1,14 @@
-"""Stop: the fast gates on the session's changed files; a critical failure goes back to Claude.
+"""Stop: the fast gates on the files this session changed; what Claude must fix goes to it once.
 
-`stop_hook_active` means Claude is already answering an earlier block:
-never block again, or the session never ends.
+The feedback is the Stop's `hookSpecificOutput.additionalContext`: it reaches the model once on every
+client version (2.1.332 gives a `decision: "block"` reason to the model twice), the model goes on,
+and the next Stop has `stop_hook_active`: that Stop is never judged again, or the session would never end.
+While a background task (a subagent) still runs, the work isn't finished: no gate runs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from typing import TYPE_CHECKING
@@ -19,35 +22,67 @@ if TYPE_CHECKING:
 
 # What the hook keeps back from its budget to answer, log and record the run.
 ANSWER_RESERVE_S = 1.0
+STATE_KEY = "gates"
 
 
 def handle(event: HookEvent, ctx: HookContext) -> HookResult:
-    if event.flag("stop_hook_active"):
+    if event.flag("stop_hook_active") or still_running(event.payload.get("background_tasks")):
         return HookResult()
     project = ctx.project_dir(event.cwd)
     if project is None or not project.is_dir():
         return HookResult()
-    since, touched = _session_activity(event.transcript_path)
-    if touched is False:
-        return HookResult()  # the transcript shows no write and no command: nothing to check
-
-    from sfp.gates.changes import changed_files
-    from sfp.gates.report import block_reason, one_line
+    files = _session_files(project, event.transcript_path)
+    if not files:
+        return HookResult()
     from sfp.gates.session import anything_applies, record_kpi, run_for_project, run_notes
 
-    changed = changed_files(project, since=since)
-    if not changed or not anything_applies(ctx.claude_dir, project, None, changed):
+    if not anything_applies(ctx.claude_dir, project, None, files):
         return HookResult()
-    run = run_for_project(ctx.claude_dir, project, tier=None, changed=changed,
+    run = run_for_project(ctx.claude_dir, project, tier=None, changed=files,
                           time_limit_s=max(ctx.remaining() - ANSWER_RESERVE_S, 0.5))
     notes = run_notes(run) + record_kpi(ctx.claude_dir, run, event.session_id)
     if notes:
         from sfp.infra.log import write_notes
 
         write_notes(ctx.claude_dir, "gates", notes, session=event.session_id)
+    return answer(run, ctx.claude_dir, event.session_id)
+
+
+def _session_files(project: Path, transcript_path: str | None) -> list[str]:
+    """What this session changed. A transcript that can't be read says nothing: nothing is judged. An event
+    that names none (made by hand: the client always names one) gets `sfp gates`'s changed files."""
+    from sfp.errors import SfpError
+    from sfp.gates.changes import changed_files
+    from sfp.gates.session import session_work
+
+    if not transcript_path:
+        return changed_files(project)
+    try:
+        return list(session_work(project, Path(transcript_path)).files)
+    except SfpError:
+        return []
+
+
+def answer(run: GateRun, claude_dir: Path, session_id: str | None) -> HookResult:
+    """Feedback for Claude when a critical gate failed or a CRITICAL alert fired; for the person, a line only
+    when a gate failed or was cut short, and once a session each gate skipped for want of its tool."""
+    from sfp.gates.report import block_reason, one_line
+
+    lines = [one_line(run)] if run.failed() or run.cut_short() else []
+    lines += _missing_tools_once(run, claude_dir, session_id)
+    message = "\n".join(lines) or None
     if run.blocking() or has_critical(own_alerts(run)):
-        return HookResult(block_reason=block_reason(run), message=one_line(run))
-    return HookResult(message=one_line(run)) if run.results else HookResult()
+        failing = [r.name for r in run.failed() if not r.cut_by_run_limit]
+        return HookResult(context=block_reason(run, rerun=rerun_command(run.project, failing, session_id)),
+                          message=message)
+    return HookResult(message=message)
+
+
+def still_running(tasks: object) -> bool:
+    """Whether the Stop payload's `background_tasks` lists a task that is still running."""
+    if not isinstance(tasks, list):
+        return False
+    return any(isinstance(t, dict) and t.get("status") in ("running", "pending") for t in tasks)
 
 
 def own_alerts(run: GateRun) -> list[Alert]:
@@ -55,23 +90,51 @@ def own_alerts(run: GateRun) -> list[Alert]:
     hook budget, so those never send it back (they still count in `sfp gates` and the KPIs)."""
     from sfp.gates.alerts import evaluate
 
-    cut = [r for r in run.results if r.cut_by_run_limit]
+    cut = run.cut_short()
     if not cut:
         return list(run.alerts)
     return evaluate([r.status for r in run.results if r not in cut], run.thresholds)
 
 
-def _session_activity(transcript_path: str | None) -> tuple[float | None, bool | None]:
-    """(session start, whether Claude wrote or ran anything); None where the transcript can't tell."""
-    if not transcript_path:
-        return None, None
-    from sfp.errors import SfpError
-    from sfp.gates.changes import parse_timestamp
-    from sfp.claude.transcript import read_transcript
+def rerun_command(project: Path, names: Sequence[str], session_id: str | None) -> str:
+    """The command line that runs just these gates again, on this session's files."""
+    import shlex
 
-    try:
-        transcript = read_transcript(Path(transcript_path))
-    except SfpError:
-        return None, None
-    touched = bool(transcript.files_written or transcript.commands)
-    return parse_timestamp(transcript.first_timestamp), touched
+    words = [*_sfp_words(), "gates", *names]
+    if session_id:
+        words += ["--session", session_id]
+    return shlex.join([*words, "--project", str(project)])
+
+
+def _sfp_words() -> list[str]:
+    """`sfp` when that is this sfp on PATH, else the words that run it from any shell."""
+    import shutil
+
+    from sfp.infra.runtime import running_zipapp, standalone_self_command
+
+    pyz, on_path = running_zipapp(), shutil.which("sfp")
+    if pyz is not None and on_path is not None and Path(on_path).resolve() == pyz.resolve():
+        return ["sfp"]
+    return list(standalone_self_command())
+
+
+def _missing_tools_once(run: GateRun, claude_dir: Path, session_id: str | None) -> list[str]:
+    """`⏭️ sfp: NAME skipped (TOOL not installed)` for gates this session hasn't heard about yet."""
+    from sfp.gates.runner import SKIPPED
+
+    missing = {r.name: r.missing_tool for r in run.results if r.status == SKIPPED and r.missing_tool}
+    if not missing:
+        return []
+    told: list[str] = []
+    if session_id:
+        from sfp.errors import SfpError
+        from sfp.infra.session_state import read_section, write_section
+
+        section = read_section(claude_dir, session_id, STATE_KEY)
+        told = [n for n in section.get("told_missing", []) if isinstance(n, str)]
+        try:
+            write_section(claude_dir, session_id, STATE_KEY,
+                          {**section, "told_missing": sorted(set(told) | set(missing))})
+        except SfpError:
+            pass  # worst case the person hears it again
+    return [f"⏭️ sfp: {name} skipped ({tool} not installed)" for name, tool in missing.items() if name not in told]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
 from conftest import SfpRunner
-from helpers import DATA
+from helpers import DATA, clean_env
 
 GATES = """\
 settings:
@@ -49,7 +50,7 @@ def test_summary_per_gate_lines_failure_output_and_fix(sfp: SfpRunner, project: 
     assert lines[0] == "📊 Quality Gates: 1 passed, 1 failed, 1 timeout, 1 skipped"
     assert any(l.startswith("  ❌ lint (") for l in lines) and "      a.py:1: E999 broken" in lines
     assert "      fix: run the linter with --fix" in lines
-    assert any("tool" in l and "requires frobnicate-does-not-exist (not on PATH)" in l for l in lines)
+    assert any("tool" in l and "skipped (frobnicate-does-not-exist not installed)" in l for l in lines)
     assert "docs" not in run.out  # no changed file under docs/
     assert "🚨 Quality Alerts" in run.out
 
@@ -114,3 +115,41 @@ def test_a_gate_can_call_this_sfp_through_SFP(sfp: SfpRunner, project: Path) -> 
     report = json.loads(sfp("gates", "--tier", "deep", "--json", "--files", "a.py", cwd=project).out)
     [gate] = report["gates"]
     assert gate["status"] == "passed" and gate["output"].startswith("sfp ")
+
+
+def test_names_select_gates_and_an_unknown_name_says_which_exist(sfp: SfpRunner, project: Path) -> None:
+    setup(project)
+    sfp("trust", str(project))
+    report = json.loads(sfp("gates", "lint", "ok", "--json", "--files", "a.py", cwd=project).out)
+    assert [g["name"] for g in report["gates"]] == ["ok", "lint"]  # the tier's order
+    run = sfp("gates", "nope", "--files", "a.py", cwd=project)
+    assert run.code != 0 and "no gate `nope` in tier `fast`" in run.err and "lint" in run.err
+
+
+def test_sfp_skip_is_in_the_summary_and_the_kpis(sfp: SfpRunner, project: Path, claude_dir: Path) -> None:
+    setup(project)
+    sfp("trust", str(project))
+    run = sfp("gates", "--files", "a.py", cwd=project, env=clean_env(claude_dir, SFP_SKIP="lint,slow"))
+    assert run.code == 0 and run.out.startswith("📊 Quality Gates: 1 passed, 0 failed, 0 timeout, 3 skipped")
+    assert any("lint" in l and "skipped (skipped by SFP_SKIP)" in l for l in run.out.splitlines())
+    [event] = [json.loads(l) for l in (claude_dir / "kpis" / "events.jsonl").read_text().splitlines()]
+    assert event["skipped_by_request"] == ["lint", "slow"]
+    everything = sfp("gates", "--json", "--files", "a.py", cwd=project, env=clean_env(claude_dir, SFP_SKIP="all"))
+    assert json.loads(everything.out)["summary"]["skipped"] == 4 and everything.code == 0
+
+
+def test_session_judges_what_that_session_wrote(sfp: SfpRunner, project: Path, claude_dir: Path) -> None:
+    setup(project, "tiers:\n  fast:\n    gates:\n      - name: show\n        command: echo {files}\n")
+    (project / "b.py").write_text("")
+    sfp("trust", str(project))
+    folder = claude_dir / "projects" / re.sub(r"[^A-Za-z0-9]", "-", str(project.resolve()))
+    folder.mkdir(parents=True)
+    write = {"type": "tool_use", "id": "w1", "name": "Write", "input": {"file_path": str(project / "b.py")}}
+    records = [{"type": "user", "timestamp": "2026-01-01T00:00:00.000Z", "message": {"role": "user", "content": "go"}},
+               {"type": "assistant", "timestamp": "2026-01-01T00:00:01.000Z",
+                "message": {"role": "assistant", "content": [write]}}]
+    (folder / "abc-123.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    report = json.loads(sfp("gates", "--session", "abc-123", "--json", cwd=project).out)
+    assert report["changed_files"] == ["b.py"] and report["gates"][0]["output"] == "b.py\n"
+    missing = sfp("gates", "--session", "nope", cwd=project)
+    assert missing.code != 0 and "no transcript of session nope" in missing.err

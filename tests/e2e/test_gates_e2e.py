@@ -1,25 +1,28 @@
 """Quality gates at Stop under the real client, with sfp installed by `sfp install`.
 
 The project's `.sfp/gates.yaml` has one fast-tier critical gate that fails while a .py file holds
-`print(`. A scripted Write leaves such a file; at the first Stop sfp blocks, and the client sends the
-model a new request carrying the gate's name, its output and its fix. The model's next turn fixes the
-file and the session ends: the Stop that answers a block (`stop_hook_active: true`) is never blocked.
+`print(`. A scripted Write leaves such a file; at the first Stop sfp sends its feedback, and the client
+sends the model a new request carrying the gate's name, its output, its fix and the command that re-runs
+it. The model's next turn fixes the file and the session ends: the Stop that answers the feedback
+(`stop_hook_active: true`) is never judged again.
 A second session shows the same holds when the model does NOT fix the file: no loop. A third does a
 `cd src` in Bash first: the project's gates must still apply (the Stop payload's `cwd` follows the `cd`;
 sfp takes the project from CLAUDE_PROJECT_DIR).
 
-What 2.1.197 does with the Stop hook's answer (seen here): `{"decision": "block", "reason": R}` becomes a
-`role: "user"` message whose text is `"Stop hook feedback:\\n" + R`, after the assistant's last text; the
-`systemMessage` sfp sends along (`📊 Quality Gates: …`) reaches no request.
-
-2.1.332 sends R twice: that user message wrapped in a `<system-reminder>` with a preamble, then a
-`role: "system"` message `Stop hook blocking error from command: "<cmd>": R` (helpers in reached.py).
+sfp answers the Stop with `{"hookSpecificOutput": {"hookEventName": "Stop", "additionalContext": F}}`.
+Seen here, identically on 2.1.197 and 2.1.332: F arrives once, as a `role: "user"` message whose text is
+`"<system-reminder>\\nStop hook additional context: " + F + "\\n</system-reminder>"`, after the assistant's
+last text; the model goes on and the next Stop has `stop_hook_active: true`. (`{"decision": "block",
+"reason": R}` gave 2.1.332's model R twice: "Stop hook feedback" and "Stop hook blocking error".) The
+`systemMessage` sfp sends along (`📊 Quality Gates: …`) reaches no request, and is sent only when a gate
+failed or was cut short.
 """
 
 from __future__ import annotations
 
 import json
 import shlex
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +32,6 @@ import pytest
 
 from e2e.client import Result, Sandbox, hook_settings, logged, merge_hooks, sfp_log
 from e2e.model_server import ModelServer, Request, all_text, call, say, texts_of
-from e2e.reached import carries_stop_reason, stop_blocking_errors, stop_feedback, stop_reason_copies
 
 pytestmark = pytest.mark.e2e
 
@@ -45,7 +47,7 @@ tiers:
     gates:
       - name: {GATE}
         description: No debugging prints left in Python files
-        command: "! grep -rn --include='*.py' 'print(' ."
+        command: "! grep -Hn 'print(' {{files}}"
         required: true
         critical: true
         timeout: 10000
@@ -54,8 +56,8 @@ tiers:
 """
 BAD_APP = 'import logging\n\nprint("debug")\nANSWER = 42\n'
 GOOD_APP = "import logging\n\nANSWER = 42\n"
-# grep's line for BAD_APP written as <project>/app.py.
-GREP_LINE = './app.py:3:print("debug")'
+# grep's line for BAD_APP written as <project>/app.py (the gate gets the session's files, project-relative).
+GREP_LINE = 'app.py:3:print("debug")'
 BLOCK_HEAD = "sfp quality gates failed on the files changed in this session"
 SUMMARY_PREFIX = "📊 Quality Gates"
 # Far more model requests than any of these sessions needs: a Stop loop would blow through it.
@@ -91,15 +93,29 @@ def kpi_events(claude_dir: Path, kind: str) -> list[dict[str, Any]]:
     return [e for e in events if e.get("kind") == kind]
 
 
+# A Stop hook's additionalContext F, as both clients hand it to the model: a user message of exactly this.
+CONTEXT_OPEN, CONTEXT_CLOSE = "<system-reminder>\nStop hook additional context: ", "\n</system-reminder>"
+# How the clients frame a `decision: "block"` reason (2.1.332: both, so the model reads it twice).
+BLOCK_FRAMINGS = ("Stop hook feedback:", "Stop hook blocking error from command")
+
+
+def messages(request: Request) -> list[dict[str, Any]]:
+    return list((request.body or {}).get("messages") or [])
+
+
+def stop_context(message: dict[str, Any]) -> str | None:
+    """The Stop hook context this message carries (its whole text, framing taken off), or None."""
+    if message.get("role") != "user":
+        return None
+    for text in texts_of(message.get("content")):
+        if text.startswith(CONTEXT_OPEN) and text.endswith(CONTEXT_CLOSE):
+            return text[len(CONTEXT_OPEN):-len(CONTEXT_CLOSE)]
+    return None
+
+
 def feedback_messages(request: Request) -> list[str]:
-    """The block reasons of the request's "Stop hook feedback" user messages: one per block, on every
-    client version (2.1.332's second copy of each is in `stop_blocking_errors`)."""
-    return stop_feedback(request)
-
-
-TWICE = ("sfp's Stop block reason reaches the model twice: as the <system-reminder>-wrapped "
-         "'Stop hook feedback' user message and as a 'Stop hook blocking error from command' system message "
-         "(2 copies, 1 expected); sfp's fix is owned elsewhere")
+    """sfp's gate feedback in the request's history: one per Stop that sent Claude back, in order."""
+    return [c for c in map(stop_context, messages(request)) if c is not None]
 
 
 def model_requests(model: ModelServer) -> list[Request]:
@@ -142,29 +158,39 @@ def test_the_blocked_stop_sends_the_model_the_gate_its_output_and_fix(fixed: Gat
     requests = fixed.model.main_requests()
     carrying = [i for i, r in enumerate(requests) if feedback_messages(r)]
 
-    assert carrying and carrying[0] == 2, (f"the block reason should first reach the third request (after the "
+    assert carrying and carrying[0] == 2, (f"the feedback should first reach the third request (after the "
                                            f"Write and the 'done'); it reached {carrying}")
     [reason] = feedback_messages(requests[2])
     assert BLOCK_HEAD in reason and f"({GATE})" in reason, reason
     assert f"## {GATE} (failed: exit 1)" in reason, reason
     assert GREP_LINE in reason, f"grep's output line is not in the reason:\n{reason}"
     assert f"Fix: {FIX}" in reason, reason
-    # Any second copy (2.1.332) is the same reason, whole.
-    assert all(copy == reason for copy in stop_blocking_errors(requests[2])), stop_blocking_errors(requests[2])
-    # The reason follows the model's "done": it is the answer to that stop, and nothing else comes after it.
-    messages = requests[2].body["messages"] if requests[2].body else []
-    first = next(i for i, m in enumerate(messages) if carries_stop_reason(m))
-    assert all(carries_stop_reason(m) for m in messages[first:]), messages[first:]
-    assert messages[first]["role"] == "user" and messages[first - 1]["role"] == "assistant", messages[first - 1:]
-    assert list(texts_of(messages[first - 1]["content"])) == ["done"]
+    rerun = reason.rsplit("\n", 1)[-1]
+    assert rerun.startswith("Re-run just the failing gate: ") and f" gates {GATE} --session {fixed.session_id} " in rerun
+    # The feedback follows the model's "done": it is the answer to that stop, and it is the last message.
+    history = messages(requests[2])
+    assert stop_context(history[-1]) == reason and history[-2]["role"] == "assistant", history[-2:]
+    assert list(texts_of(history[-2]["content"])) == ["done"]
 
 
-@pytest.mark.xfail_on_client("2.1.332", reason=TWICE)
-def test_the_block_reason_reaches_the_model_once(fixed: Gated) -> None:
+def test_the_feedback_reaches_the_model_once(fixed: Gated) -> None:
     request = fixed.model.main_requests()[2]
     [reason] = feedback_messages(request)
 
-    assert stop_reason_copies(request, reason) == 1, f"{stop_reason_copies(request, reason)} copies"
+    # Once in the whole request, and in none of the `decision: "block"` framings (2.1.332 doubles those).
+    assert all_text(request).count(reason) == 1, all_text(request).count(reason)
+    assert not any(framing in all_text(request) for framing in BLOCK_FRAMINGS)
+
+
+def test_the_rerun_command_in_the_feedback_runs_just_that_gate(fixed: Gated) -> None:
+    [reason] = feedback_messages(fixed.model.main_requests()[2])
+    command = reason.rsplit("\n", 1)[-1].removeprefix("Re-run just the failing gate: ")
+    done = subprocess.run(shlex.split(command) + ["--json"], capture_output=True, text=True, env=fixed.sandbox.env,
+                          cwd=fixed.sandbox.root, timeout=60)
+    report = json.loads(done.stdout)
+    # The file is fixed now: the gate passes on the session's files.
+    assert [(g["name"], g["status"]) for g in report["gates"]] == [(GATE, "passed")], report
+    assert report["changed_files"] == ["app.py"], report
 
 
 def test_the_fix_ends_the_session_without_a_loop(fixed: Gated) -> None:
@@ -183,8 +209,8 @@ def test_the_stop_after_the_block_has_stop_hook_active_and_sfp_does_not_block_it
     assert [p["stop_hook_active"] for p in payloads] == [False, True, False], payloads
     assert [p["last_assistant_message"] for p in payloads] == ["done", "fixed", "Nothing else to do."]
     assert len(stops) == 3, stops
-    assert "blocked stop" in stops[0]["message"], stops[0]
-    assert all("blocked stop" not in s["message"] for s in stops[1:]), stops
+    assert "context" in stops[0]["message"], stops[0]  # the feedback, as the Stop's additionalContext
+    assert all("context" not in s["message"] for s in stops[1:]), stops
 
 
 def test_each_gate_run_is_a_quality_gates_event(fixed: Gated) -> None:
@@ -242,10 +268,10 @@ def test_a_stop_with_stop_hook_active_is_never_blocked(unfixed: Unfixed) -> None
 
     assert unfixed.app.read_text(encoding="utf-8") == BAD_APP, "the gate should still fail"
     assert first.output["result"] == "I will leave it.", first.describe()
-    # Write, done (blocked), the answer to the block (not blocked again, though the gate still fails).
+    # Write, done (sent back), the answer to the feedback (not judged again, though the gate still fails).
     assert unfixed.main_per_run[0] == 3, unfixed.main_per_run
     assert [p["stop_hook_active"] for p in payloads][:2] == [False, True], payloads
-    # A new prompt is a new turn: its first Stop runs the gates again and blocks once, then ends.
+    # A new prompt is a new turn: its first Stop runs the gates again and sends Claude back once, then ends.
     assert second.output["result"] == "Still leaving it.", second.describe()
     assert unfixed.main_per_run[1] == 2, unfixed.main_per_run
     assert [p["stop_hook_active"] for p in payloads] == [False, True, False, True], payloads
@@ -257,10 +283,10 @@ def test_every_block_of_the_unfixed_file_names_the_same_failure(unfixed: Unfixed
     # Requests carry the history: the last one holds every block of the session, in order.
     reasons = feedback_messages(unfixed.model.main_requests()[-1])
 
-    assert len(reasons) == 2, f"expected two blocks in the session's history, got {len(reasons)}"
+    assert len(reasons) == 2, f"expected two feedbacks in the session's history, got {len(reasons)}"
     assert reasons[0] == reasons[1], reasons
     assert GREP_LINE in reasons[0] and f"Fix: {FIX}" in reasons[0], reasons[0]
-    assert all(copy == reasons[0] for copy in stop_blocking_errors(unfixed.model.main_requests()[-1]))
+    assert not any(framing in all_text(unfixed.model.main_requests()[-1]) for framing in BLOCK_FRAMINGS)
     events = [e for e in kpi_events(unfixed.sandbox.claude_dir, "quality_gates")
               if e.get("session") == unfixed.session_id]
     assert [e["failed"] for e in events] == [1, 1], events
@@ -282,6 +308,29 @@ def test_a_cd_in_bash_does_not_hide_the_projects_gates(sandbox: Sandbox, model: 
     stops = stop_payloads(payloads)
     assert stops and stops[0]["cwd"] == str(sandbox.project / "src"), "the cd did not move the client's cwd"
     reasons = [text for r in model.main_requests() for text in feedback_messages(r)]
-    assert reasons and './src/app.py:3:print("debug")' in reasons[0], (
-        f"no block reached the model; sfp's gate runs: {kpi_events(sandbox.claude_dir, 'quality_gates')}")
+    assert reasons and '\nsrc/app.py:3:print("debug")' in reasons[0], (
+        f"no feedback reached the model; sfp's gate runs: {kpi_events(sandbox.claude_dir, 'quality_gates')}")
     assert result.output["result"] == "I will leave it."
+
+
+# ---------------------------------------------------------------------------------------------
+# Quiet otherwise
+
+
+def test_the_persons_files_are_not_judged_and_a_passing_turn_is_silent(sandbox: Sandbox, model: ModelServer,
+                                                                        sfp_pyz: Path) -> None:
+    install_sfp(sandbox, sfp_pyz)
+    # The person's file from before the session: the gate would fail on it.
+    (sandbox.project / "legacy.py").write_text(BAD_APP, encoding="utf-8")
+    new = sandbox.project / "new.py"
+    model.push(call("Write", file_path=str(new), content=GOOD_APP), say("done"))
+
+    result = sandbox.run("write new.py", timeout=RUN_TIMEOUT)
+
+    assert result.output["result"] == "done", result.describe()
+    assert len(model.main_requests()) == 2 and not any(feedback_messages(r) for r in model.main_requests())
+    events = [e for e in kpi_events(sandbox.claude_dir, "quality_gates") if e.get("session") == result.session_id]
+    assert [(e["passed"], e["failed"]) for e in events] == [(1, 0)], events  # new.py was judged, legacy.py not
+    shown = [r for r in sandbox.transcript(result.session_id)
+             if SUMMARY_PREFIX in json.dumps(r.get("attachment") or {}, ensure_ascii=False)]
+    assert shown == [], "a passing turn showed the person a 📊 line"

@@ -7,7 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from sfp.gates.changes import changed_files, parse_timestamp
+from sfp.gates.changes import changed_files, parse_timestamp, session_files
 
 
 def git(repo: Path, *args: str) -> None:
@@ -62,3 +62,50 @@ def test_outside_git_without_a_session_start_the_last_hour(tmp_path: Path) -> No
 def test_transcript_timestamps() -> None:
     assert parse_timestamp("2026-11-24T14:34:13.661Z") == 1795530853.661
     assert parse_timestamp("garbage") is None and parse_timestamp(None) is None
+
+
+# --- what a session changed ------------------------------------------------------------------------
+
+def committed_repo(tmp_path: Path, files: dict[str, str]) -> Path:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    for name, text in files.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text)
+    git(repo, "add", ".")
+    git(repo, "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "init")
+    return repo
+
+
+def test_a_session_is_judged_on_what_it_wrote_not_on_the_persons_dirty_files(tmp_path: Path) -> None:
+    repo = committed_repo(tmp_path, {"a.py": "", "b.py": "", ".gitignore": "build/\n"})
+    (repo / "a.py").write_text("the person's edit\n")
+    (repo / "b.py").write_text("the session's edit\n")
+    (repo / "build").mkdir()
+    (repo / "build" / "gen.py").write_text("")
+    written = [str(repo / "b.py"), str(repo / "build" / "gen.py"), str(tmp_path / "outside.py"), str(repo / "gone.py")]
+    (tmp_path / "outside.py").write_text("")
+    assert session_files(repo, written, ran_commands=False, since=time.time() - 60) == ["b.py"]
+
+
+def test_bash_changes_count_only_after_the_session_began(tmp_path: Path) -> None:
+    repo = committed_repo(tmp_path, {"old.py": "", "new.py": ""})
+    start = time.time() - 60
+    for name, when in (("old.py", start - 600), ("new.py", start + 30)):
+        (repo / name).write_text("changed\n")
+        os.utime(repo / name, (when, when))
+    (repo / "untracked.py").write_text("")
+    assert session_files(repo, [], ran_commands=True, since=start) == ["new.py", "untracked.py"]
+    assert session_files(repo, [], ran_commands=False, since=start) == []  # no command ran: none of them
+    assert session_files(repo / "..", [], ran_commands=True, since=None) == []  # no start known: nothing
+
+
+def test_outside_git_bash_changes_are_mtimes_under_the_project(tmp_path: Path) -> None:
+    start = time.time() - 60
+    (tmp_path / "old.py").write_text("")
+    os.utime(tmp_path / "old.py", (start - 5, start - 5))
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "new.py").write_text("")
+    assert session_files(tmp_path, [], ran_commands=True, since=start) == ["sub/new.py"]
+    assert session_files(tmp_path, ["old.py"], ran_commands=False, since=start) == ["old.py"]  # relative: the project's

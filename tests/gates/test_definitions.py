@@ -52,3 +52,35 @@ def test_settings() -> None:
     assert (settings.parallel, settings.max_workers, settings.fail_fast, settings.timeout_ms) == (False, 3, True, 5000)
     workers = run_settings({}).max_workers
     assert workers is not None and workers >= 1 and hook_tier({}) == "fast"
+
+
+def test_files_keys_and_builtins() -> None:
+    data = {"tiers": {"fast": {"gates": [
+        {"name": "lint", "command": "ruff check", "pass_filenames": True},
+        {"name": "secrets", "command": "sfp scan-secrets {files}", "builtin": "secrets", "critical": True},
+    ]}}}
+    lint, secrets = tier_gates(data, "fast")
+    assert lint.spec.pass_filenames and lint.spec.builtin is None
+    assert (secrets.spec.builtin, secrets.spec.critical) == ("secrets", True)
+
+
+def test_the_shipped_fast_tier_checks_only_the_sessions_files_and_their_secrets(tmp_path: Path) -> None:
+    from sfp.config.layers import load_config
+
+    claude_dir = tmp_path / "claude"
+    claude_dir.mkdir()
+    gates = {g.spec.name: g for g in tier_gates(load_config("gates", claude_dir, None).data, "fast")}
+    assert "{files}" in gates["quick-lint"].spec.command and " . " not in gates["quick-lint"].spec.command + " "
+    assert gates["secrets"].spec.builtin == "secrets" and gates["secrets"].spec.critical
+    assert not gates["quick-lint"].spec.critical  # an optional lint never sends Claude back on its own
+
+
+def test_the_schema_refuses_an_unknown_builtin(tmp_path: Path) -> None:
+    from sfp.config.layers import load_config
+    from sfp.errors import ConfigError
+
+    claude_dir = tmp_path / "claude"
+    (claude_dir / "sfp").mkdir(parents=True)
+    (claude_dir / "sfp" / "gates.yaml").write_text("gates:\n  - name: x\n    command: x\n    builtin: nope\n")
+    with pytest.raises(ConfigError, match="builtin"):
+        load_config("gates", claude_dir, None)

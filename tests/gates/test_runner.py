@@ -21,6 +21,8 @@ from sfp.gates.runner import (
     GateResult,
     GateSpec,
     RunSettings,
+    chunks,
+    invocations,
     missing_tools,
     run_gates,
 )
@@ -101,9 +103,88 @@ def test_missing_tool_is_skipped_not_failed_and_never_started(tmp_path: Path) ->
     events: list[tuple[str, str]] = []
     result = only(gate("lint", "touch ran", requires=("sh", "no-such-tool-sfp")), cwd=tmp_path,
                   on_event=lambda kind, g, r: events.append((kind, g.name)))
-    assert (result.status, result.reason, result.returncode) == ("skipped", "requires no-such-tool-sfp (not on PATH)", None)
+    assert (result.status, result.reason, result.returncode) == ("skipped", "no-such-tool-sfp not installed", None)
+    assert result.missing_tool == "no-such-tool-sfp"
     assert not (tmp_path / "ran").exists()
     assert events == [("end", "lint")]
+
+
+@pytest.mark.parametrize("marks, text", [
+    ({"required": True}, "no-such-tool-sfp is not installed; install it or mark the gate `required: false`"),
+    ({"critical": True}, "no-such-tool-sfp is not installed; install it or mark the gate `required: false` "
+                         "and `critical: false`"),
+])
+def test_a_missing_tool_fails_a_gate_that_must_run(tmp_path: Path, marks: dict[str, bool], text: str) -> None:
+    for one in (gate("lint", "touch ran", requires=("no-such-tool-sfp",), **marks),
+                gate("lint", "no-such-tool-sfp check .", **marks)):  # the shell's 127
+        result = only(one, cwd=tmp_path)
+        assert (result.status, result.reason, result.output, result.missing_tool) == (
+            "failed", text, text + "\n", "no-such-tool-sfp")
+    assert not (tmp_path / "ran").exists()
+
+
+# --- the gate's files ---------------------------------------------------------------------------------
+
+HOSTILE = ["plain.py", "with space.py", "it's.py", 'quote".py', "$(touch pwned).py", "`touch pwned2`.py",
+           "new\nline.py", "-rf.py", "semi;touch pwned3.py"]
+
+
+@pytest.mark.parametrize("how", [{"command": "printf '%s\\0' {files} > seen"},
+                                 {"command": "printf '%s\\0' > seen", "pass_filenames": True}])
+def test_file_names_reach_the_command_whole_and_never_run(tmp_path: Path, how: dict[str, Any]) -> None:
+    for name in HOSTILE:
+        (tmp_path / name).write_text("")
+    command = how.pop("command")
+    result = only(gate("names", command, files=tuple(HOSTILE), **how), cwd=tmp_path)
+    assert result.status == "passed", result
+    seen = (tmp_path / "seen").read_text().split("\0")[:-1]
+    assert seen == [("./" + n if n.startswith("-") else n) for n in HOSTILE]
+    assert not any((tmp_path / p).exists() for p in ("pwned", "pwned2", "pwned3"))
+
+
+def test_files_are_relative_to_a_gates_own_folder(tmp_path: Path) -> None:
+    (tmp_path / "web").mkdir()
+    result = only(gate("g", "echo {files}", cwd=Path("web"), files=("web/a.ts", "b.py")), cwd=tmp_path)
+    assert result.output == "a.ts ../b.py\n"
+
+
+def test_a_gate_that_takes_files_and_has_none_is_skipped() -> None:
+    for one in (gate("g", "echo {files}"), gate("g", "echo", pass_filenames=True)):
+        assert (only(one).status, only(one).reason) == ("skipped", "no files to check")
+
+
+def test_many_files_go_in_chunks_under_the_argument_limits(tmp_path: Path) -> None:
+    names = tuple(f"{'d' * 200}/{i:05}-{'x' * 100}.py" for i in range(6000))  # 1.9 MB of names
+    assert len(invocations("wc {files}", names, False)) > 1
+    assert all(len(argv[2].encode()) < 128 * 1024 for argv in invocations("wc {files}", names, False))
+    appended = invocations("printf '%s\\n' >> seen", names, True)
+    assert len(appended) > 1 and [n for argv in appended for n in argv[4:]] == list(names)
+    for how in ({"command": "printf '%s\\n' {files} >> seen"},
+                {"command": "printf '%s\\n' >> seen", "pass_filenames": True}):
+        (tmp_path / "seen").unlink(missing_ok=True)
+        command = str(how.pop("command"))
+        result = only(gate("many", command, 20_000, files=names, **how), cwd=tmp_path)
+        assert result.status == "passed", result.output
+        assert (tmp_path / "seen").read_text().splitlines() == list(names)
+
+
+def test_chunks_keep_order_and_respect_the_budget() -> None:
+    assert chunks(["aa", "bb", "cc"], 22) == [["aa", "bb"], ["cc"]]
+    assert chunks(["a" * 50], 10) == [["a" * 50]]  # one item is never split
+    assert chunks([], 10) == [[]]
+
+
+def test_a_builtin_runs_in_process_on_the_gates_files(tmp_path: Path) -> None:
+    seen: list[tuple[Path, list[str]]] = []
+
+    def builtin(cwd: Path, files: Sequence[str]) -> tuple[bool, str]:
+        seen.append((cwd, list(files)))
+        return False, "a.py:1: found\n"
+
+    result = only(gate("mine", "", builtin="mine", files=("a.py",)), cwd=tmp_path, builtins={"mine": builtin})
+    assert (result.status, result.returncode, result.output) == ("failed", 1, "a.py:1: found\n")
+    assert seen == [(tmp_path, ["a.py"])]
+    assert only(gate("x", "", builtin="nope", files=("a.py",))).status == "error"
 
 
 def test_required_tool_is_looked_up_on_the_gate_path(tmp_path: Path) -> None:
