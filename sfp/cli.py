@@ -183,6 +183,10 @@ def build_parser() -> argparse.ArgumentParser:
             name, help=help, description=help, epilog=EXIT_CODES_HELP, formatter_class=formatter)
         return sub
 
+    status = command("status", "the daily checks at a glance: health, the last gate runs, the newest backup and handoff")
+    status.add_argument("--json", action="store_true", help="print as JSON (schema sfp.status/1)")
+    status.add_argument("--project", metavar="DIR", help="project whose settings files count (default: current folder)")
+
     health = command("health", "check Python, sfp itself, context files, memory and disk")
     health.add_argument("--json", action="store_true", help="print the runbook's JSON shape")
     health.add_argument("--project", metavar="DIR", help="project whose config applies (default: current folder)")
@@ -325,6 +329,10 @@ def dispatch(ns: argparse.Namespace, out: IO[str]) -> int:
 
     root = resolve_claude_dir(ns.claude_dir)
     name: str = ns.command
+    if name == "status":
+        from sfp.commands.status import status
+
+        return status(root, _project(ns.project), as_json=ns.json, out=out)
     if name == "health":
         from sfp.commands.health import health
 

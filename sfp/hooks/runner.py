@@ -241,6 +241,8 @@ def _summary(result: HookResult, exit_code: int) -> str:
         parts.append("blocked stop")
     if exit_code:
         parts.append(f"exit {exit_code}")
+    if result.log_note:
+        parts.append(result.log_note)
     return "handled" + (": " + ", ".join(parts) if parts else "")
 
 

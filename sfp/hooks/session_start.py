@@ -29,7 +29,10 @@ def handle(event: HookEvent, ctx: HookContext) -> HookResult:
         parts.append(handoff)
     notice = trust_notice(ctx.claude_dir, project, event.session_id)
     message = "\n".join(filter(None, (message, notice))) or None
-    return HookResult(context="\n\n".join(parts) or None, message=message)
+    return HookResult(context="\n\n".join(parts) or None, message=message, log_note=f"{HEALTH_NOTE}{report.status}")
+
+
+HEALTH_NOTE = "health "  # the log line's words `sfp status` finds the last health result by
 
 
 def trust_notice(claude_dir: Path, project: Path | None, session_id: str | None) -> str | None:
