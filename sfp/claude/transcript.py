@@ -2,13 +2,16 @@
 
 Every hook gets `transcript_path`: a JSON-lines file, often tens of MB, that the
 client keeps appending to while hooks run. `read_transcript` streams it once and
-returns a frozen `Transcript`: prompts, files touched, commands, tasks, failed
-tools, the last assistant text and where compaction happened.
+returns a frozen `Transcript`: the person's requests, files touched, commands,
+tasks, failed tools and which of them were fixed later, refused tool uses,
+commits and pushes, each subagent's work, the last assistant text and where
+compaction happened.
 
 Speed: most bytes are tool results (file contents, command output) that only
 matter when they report an error or name a new task's id. A line is therefore
 classified with cheap byte searches first and `json.loads`-ed only when it can
-hold something we keep. The byte searches rely on one fact of JSON: a `"`
+hold something we keep: an error, a new task's id, the commit a `git commit`
+made, or the result of a rerun of a command that failed before. The byte searches rely on one fact of JSON: a `"`
 inside a string is always escaped, so an unescaped `"type":"` is always a key.
 
 Bounds: lines longer than `max_line_bytes` are skipped without being read into

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from sfp.errors import UsageError
 from sfp.claude.transcript import cheap_record_type, read_transcript, summarize_transcript
-from sfp.claude.transcript_records import error_summary, failing_test_names
+from sfp.claude.transcript_outcomes import failing_test_names
+from sfp.claude.transcript_records import error_summary
 from sfp.claude.transcript_summary import (
     MAX_ITEMS,
     MAX_PROMPT_CHARS,

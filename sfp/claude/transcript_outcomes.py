@@ -1,0 +1,136 @@
+"""What became of a tool call that failed or that changed the repository: how a command is known when it runs
+again (so that a later pass settles an earlier failure), which tests a runner named as failing, and the
+commits and pushes that `git` reported."""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from sfp.claude.transcript_summary import MAX_SUBJECT_CHARS, Commit, FailedTool, Summary, clip
+
+_GIT_SCAN_CHARS: Final = 4096
+CANCELLED: Final = ("Sibling tool call errored", "No such tool available", "[Request interrupted by user")
+REJECTED: Final = ("The user doesn't want to proceed with this tool use", "The user doesn't want to take this action")
+NOT_PERMITTED: Final = re.compile(
+    r"requested permissions to .{0,1000}? but you haven't granted it|This command requires approval"
+    r"|Permission to use \S+ (?:has been|was) denied|denied by (?:the )?permission", re.IGNORECASE)
+GIT_COMMIT_OR_PUSH: Final = re.compile(r"\bgit\s+(?:-\S+\s+)*(?:commit|push)\b")
+_GIT_VERB: Final = re.compile(r"^git\s+(?:-[cC]\s+\S+\s+|-\S+\s+)*([a-z][a-z-]*)")
+_PYTHON: Final = re.compile(r"(?<![\w/.-])python3(?:\.\d+)?(?=\s)")  # `python x.py` failing, `python3 x.py` passing
+NOTHING_TO_COMMIT: Final = "nothing to commit, working tree clean"
+_CHAIN: Final = re.compile(r"\s*(?:&&|;)\s*")
+_COMMIT_LINE: Final = re.compile(r"^\[([^\]\n]{1,200}?) ([0-9a-f]{7,40})\] (.+)$", re.MULTILINE)
+_PUSH_REMOTE: Final = re.compile(r"^To (\S+)", re.MULTILINE)
+_PUSH_REF: Final = re.compile(
+    r"^\s*[+*]?\s*(?:[0-9a-f]{7,40}\.{2,3}[0-9a-f]{7,40}|\[new branch\]|\[new tag\])\s+(\S+)\s+->\s+(\S+)",
+    re.MULTILINE)
+_CD_PREFIX: Final = re.compile(r"^(?:cd\s+\S+\s*(?:&&|;)\s*)+")
+_PLUMBING: Final = re.compile(r"\s*(?:[12]?>&[12]|[12&]?>>?\s*/dev/null)")
+_PIPE_TAIL: Final = re.compile(r"\s*\|\s*(?:tail|head|grep|tee|less|more|cat|sort|uniq|wc)\b[^|]*$")
+_ARGS: Final = r"(?P<args>[^;&|]*)"
+_TEST_RUNNERS: Final = (
+    ("pytest", re.compile(r"(?:^|[\s/])(?:python[\d.]*\s+-m\s+)?py\.?test\b" + _ARGS)),
+    ("unittest", re.compile(r"(?:^|[\s/])python[\d.]*\s+-m\s+unittest\b" + _ARGS)),
+    ("cargo", re.compile(r"\bcargo\s+(?:\+\S+\s+)?(?:test|nextest\s+run)\b" + _ARGS)),
+    ("go", re.compile(r"\bgo\s+test\b" + _ARGS)),
+    ("vitest", re.compile(r"\bvitest\b(?:\s+run\b)?" + _ARGS)),
+    ("jest", re.compile(r"\bjest\b" + _ARGS)),
+    ("node", re.compile(r"\bnode\s+--test\b" + _ARGS)),
+    ("mix", re.compile(r"\bmix\s+test\b" + _ARGS)),
+    ("npm", re.compile(r"\b(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?test\b" + _ARGS)),
+    # checkers: a passing run of the same checker on the same (or more) files settles its failure too
+    ("credo", re.compile(r"\bmix\s+credo\b" + _ARGS)),
+    ("mix-compile", re.compile(r"\bmix\s+compile\b" + _ARGS)),
+    ("ruff", re.compile(r"\bruff\s+check\b" + _ARGS)),
+    ("ruff-format", re.compile(r"\bruff\s+format\b" + _ARGS)),
+    ("mypy", re.compile(r"\bmypy\b" + _ARGS)),
+    ("eslint", re.compile(r"\beslint\b" + _ARGS)),
+    ("tsc", re.compile(r"\btsc\b" + _ARGS)),
+    ("clippy", re.compile(r"\bcargo\s+clippy\b" + _ARGS)),
+    ("cargo-build", re.compile(r"\bcargo\s+(?:build|check)\b" + _ARGS)),
+    ("go-vet", re.compile(r"\bgo\s+(?:vet|build)\b" + _ARGS)),
+)
+_NOT_TARGETS: Final = frozenset({"discover", "run", "test", "--"})
+# The lines test runners print for one failing test (pytest, unittest, TAP/node, jest, vitest, cargo, go).
+_FAILING_TEST: Final = re.compile(
+    r"^(?:(?:FAILED|ERROR) \S+\.py(?:::\S+)?"  # pytest's short summary
+    r"|(?:FAIL|ERROR): \w+(?: \([\w.]+\))?"  # unittest
+    r"|\s*not ok \d+ - .+"  # TAP (node --test, prove)
+    r"|\s*● .+ › .+"  # jest
+    r"|\s*(?:FAIL|×|✗)\s+\S+\.(?:test|spec)\.[cm]?[jt]sx? > .+"  # vitest
+    r"|test \S+ \.\.\. FAILED"  # cargo test
+    r"|\s*--- FAIL: \S+(?: \([\d.]+s\))?)",  # go test
+    re.MULTILINE)
+_PYTEST_ID: Final = re.compile(r"(?:FAILED|ERROR) (\S+)")
+_MAX_NAMES: Final = 3
+_NAME_SCAN_CHARS: Final = 128 * 1024
+
+
+def command_keys(command: str) -> tuple[str, ...]:
+    """How a command is recognised when it runs again: its own key first (what a failure of it is filed
+    under), then the key of each step of an `a && b` chain (a success of the chain is a success of each).
+
+    A key leaves out a leading `cd`, output plumbing (`2>&1`, `| tail`) and spacing; a test runner or
+    checker is `run:<tool>:<targets>`, any `git commit` is "git commit" (every commit retries the last).
+    """
+    text = " ".join(command.split())
+    steps = [_step_key(step) for step in _CHAIN.split(text)]
+    steps = [step for step in steps if step and not step.startswith("cd ")]
+    primary = next((step for step in reversed(steps) if step.startswith(("run:", "git "))), None)
+    if primary is None:
+        primary = _step_key(_CD_PREFIX.sub("", text)) or text
+    return (primary, *[step for step in steps if step != primary])
+
+
+def _step_key(step: str) -> str:
+    git = _GIT_VERB.search(step)
+    if git:
+        return "git " + git.group(1)
+    text = _PLUMBING.sub("", _CD_PREFIX.sub("", step))
+    while (tail := _PIPE_TAIL.search(text)) is not None:
+        text = text[: tail.start()]
+    text = _PYTHON.sub("python", text)
+    test = runner_and_targets(text)
+    return f"run:{test[0]}:{' '.join(test[1])}" if test else text.strip()
+
+
+def runner_and_targets(command: str) -> tuple[str, tuple[str, ...]] | None:
+    """(tool, targets) when `command` runs tests or a checker; no targets means the whole project."""
+    for runner, pattern in _TEST_RUNNERS:
+        found = pattern.search(command)
+        if found:
+            words = found.group("args").split()
+            return runner, tuple(w.strip("'\"") for w in words if not w.startswith("-") and w not in _NOT_TARGETS)
+    return None
+
+
+def covers(targets: tuple[str, ...], key: str, failure: FailedTool) -> bool:
+    """Whether a passing run of `targets` shows that the test failure under `key` is fixed."""
+    if not targets:
+        return True
+    failed = tuple(key.split(":", 2)[2].split())
+    if failed and all(t.startswith(targets) for t in failed):
+        return True
+    ids = [m.group(1) for m in map(_PYTEST_ID.match, failure.names) if m]
+    return bool(ids) and len(ids) == len(failure.names) and all(i.startswith(targets) for i in ids)
+
+
+def failing_test_names(text: str) -> tuple[str, ...]:
+    """Up to three failing tests, as the runner printed them (`FAILED tests/x.py::test_y`, `not ok 3 - y`)."""
+    scanned = text if len(text) <= 2 * _NAME_SCAN_CHARS else text[:_NAME_SCAN_CHARS] + "\n" + text[-_NAME_SCAN_CHARS:]
+    names: dict[str, None] = {}
+    for found in _FAILING_TEST.finditer(scanned):
+        names[clip(found.group(0).strip(), 160)] = None
+        if len(names) >= _MAX_NAMES:
+            break
+    return tuple(names)
+
+
+def take_git_output(text: str, summary: Summary) -> None:
+    for found in _COMMIT_LINE.finditer(text[:_GIT_SCAN_CHARS]):
+        summary.commits.append(Commit(found.group(2), clip(found.group(3).strip(), MAX_SUBJECT_CHARS)))
+    remote = _PUSH_REMOTE.search(text[:_GIT_SCAN_CHARS])
+    for found in _PUSH_REF.finditer(text[:_GIT_SCAN_CHARS]):
+        where = f" ({clip(remote.group(1), 200)})" if remote else ""
+        summary.pushes.append(clip(f"{found.group(1)} -> {found.group(2)}{where}", 300))
