@@ -40,7 +40,7 @@ def plugin(claude_dir: Path, project: Path, target: str, *, force: bool, out: IO
                   f"  check it:  claude plugin validate {q(str(folder))}\n"
                   f"  try it:    claude --plugin-dir {q(str(folder))}\n")
         return 0
-    (top / ".claude-plugin").mkdir(exist_ok=True)
+    _folder(top / ".claude-plugin")
     write_atomic(top / ".claude-plugin" / "marketplace.json", _json(marketplace_manifest(marketplace, version)), mode=0o644)
     out.write(f"wrote a Claude Code marketplace `{marketplace}` to {top}, holding sfp {version}\n"
               f"  check it:  claude plugin validate {q(str(top))}\n"
@@ -53,8 +53,8 @@ def plugin(claude_dir: Path, project: Path, target: str, *, force: bool, out: IO
 
 
 def write_plugin(folder: Path, pyz: Path, version: str, timeouts: dict[str, float], marketplace: str | None) -> None:
-    (folder / ".claude-plugin").mkdir(parents=True, exist_ok=True)
-    (folder / "hooks").mkdir(exist_ok=True)
+    _folder(folder / ".claude-plugin")
+    _folder(folder / "hooks")
     write_atomic(folder / ".claude-plugin" / "plugin.json", _json(manifest(version)), mode=0o644)
     write_atomic(folder / "hooks" / "hooks.json", _json(hooks_file(timeouts)), mode=0o644)
     install = (f"claude plugin marketplace add <this marketplace's folder>\nclaude plugin install {PLUGIN_NAME}@{marketplace}"
@@ -109,6 +109,15 @@ def _check_marketplace_name(name: str) -> None:
 
     if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,63}", name):
         raise UsageError(f"marketplace name `{name}`: use lower-case letters, digits, `.`, `_` or `-`")
+
+
+def _folder(path: Path) -> None:
+    """`path` and its missing parents as 0755 whatever the umask: what the hooks run must not be
+    writable by anyone but its owner (under umask 000 mkdir would make them 0777)."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o755)
+        folder.chmod(0o755)
 
 
 def _check_target(folder: Path, force: bool, marker: str) -> None:

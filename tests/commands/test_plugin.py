@@ -78,3 +78,16 @@ def test_a_marketplace_holds_sfp_and_each_build_is_a_new_version(built: dict[str
 def test_a_marketplace_name_is_checked(built: dict[str, Path], tmp_path: Path) -> None:
     done = run_plugin(built, tmp_path, str(tmp_path / "m"), "--marketplace", "Bad Name")
     assert done.returncode == 2 and "marketplace name" in done.stderr
+
+
+def test_under_umask_000_nothing_the_hooks_run_is_writable_by_others(built: dict[str, Path], tmp_path: Path) -> None:
+    env = clean_env(tmp_path / "claude", home=tmp_path, SHIV_ROOT=str(tmp_path / "shiv"))
+    market = tmp_path / "claude" / "market"
+    done = subprocess.run([sys.executable, str(built["shiv"]), "plugin", str(market), "--marketplace", "mine"],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60,
+                          preexec_fn=lambda: os.umask(0))
+    assert done.returncode == 0, done.stderr
+    written = [market, *market.rglob("*")]
+    assert len(written) > 8
+    open_to_others = [p for p in written if p.stat().st_mode & 0o022]
+    assert open_to_others == []
