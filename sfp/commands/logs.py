@@ -17,7 +17,8 @@ def logs(claude_dir: Path, *, lines: int, follow: bool, as_json: bool, out: IO[s
     path = log_path(claude_dir)
     records = read_records(claude_dir, lines)
     if not records and not follow and lines > 0:
-        out.write(f"no log records yet ({path})\n")
+        if not as_json:  # JSON lines: no record is no line, so what is printed stays parseable
+            out.write(f"no log records yet ({path})\n")
         return 0
     for record in records:
         out.write(format_line(record, as_json) + "\n")
