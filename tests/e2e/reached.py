@@ -21,6 +21,9 @@ DATE_SUFFIX = re.compile(r"\n\nToday's date is \d{4}-\d{2}-\d{2}\.\Z")
 # or that inside "<system-reminder>\n<the client's preamble>\n" … "\n</system-reminder>" (2.1.332).
 STOP_FEEDBACK = "Stop hook feedback:\n"
 REMINDER_OPEN, REMINDER_CLOSE = "<system-reminder>\n", "\n</system-reminder>"
+# A Stop hook's {"hookSpecificOutput": {"hookEventName": "Stop", "additionalContext": F}}: a user message of
+# exactly "<system-reminder>\nStop hook additional context: " + F + "\n</system-reminder>", once, on both versions.
+STOP_CONTEXT = "<system-reminder>\nStop hook additional context: "
 # … and, on 2.1.332 only, once more as a system message: 'Stop hook blocking error from command: "<cmd>": ' + R.
 STOP_BLOCKING_ERROR = 'Stop hook blocking error from command: "'
 # 2.1.332 offers some tools only by name (their schemas load through ToolSearch), in a system message.
@@ -89,6 +92,22 @@ def stop_feedback(request: Request) -> list[str]:
         if message.get("role") == "user":
             found += [r for r in map(_feedback, texts_of(message.get("content"))) if r is not None]
     return found
+
+
+def stop_contexts(request: Request) -> list[str]:
+    """The additionalContext texts a Stop hook sent the model back with, in the order of the history."""
+    found = []
+    for message in messages(request):
+        if message.get("role") == "user":
+            found += [t[len(STOP_CONTEXT):-len(REMINDER_CLOSE)] for t in texts_of(message.get("content"))
+                      if t.startswith(STOP_CONTEXT) and t.endswith(REMINDER_CLOSE)]
+    return found
+
+
+def stop_hook_answers(request: Request) -> list[str]:
+    """Everything a Stop hook sent the model back with, whichever way it did (a block reason once per block,
+    or an additionalContext): what a test reads when only "did the Stop hook speak, saying what" matters."""
+    return stop_feedback(request) + stop_contexts(request)
 
 
 def stop_blocking_errors(request: Request, command: str | None = None) -> list[str]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from e2e.model_server import Request
-from e2e.reached import (carries_stop_reason, hook_contexts, offered_tools, stop_blocking_errors, stop_feedback,
-                         stop_reason_copies)
+from e2e.reached import (carries_stop_reason, hook_contexts, offered_tools, stop_blocking_errors, stop_contexts,
+                         stop_feedback, stop_hook_answers, stop_reason_copies)
 
 LABEL = "UserPromptSubmit hook additional context: "
 REASON = 'sfp quality gates failed (no-debug-print).\n\n## no-debug-print\n./app.py:3:print("debug")'
@@ -57,6 +57,14 @@ def test_one_block_is_one_feedback_on_both_versions_and_the_copies_are_counted()
     assert stop_blocking_errors(new, command=COMMAND) == [REASON]
     assert (stop_reason_copies(old, REASON), stop_reason_copies(new, REASON)) == (1, 2)
     assert all(carries_stop_reason(m) for m in stop_332()) and not carries_stop_reason(user("done"))
+
+
+def test_a_stop_additional_context_is_read_once_and_exactly() -> None:
+    answered = request(user("done"), user(f"<system-reminder>\nStop hook additional context: {REASON}\n</system-reminder>"))
+
+    assert stop_contexts(answered) == [REASON] and stop_feedback(answered) == []
+    assert stop_hook_answers(answered) == [REASON] == stop_hook_answers(request(*stop_197()))
+    assert stop_contexts(request(user(f"<system-reminder>\nStop hook additional context: {REASON}"))) == []
 
 
 def test_a_mangled_or_missing_reason_is_not_counted() -> None:

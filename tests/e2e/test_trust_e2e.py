@@ -14,7 +14,7 @@ import pytest
 
 from e2e.client import Sandbox, logged, sfp_log
 from e2e.model_server import ModelServer, call, say
-from e2e.reached import stop_feedback
+from e2e.reached import stop_hook_answers
 
 pytestmark = pytest.mark.e2e
 
@@ -37,7 +37,7 @@ def session(sandbox: Sandbox, model: ModelServer, name: str, *, blocked: bool) -
         model.push(say("ok, left as is"))  # the answer to the block; its Stop has stop_hook_active
     result = sandbox.run(f"write {name}", timeout=RUN_TIMEOUT)
     assert model.remaining == 0, f"{model.remaining} scripted replies left: the gate ran when it should not have"
-    return result.session_id, [reason for request in model.main_requests()[before:] for reason in stop_feedback(request)]
+    return result.session_id, [reason for request in model.main_requests()[before:] for reason in stop_hook_answers(request)]
 
 
 def test_a_cloned_repositorys_gate_runs_only_while_trusted(claude_bin: Path, sfp_pyz: Path,
