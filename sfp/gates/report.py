@@ -17,7 +17,8 @@ _NOISE = re.compile(r"^\s*$|^\s*[-=_*#~]{3,}\s*$")
 def summary_line(run: GateRun) -> str:
     c = run.counts()
     line = f"📊 Quality Gates: {c['passed']} passed, {c['failed']} failed, {c['timeout']} timeout, {c['skipped']} skipped"
-    return line + (f", {c['error']} error" if c["error"] else "")
+    line += f", {c['error']} error" if c["error"] else ""
+    return line + (f" (SFP_SKIP: {', '.join(run.skipped_by_request)})" if run.skipped_by_request else "")
 
 
 def useful_lines(output: str, limit: int) -> list[str]:
@@ -31,8 +32,8 @@ def render_text(run: GateRun, *, output_lines: int = 10) -> str:
     if not run.results:
         lines.append("  no gate applies to the changed files" if run.changed_files else "  no changed files")
     for result in run.results:
-        why = (f"skipped ({result.reason})" if result.status == "skipped" else result.reason) \
-            if result.reason and result.status != "passed" else None
+        why = (f"skipped ({result.reason})" if result.status == "skipped" and not result.reason.startswith("skipped")
+               else result.reason) if result.reason and result.status != "passed" else None
         lines.append(f"  {ICONS.get(result.status, '?')} {result.name} ({result.duration_ms / 1000:.1f}s)"
                      + (f" — {why}" if why else ""))
         if result.status in ("failed", "timeout", "error"):
