@@ -57,7 +57,8 @@ def running(payload: dict[str, Any]) -> bool:
 @pytest.mark.skip_on_client("2.1.197", reason="runs an Agent in the foreground: no Stop with a running task")
 def test_no_gate_runs_while_a_background_agent_is_still_working(claude_bin: Path, sfp_pyz: Path,
                                                                 tmp_path: Path) -> None:
-    with SlowAgentServer() as model:
+    server = SlowAgentServer()
+    with server as model:
         sandbox = Sandbox(claude_bin, tmp_path, model.url)
         payloads = install_sfp(sandbox, sfp_pyz)
         app = sandbox.project / "app.py"
@@ -70,7 +71,7 @@ def test_no_gate_runs_while_a_background_agent_is_still_working(claude_bin: Path
 
         stops = [p for p in stop_payloads(payloads) if p.get("session_id") == result.session_id]
         events = [e for e in kpi_events(sandbox.claude_dir, "quality_gates") if e.get("session") == result.session_id]
-        assert model.agent_requests, "the background agent never asked the model"
+        assert server.agent_requests, "the background agent never asked the model"
         assert any(running(p) for p in stops), f"no Stop came while the agent ran: {json.dumps(stops)[:2000]}"
         # One gate run: at the first Stop with nothing running that answers no feedback.
         judged = [p for p in stops if not running(p) and not p.get("stop_hook_active")]
