@@ -314,3 +314,12 @@ def test_an_unwritable_kpi_store_still_sends_the_feedback(sfp: SfpRunner, projec
     (claude_dir / "kpis").write_text("a file in the way")
     answer = json.loads(sfp("hook", input=stop_event(project, wrote(project, "app.py"))).out)
     assert "hookSpecificOutput" in answer
+
+
+def test_a_hostile_file_name_the_session_wrote_is_checked_never_run(sfp: SfpRunner, project: Path) -> None:
+    name = "$(touch pwned) it's\nx.py"
+    project_with(project, {name: "# TODO\n"})
+    sfp("trust", str(project))
+    text = json.loads(sfp("hook", input=stop_event(project, wrote(project, name))).out)[
+        "hookSpecificOutput"]["additionalContext"]
+    assert "## no-todo (failed: exit 1)" in text and not (project / "pwned").exists()
