@@ -4,6 +4,7 @@ commits and pushes that `git` reported."""
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Final
 
@@ -12,9 +13,8 @@ from sfp.claude.transcript_summary import MAX_SUBJECT_CHARS, Commit, FailedTool,
 _GIT_SCAN_CHARS: Final = 4096
 CANCELLED: Final = ("Sibling tool call errored", "No such tool available", "[Request interrupted by user")
 REJECTED: Final = ("The user doesn't want to proceed with this tool use", "The user doesn't want to take this action")
-NOT_PERMITTED: Final = re.compile(
-    r"requested permissions to .{0,1000}? but you haven't granted it|This command requires approval"
-    r"|Permission to use \S+ (?:has been|was) denied|denied by (?:the )?permission", re.IGNORECASE)
+# The client's words when a permission was never given (plain substrings: a regex over 4 KB per error costs).
+NOT_PERMITTED: Final = ("but you haven't granted it", "This command requires approval", "Permission to use ")
 GIT_COMMIT_OR_PUSH: Final = re.compile(r"\bgit\s+(?:-\S+\s+)*(?:commit|push)\b")
 _GIT_VERB: Final = re.compile(r"^git\s+(?:-[cC]\s+\S+\s+|-\S+\s+)*([a-z][a-z-]*)")
 _PYTHON: Final = re.compile(r"(?<![\w/.-])python3(?:\.\d+)?(?=\s)")  # `python x.py` failing, `python3 x.py` passing
@@ -51,22 +51,26 @@ _TEST_RUNNERS: Final = (
     ("cargo-build", re.compile(r"\bcargo\s+(?:build|check)\b" + _ARGS)),
     ("go-vet", re.compile(r"\bgo\s+(?:vet|build)\b" + _ARGS)),
 )
+_ANY_RUNNER: Final = re.compile(r"py\.?test|unittest|cargo|go|vitest|jest|node|mix|npm|yarn|bun|ruff|mypy|eslint|tsc")
 _NOT_TARGETS: Final = frozenset({"discover", "run", "test", "--"})
 # The lines test runners print for one failing test (pytest, unittest, TAP/node, jest, vitest, cargo, go).
 _FAILING_TEST: Final = re.compile(
-    r"^(?:(?:FAILED|ERROR) \S+\.py(?:::\S+)?"  # pytest's short summary
+    r"(?:(?:FAILED|ERROR) \S+\.py(?:::\S+)?"  # pytest's short summary
     r"|(?:FAIL|ERROR): \w+(?: \([\w.]+\))?"  # unittest
-    r"|\s*not ok \d+ - .+"  # TAP (node --test, prove)
-    r"|\s*● .+ › .+"  # jest
-    r"|\s*(?:FAIL|×|✗)\s+\S+\.(?:test|spec)\.[cm]?[jt]sx? > .+"  # vitest
+    r"|not ok \d+ - .+"  # TAP (node --test, prove)
+    r"|● .+ › .+"  # jest
+    r"|(?:FAIL|×|✗)\s+\S+\.(?:test|spec)\.[cm]?[jt]sx? > .+"  # vitest
     r"|test \S+ \.\.\. FAILED"  # cargo test
-    r"|\s*--- FAIL: \S+(?: \([\d.]+s\))?)",  # go test
-    re.MULTILINE)
+    r"|--- FAIL: \S+(?: \([\d.]+s\))?)")  # go test
+# What each of those lines holds: only lines with one are matched against the pattern.
+_FAILING_TEST_MARKERS: Final = ("FAIL", "ERROR", "not ok ", "● ", "×", "✗")
+_MAX_CANDIDATE_LINES: Final = 200
 _PYTEST_ID: Final = re.compile(r"(?:FAILED|ERROR) (\S+)")
 _MAX_NAMES: Final = 3
-_NAME_SCAN_CHARS: Final = 128 * 1024
+_NAME_SCAN_CHARS: Final = 16 * 1024  # of the head and of the tail of a test run's output
 
 
+@functools.lru_cache(maxsize=512)  # a session runs the same few commands again and again
 def command_keys(command: str) -> tuple[str, ...]:
     """How a command is recognised when it runs again: its own key first (what a failure of it is filed
     under), then the key of each step of an `a && b` chain (a success of the chain is a success of each).
@@ -97,6 +101,8 @@ def _step_key(step: str) -> str:
 
 def runner_and_targets(command: str) -> tuple[str, tuple[str, ...]] | None:
     """(tool, targets) when `command` runs tests or a checker; no targets means the whole project."""
+    if _ANY_RUNNER.search(command) is None:
+        return None
     for runner, pattern in _TEST_RUNNERS:
         found = pattern.search(command)
         if found:
@@ -109,21 +115,36 @@ def covers(targets: tuple[str, ...], key: str, failure: FailedTool) -> bool:
     """Whether a passing run of `targets` shows that the test failure under `key` is fixed."""
     if not targets:
         return True
-    failed = tuple(key.split(":", 2)[2].split())
-    if failed and all(t.startswith(targets) for t in failed):
-        return True
-    ids = [m.group(1) for m in map(_PYTEST_ID.match, failure.names) if m]
-    return bool(ids) and len(ids) == len(failure.names) and all(i.startswith(targets) for i in ids)
+    failed, ids = _failed_tests(key, failure.names)
+    return bool(failed) and all(t.startswith(targets) for t in failed) or (
+        bool(ids) and all(i.startswith(targets) for i in ids))
+
+
+@functools.lru_cache(maxsize=1024)
+def _failed_tests(key: str, names: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The targets a failed run named, and the pytest ids of its failures (when every name is one)."""
+    ids = tuple(m.group(1) for m in map(_PYTEST_ID.match, names) if m)
+    return tuple(key.split(":", 2)[2].split()), ids if len(ids) == len(names) else ()
 
 
 def failing_test_names(text: str) -> tuple[str, ...]:
     """Up to three failing tests, as the runner printed them (`FAILED tests/x.py::test_y`, `not ok 3 - y`)."""
     scanned = text if len(text) <= 2 * _NAME_SCAN_CHARS else text[:_NAME_SCAN_CHARS] + "\n" + text[-_NAME_SCAN_CHARS:]
+    starts: set[int] = set()  # the lines holding a marker (str.find is far faster than a regex over the text)
+    for marker in _FAILING_TEST_MARKERS:
+        at = scanned.find(marker)
+        while at >= 0 and len(starts) < _MAX_CANDIDATE_LINES:
+            starts.add(scanned.rfind("\n", 0, at) + 1)
+            line_end = scanned.find("\n", at)
+            at = scanned.find(marker, line_end) if line_end >= 0 else -1
     names: dict[str, None] = {}
-    for found in _FAILING_TEST.finditer(scanned):
-        names[clip(found.group(0).strip(), 160)] = None
-        if len(names) >= _MAX_NAMES:
-            break
+    for start in sorted(starts):
+        end = scanned.find("\n", start)
+        found = _FAILING_TEST.match(scanned[start: end if end >= 0 else len(scanned)].strip())
+        if found:
+            names[clip(found.group(0), 160)] = None
+            if len(names) >= _MAX_NAMES:
+                break
     return tuple(names)
 
 

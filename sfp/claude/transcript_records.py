@@ -158,12 +158,13 @@ class _Call:
     """What a tool call changed, so that an error result can take it back."""
 
     # Plain slotted classes, not dataclasses: each @dataclass costs ~2 ms at import, on the hook path.
-    __slots__ = ("tool", "target", "wrote", "read", "new_task", "task_before", "tasks_before", "keys", "git",
-                 "watched")
+    __slots__ = ("tool", "target", "wrote", "read", "new_task", "task_before", "tasks_before", "command", "keys",
+                 "git", "watched")
 
     def __init__(self, tool: str, target: str) -> None:
         self.tool = tool
         self.target = target
+        self.command: str | None = None  # a Bash call's command (clipped)
         self.keys: tuple[str, ...] = ()  # failures a success of this call resolves (its own key first)
         self.git = False  # a `git commit` / `git push`: its result names the commit
         self.watched = False  # its result must be parsed even when it is no error
@@ -238,7 +239,9 @@ def _take_tool_call(
     call = _Call(tool=name, target=call_target(args))
     command = args.get("command")
     if name == "Bash" and isinstance(command, str) and command.strip():
-        summary.commands.append(clip(command.strip(), MAX_COMMAND_CHARS))
+        # A heredoc can carry a whole file: the command's head is what says what it runs.
+        command = clip(command.strip(), MAX_COMMAND_CHARS)
+        summary.commands.append(command)
         call.git = GIT_COMMIT_OR_PUSH.search(command) is not None
     _watch_for_resolution(call, command if name == "Bash" and isinstance(command, str) else None, summary)
     if name in ("Agent", "Task") and tasks_allowed:
@@ -318,7 +321,10 @@ def _failed_tool(call: _Call | None, text: str) -> FailedTool:
     tool, target = (call.tool, call.target) if call is not None else ("unknown", "")
     error = error_summary(text)
     summary = f"{target}: {error}" if target and error else target or error
-    return FailedTool(tool=tool, summary=summary, target=target, error=error, names=failing_test_names(text))
+    # Only a test runner's (or checker's) output is searched for test names: the search costs time.
+    tested = call is not None and bool(call.keys) and call.keys[0].split("|", 1)[-1].startswith("run:")
+    names = failing_test_names(text) if tested else ()
+    return FailedTool(tool=tool, summary=summary, target=target, error=error, names=names)
 
 
 def error_summary(text: str) -> str:
@@ -348,26 +354,32 @@ def _undo_call(call: _Call, summary: Summary) -> None:
 # --- what became of a failure: cancelled, refused, still failing, fixed ------------------------
 
 def _watch_for_resolution(call: _Call, command: str | None, summary: Summary) -> None:
-    """The failures a success of this call resolves; its result is parsed only if there are some.
+    """Whether this call's result must be read even when it is no error: when it may settle a failure."""
+    call.command = command
+    if summary.failing or call.git:
+        call.keys = _keys_of(call, summary)
+        call.watched = call.git or any(k in summary.failing for k in call.keys)
+
+
+def _keys_of(call: _Call, summary: Summary) -> tuple[str, ...]:
+    """The call's own key, then the failures a success of it settles.
 
     Keys are scoped to their file: subagent files are read after the main one, so a run in one can't be
     put in order against a failure in another.
     """
     scope = f"{summary.file_number}|" if summary.file_number else ""
-    if command is not None:
-        keys = [scope + key for key in command_keys(command)]
+    if call.command is not None:
+        keys = [scope + key for key in command_keys(call.command)]
         for key in keys[:]:
             if key.startswith(scope + "run:"):
                 runner, _, targets = key[len(scope) + 4:].partition(":")
                 prefix = f"{scope}run:{runner}:"
                 keys += [k for k, f in summary.failing.items()
                          if k not in keys and k.startswith(prefix) and covers(tuple(targets.split()), k, f)]
-    elif call.target:
-        keys = [f"{scope}{'write' if call.tool in WRITE_TOOLS else call.tool}:{call.target}"]
-    else:
-        keys = []
-    call.keys = tuple(keys)
-    call.watched = call.git or any(k in summary.failing for k in keys)
+        return tuple(keys)
+    if call.target:
+        return (f"{scope}{'write' if call.tool in WRITE_TOOLS else call.tool}:{call.target}",)
+    return ()
 
 
 def _take_error(call: _Call | None, text: str, summary: Summary) -> None:
@@ -378,12 +390,14 @@ def _take_error(call: _Call | None, text: str, summary: Summary) -> None:
     if any(marker in head for marker in REJECTED):
         summary.refused.append(Refusal(tool, target, "rejected"))
         return
-    if NOT_PERMITTED.search(head):
+    if any(marker in head for marker in NOT_PERMITTED):
         summary.refused.append(Refusal(tool, target, "not permitted"))
         return
     if call is not None and call.git and NOTHING_TO_COMMIT in head:
         summary.note_success(call.keys)  # not a failure: the work was already committed
         return
+    if call is not None and not call.keys:
+        call.keys = _keys_of(call, summary)  # not worked out when the call was made: nothing was failing
     failure = _failed_tool(call, text)
     key = call.keys[0] if call is not None and call.keys else f"?{failure.summary}"
     summary.note_failure(key, failure)

@@ -961,3 +961,8 @@ def test_a_subagents_passing_run_does_not_settle_a_failure_of_the_main_session(t
     got = summarize(main)
     assert [f.target for f in got.open_failures] == ["pytest"]
     assert [f.target for f in got.fixed_failures] == ["pytest -q"]
+
+
+def test_failing_test_names_are_found_at_either_end_of_a_long_output() -> None:
+    output = "FAIL: test_first (t.T.test_first)\n" + "noise FAIL-ish ERRORS line\n" * 50_000 + "FAILED tests/t.py::test_last\n"
+    assert failing_test_names(output) == ("FAIL: test_first (t.T.test_first)", "FAILED tests/t.py::test_last")
