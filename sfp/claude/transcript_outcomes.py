@@ -129,23 +129,42 @@ def _failed_tests(key: str, names: tuple[str, ...]) -> tuple[tuple[str, ...], tu
 
 def failing_test_names(text: str) -> tuple[str, ...]:
     """Up to three failing tests, as the runner printed them (`FAILED tests/x.py::test_y`, `not ok 3 - y`)."""
-    scanned = text if len(text) <= 2 * _NAME_SCAN_CHARS else text[:_NAME_SCAN_CHARS] + "\n" + text[-_NAME_SCAN_CHARS:]
-    starts: set[int] = set()  # the lines holding a marker (str.find is far faster than a regex over the text)
-    for marker in _FAILING_TEST_MARKERS:
-        at = scanned.find(marker)
-        while at >= 0 and len(starts) < _MAX_CANDIDATE_LINES:
-            starts.add(scanned.rfind("\n", 0, at) + 1)
-            line_end = scanned.find("\n", at)
-            at = scanned.find(marker, line_end) if line_end >= 0 else -1
+    if len(text) <= 2 * _NAME_SCAN_CHARS:
+        lines = _marked_lines(text, from_end=False)
+    else:  # the head (unittest, TAP) and the tail (pytest's summary) of a long output, each read from its edge
+        lines = _marked_lines(text[:_NAME_SCAN_CHARS], from_end=False) + _marked_lines(
+            text[-_NAME_SCAN_CHARS:], from_end=True)
     names: dict[str, None] = {}
-    for start in sorted(starts):
-        end = scanned.find("\n", start)
-        found = _FAILING_TEST.match(scanned[start: end if end >= 0 else len(scanned)].strip())
+    for line in lines:
+        found = _FAILING_TEST.match(line)
         if found:
             names[clip(found.group(0), 160)] = None
             if len(names) >= _MAX_NAMES:
                 break
     return tuple(names)
+
+
+def _marked_lines(text: str, *, from_end: bool) -> list[str]:
+    """The stripped lines of `text` holding a marker, in order: at most _MAX_CANDIDATE_LINES per marker, the
+    first ones or (`from_end`) the last ones. str.find is far faster than a regex over the text."""
+    starts: set[int] = set()
+    for marker in _FAILING_TEST_MARKERS:
+        at = text.rfind(marker) if from_end else text.find(marker)
+        for _ in range(_MAX_CANDIDATE_LINES):
+            if at < 0:
+                break
+            start = text.rfind("\n", 0, at) + 1
+            starts.add(start)
+            if from_end:
+                at = text.rfind(marker, 0, max(start - 1, 0))
+            else:
+                line_end = text.find("\n", at)
+                at = text.find(marker, line_end) if line_end >= 0 else -1
+    lines = []
+    for start in sorted(starts):
+        end = text.find("\n", start)
+        lines.append(text[start: end if end >= 0 else len(text)].strip())
+    return lines
 
 
 def take_git_output(text: str, summary: Summary) -> None:
