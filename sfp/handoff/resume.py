@@ -107,7 +107,7 @@ def _compose(stored: StoredHandoff, h: Handoff, source: str, current: Current, k
         changed.append(f"(+{h.secret_files_changed} secret-looking file(s), not named)")
     lines += _block("Files changed", changed)
     lines += _block("Subagents", [_clip(subagent_line(a), 400) for a in h.subagents[: keep["subagents"]]])
-    commits = list(h.commits) + [f"pushed {p}" for p in h.pushes]
+    commits = [f"pushed {p}" for p in h.pushes] + list(h.commits)  # cut from the front: the latest commits stay
     lines += _block("Commits made in the session", commits[-keep["commits"]:] if keep["commits"] else [])
     lines += _block("Failed, then fixed", list(h.fixed_failures[-keep["fixed"]:] if keep["fixed"] else []))
     lines += _block("Completed tasks", [f"#{t.id} {t.subject}" for t in h.completed_tasks[-keep["completed"]:]] if keep["completed"] else [])

@@ -140,3 +140,24 @@ def test_goal_and_last_request_stay_when_everything_else_is_huge() -> None:
     [cut] = [line for line in text.splitlines() if line.startswith("[sfp] Left out to fit")]
     for said in ("19 open tasks", "9 unresolved failures", "the compaction notes", "the end of the goal"):
         assert said in cut
+
+
+def test_when_commits_give_way_the_latest_ones_stay() -> None:
+    h = truthful_handoff()._replace(files_read=(), prompts=("the LAST request, word for word",), subagents=(),
+                                    files_changed=(), fixed_failures=(), completed_tasks=())
+    text = render(h, 2400)
+    listed = section_items(text, "Commits made in the session:")
+    assert 0 < len(listed) < 31 and "commits and pushes" in text
+    assert listed[-1] == "000001d commit subject number 29" and "pushed main -> main (origin)" not in listed
+
+
+def section_items(text: str, title: str) -> list[str]:
+    lines = text.splitlines()
+    if title not in lines:
+        return []
+    items = []
+    for line in lines[lines.index(title) + 1:]:
+        if not line.startswith("- "):
+            break
+        items.append(line[2:])
+    return items
