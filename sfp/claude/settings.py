@@ -15,8 +15,8 @@ from typing import Any, Final, NamedTuple
 
 from sfp.errors import UsageError
 
-EVENTS: Final = ("SessionStart", "UserPromptSubmit", "PostToolUse", "Stop", "PreCompact", "SessionEnd")
-TOOL_MATCHERS: Final = {"PostToolUse": "Write|Edit|MultiEdit"}
+EVENTS: Final = ("SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "Stop", "PreCompact", "SessionEnd")
+TOOL_MATCHERS: Final = {"PreToolUse": "Write|Edit|MultiEdit|NotebookEdit", "PostToolUse": "Write|Edit|MultiEdit"}
 SCOPES: Final = ("user", "project", "local")
 
 # `<anything>sfp<anything>.pyz hook`, quoted or not: how sfp's own entries are told from others'.

@@ -95,7 +95,7 @@ SFP = Map(
                         "recent_days": NUMBER.within(high=3650, above=0)}),
         "backup": Map({"keep": POSITIVE_INT, "keep_handoffs": POSITIVE_INT, "extra_paths": Seq(STR),
                        "encrypt_command": OPTIONAL_STR, "decrypt_command": OPTIONAL_STR}),
-        "secrets": Map({"exclude": Seq(STR), "max_file_bytes": POSITIVE_INT}),
+        "secrets": Map({"exclude": Seq(STR), "max_file_bytes": POSITIVE_INT, "guard": Scalar((str, bool), choices=("deny", "warn", "off", False))}),
         # Folders whose projects' .sfp/ config is trusted without `sfp trust` (your own sfp.yaml only).
         "trust": Map({"paths": Seq(STR)}),
         "tags": Map({

@@ -180,6 +180,7 @@ USER_ONLY: Final[tuple[tuple[str, tuple[str, ...], str], ...]] = (
     ("sfp", ("backup", "encrypt_command"), "it runs with your context files on its stdin"),
     ("sfp", ("backup", "decrypt_command"), "it runs on your backups"),
     ("sfp", ("trust",), "only your own sfp.yaml can trust folders"),
+    ("sfp", ("secrets", "guard"), "it keeps secrets out of the files Claude writes"),
 )
 
 

@@ -17,6 +17,7 @@ from typing import Any, Final, NamedTuple
 HANDLERS: Final[Mapping[str, str]] = {
     "SessionStart": "sfp.hooks.session_start",
     "UserPromptSubmit": "sfp.hooks.user_prompt_submit",
+    "PreToolUse": "sfp.hooks.pre_tool_use",
     "PostToolUse": "sfp.hooks.post_tool_use",
     "Stop": "sfp.hooks.stop",
     "PreCompact": "sfp.hooks.pre_compact",

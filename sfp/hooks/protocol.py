@@ -50,6 +50,7 @@ class HookResult(NamedTuple):
     message: str | None = None  # for the person (systemMessage)
     block_reason: str | None = None  # Stop: keep Claude working on this
     blocking_error: str | None = None  # exit 2: blocks compaction / refuses the prompt
+    deny_reason: str | None = None  # PreToolUse: the tool call does not run; the model is told why
     log_note: str | None = None  # for sfp's log line only (SessionStart: the health status `sfp status` reads)
 
 
@@ -96,6 +97,12 @@ def render(event_name: str, result: HookResult) -> Rendered:
     if result.block_reason and event_name in BLOCKING_DECISION_EVENTS:
         output["decision"] = "block"
         output["reason"] = fit_context(result.block_reason)
+    if result.deny_reason and event_name == "PreToolUse":
+        output["hookSpecificOutput"] = {
+            "hookEventName": event_name,
+            "permissionDecision": "deny",
+            "permissionDecisionReason": fit_context(result.deny_reason),
+        }
     if result.message:
         output["systemMessage"] = result.message
     if not output:

@@ -13,7 +13,7 @@ import pytest
 from helpers import Run, clean_env
 from sfp.claude import settings as cc
 
-EVENTS = ["SessionStart", "UserPromptSubmit", "PostToolUse", "Stop", "PreCompact", "SessionEnd"]
+EVENTS = ["SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "Stop", "PreCompact", "SessionEnd"]
 
 ODD_SETTINGS = """{"model":"opus",   "env": {"GREETING": "¡hola! 你好 🚀"},
   "hooks": {
@@ -42,7 +42,7 @@ def sfp_commands(settings: dict) -> dict[str, list[str]]:  # type: ignore[type-a
             for event, groups in settings.get("hooks", {}).items()}
 
 
-def test_install_adds_all_six_events_with_absolute_paths_and_timeouts(sfp_pyz, claude_dir: Path, built: dict[str, Path]) -> None:  # type: ignore[no-untyped-def]
+def test_install_adds_every_event_with_absolute_paths_and_timeouts(sfp_pyz, claude_dir: Path, built: dict[str, Path]) -> None:  # type: ignore[no-untyped-def]
     run = sfp_pyz("install")
     assert run.code == 0, run.err
     settings = json.loads((claude_dir / "settings.json").read_text())

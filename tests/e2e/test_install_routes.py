@@ -206,7 +206,7 @@ def test_claude_plugin_validate_finds_no_error_and_no_warning(plugged: PluginRou
     own = done.stdout.split(DIRECTORY_CHECKS, 1)[0]
     assert not any(line.startswith(("✘", "⚠", "Validating hooks:")) for line in own.splitlines()), done.describe()
     provided = [line.split()[2] for line in own.splitlines() if line.startswith("  ❯ hooks: ")]
-    if "\nProvides:\n" in own:  # 2.1.332 lists what the plugin provides: sfp's six hooks, nothing else
+    if "\nProvides:\n" in own:  # 2.1.332 lists what the plugin provides: sfp's seven hooks, nothing else
         assert provided == list(HOOK_EVENTS), f"the validator saw these hooks: {provided}\n{done.describe()}"
 
 

@@ -144,7 +144,7 @@ def test_the_hot_path_starts_no_process_and_parses_no_config(
     done = subprocess.run([sys.executable, "-c", PROBE, str(claude_dir)], input=raw, capture_output=True,
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
     probe = json.loads(done.stdout)
-    assert probe["result"] == "HookResult(context=None, message=None, block_reason=None, blocking_error=None)"
+    assert probe["result"] == repr(HookResult())
     loaded = set(probe["loaded"])
     assert not loaded & {"subprocess", "shlex", "sfp.config.miniyaml", "sfp.config.schema", "sfp.config.specs", "sfp.kpi.store"}, loaded
     if tool == "Read":
