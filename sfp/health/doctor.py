@@ -59,10 +59,31 @@ def diagnose(claude_dir: Path, project: Path, *, probe_hooks: bool = True, envir
     findings += check_configs(claude_dir, project)
     if probe_hooks:
         findings += [probe(hook, project) for hook in install.hooks]
+    findings.append(check_task_tools(claude_dir, project, environ))
     findings += check_folders(claude_dir)
     findings.append(check_disk(claude_dir))
     findings.append(check_shiv_cache(environ))
     return findings
+
+
+TASK_TOOLS_VARIABLE = "CLAUDE_CODE_ENABLE_TODO_TOOLS"
+
+
+def check_task_tools(claude_dir: Path, project: Path, environ: Mapping[str, str]) -> Finding:
+    """Current models are offered no TaskCreate/TaskUpdate unless the client is told to: then a handoff
+    has no task list to carry. Set in the environment, or in a settings file's `env`."""
+    if environ.get(TASK_TOOLS_VARIABLE) == "1":
+        return Finding(OK, f"task tools on ({TASK_TOOLS_VARIABLE}=1 in the environment)")
+    for path in dict.fromkeys(settings_files(claude_dir, project)):
+        try:
+            env = cc.read_settings(path).get("env") if path.exists() else None
+        except UsageError:
+            continue
+        if isinstance(env, dict) and str(env.get(TASK_TOOLS_VARIABLE)) == "1":
+            return Finding(OK, f"task tools on ({TASK_TOOLS_VARIABLE}=1 in {path})")
+    return Finding(WARN, "current models get no task tools (TaskCreate, TaskUpdate) unless you turn them on",
+                   "without them the model keeps no task list, so a handoff has no open tasks to carry",
+                   f'add "env": {{"{TASK_TOOLS_VARIABLE}": "1"}} to {cc.settings_path("user", claude_dir, project)}')
 
 
 def check_settings_file(path: Path) -> list[Finding]:

@@ -184,3 +184,14 @@ def test_the_probe_runs_a_project_install_s_own_sfp(built: dict[str, Path], tmp_
                               text=True, env=env, cwd=project, timeout=120)
     answered = [f["title"] for f in json.loads(done.stdout)["findings"] if "hook answered in" in f["title"]]
     assert len(answered) == 7, done.stdout
+
+
+def test_doctor_says_when_current_models_get_no_task_tools(pyz, claude_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    assert pyz("install").code == 0
+    titles = [f["title"] for f in findings(pyz("doctor", "--json", "--no-probe"))]
+    assert any("no task tools" in t for t in titles)
+    settings = claude_dir / "settings.json"
+    value = json.loads(settings.read_text())
+    settings.write_text(json.dumps({**value, "env": {"CLAUDE_CODE_ENABLE_TODO_TOOLS": "1"}}))
+    titles = [f["title"] for f in findings(pyz("doctor", "--json", "--no-probe"))]
+    assert any("task tools on" in t for t in titles) and not any("no task tools" in t for t in titles)
