@@ -155,7 +155,9 @@ def _change(change: FileChange) -> str:
 
 def pointer(stored: StoredHandoff, handoff: Handoff) -> str:
     open_tasks = f", {len(handoff.open_tasks)} open task(s)" if handoff.open_tasks else ""
-    return f"[sfp] A handoff from an earlier session in this project ({handoff.created}{open_tasks}) is at {stored.markdown}."
+    failing = f", {len(handoff.failed_commands)} command(s) still failing" if handoff.failed_commands else ""
+    return (f"[sfp] A handoff from an earlier session in this project ({handoff.created}{open_tasks}{failing}) "
+            f"is at {stored.markdown}.")
 
 
 def is_recent(handoff: Handoff, now: float, days: float) -> bool:

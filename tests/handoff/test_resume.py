@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sfp.handoff.record import FileChange, Handoff, SubagentNote, TaskNote, from_json
 from sfp.handoff.store import StoredHandoff
-from sfp.handoff.resume import Current, render_for_context
+from sfp.handoff.resume import Current, pointer, render_for_context
 
 STORED = StoredHandoff(Path("/c/handoffs/handoff-20261124-100000-abcd1234.md"),
                        Path("/c/handoffs/handoff-20261124-100000-abcd1234.json"))
@@ -161,3 +161,9 @@ def section_items(text: str, title: str) -> list[str]:
             break
         items.append(line[2:])
     return items
+
+
+def test_the_startup_pointer_counts_open_tasks_and_unresolved_failures() -> None:
+    text = pointer(STORED, truthful_handoff())
+    assert text == ("[sfp] A handoff from an earlier session in this project (2026-11-24T10:00:00Z, 4 open task(s), "
+                    f"1 command(s) still failing) is at {STORED.markdown}.")
