@@ -16,56 +16,58 @@ REJECTED: Final = ("The user doesn't want to proceed with this tool use", "The u
 # The client's words when a permission was never given (plain substrings: a regex over 4 KB per error costs).
 NOT_PERMITTED: Final = ("but you haven't granted it", "This command requires approval", "Permission to use ")
 GIT_COMMIT_OR_PUSH: Final = re.compile(r"\bgit\s+(?:-\S+\s+)*(?:commit|push)\b")
-_GIT_VERB: Final = re.compile(r"^git\s+(?:-[cC]\s+\S+\s+|-\S+\s+)*([a-z][a-z-]*)")
-_PYTHON: Final = re.compile(r"(?<![\w/.-])python3(?:\.\d+)?(?=\s)")  # `python x.py` failing, `python3 x.py` passing
+_GIT_VERB: Final = (r"^git\s+(?:-[cC]\s+\S+\s+|-\S+\s+)*([a-z][a-z-]*)")
+_PYTHON: Final = (r"(?<![\w/.-])python3(?:\.\d+)?(?=\s)")  # `python x.py` failing, `python3 x.py` passing
 NOTHING_TO_COMMIT: Final = "nothing to commit, working tree clean"
-_CHAIN: Final = re.compile(r"\s*(?:&&|;)\s*")
-_COMMIT_LINE: Final = re.compile(r"^\[([^\]\n]{1,200}?) ([0-9a-f]{7,40})\] (.+)$", re.MULTILINE)
-_PUSH_REMOTE: Final = re.compile(r"^To (\S+)", re.MULTILINE)
-_PUSH_REF: Final = re.compile(
-    r"^\s*[+*]?\s*(?:[0-9a-f]{7,40}\.{2,3}[0-9a-f]{7,40}|\[new branch\]|\[new tag\])\s+(\S+)\s+->\s+(\S+)",
-    re.MULTILINE)
-_CD_PREFIX: Final = re.compile(r"^(?:cd\s+\S+\s*(?:&&|;)\s*)+")
-_PLUMBING: Final = re.compile(r"\s*(?:[12]?>&[12]|[12&]?>>?\s*/dev/null)")
-_PIPE_TAIL: Final = re.compile(r"\s*\|\s*(?:tail|head|grep|tee|less|more|cat|sort|uniq|wc)\b[^|]*$")
-_ARGS: Final = r"(?P<args>[^;&|]*)"
-_TEST_RUNNERS: Final = (
-    ("pytest", re.compile(r"(?:^|[\s/])(?:python[\d.]*\s+-m\s+)?py\.?test\b" + _ARGS)),
-    ("unittest", re.compile(r"(?:^|[\s/])python[\d.]*\s+-m\s+unittest\b" + _ARGS)),
-    ("cargo", re.compile(r"\bcargo\s+(?:\+\S+\s+)?(?:test|nextest\s+run)\b" + _ARGS)),
-    ("go", re.compile(r"\bgo\s+test\b" + _ARGS)),
-    ("vitest", re.compile(r"\bvitest\b(?:\s+run\b)?" + _ARGS)),
-    ("jest", re.compile(r"\bjest\b" + _ARGS)),
-    ("node", re.compile(r"\bnode\s+--test\b" + _ARGS)),
-    ("mix", re.compile(r"\bmix\s+test\b" + _ARGS)),
-    ("npm", re.compile(r"\b(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?test\b" + _ARGS)),
-    # checkers: a passing run of the same checker on the same (or more) files settles its failure too
-    ("credo", re.compile(r"\bmix\s+credo\b" + _ARGS)),
-    ("mix-compile", re.compile(r"\bmix\s+compile\b" + _ARGS)),
-    ("ruff", re.compile(r"\bruff\s+check\b" + _ARGS)),
-    ("ruff-format", re.compile(r"\bruff\s+format\b" + _ARGS)),
-    ("mypy", re.compile(r"\bmypy\b" + _ARGS)),
-    ("eslint", re.compile(r"\beslint\b" + _ARGS)),
-    ("tsc", re.compile(r"\btsc\b" + _ARGS)),
-    ("clippy", re.compile(r"\bcargo\s+clippy\b" + _ARGS)),
-    ("cargo-build", re.compile(r"\bcargo\s+(?:build|check)\b" + _ARGS)),
-    ("go-vet", re.compile(r"\bgo\s+(?:vet|build)\b" + _ARGS)),
+_CHAIN: Final = (r"\s*(?:&&|;)\s*")
+_COMMIT_LINE: Final = r"(?m)^\[([^\]\n]{1,200}?) ([0-9a-f]{7,40})\] (.+)$"
+_PUSH_REMOTE: Final = r"(?m)^To (\S+)"
+_PUSH_REF: Final = (
+    r"(?m)^\s*[+*]?\s*(?:[0-9a-f]{7,40}\.{2,3}[0-9a-f]{7,40}|\[new branch\]|\[new tag\])\s+(\S+)\s+->\s+(\S+)"
 )
-_ANY_RUNNER: Final = re.compile(r"py\.?test|unittest|cargo|go|vitest|jest|node|mix|npm|yarn|bun|ruff|mypy|eslint|tsc")
+_CD_PREFIX: Final = (r"^(?:cd\s+\S+\s*(?:&&|;)\s*)+")
+_PLUMBING: Final = (r"\s*(?:[12]?>&[12]|[12&]?>>?\s*/dev/null)")
+_PIPE_TAIL: Final = (r"\s*\|\s*(?:tail|head|grep|tee|less|more|cat|sort|uniq|wc)\b[^|]*$")
+_ARGS: Final = r"(?P<args>[^;&|]*)"
+# Compiled on first use (`_test_runners`): a hook that reads a transcript with no failure never needs them.
+_TEST_RUNNER_PATTERNS: Final = (
+    ("pytest", r"(?:^|[\s/])(?:python[\d.]*\s+-m\s+)?py\.?test\b"),
+    ("unittest", r"(?:^|[\s/])python[\d.]*\s+-m\s+unittest\b"),
+    ("cargo", r"\bcargo\s+(?:\+\S+\s+)?(?:test|nextest\s+run)\b"),
+    ("go", r"\bgo\s+test\b"),
+    ("vitest", r"\bvitest\b(?:\s+run\b)?"),
+    ("jest", r"\bjest\b"),
+    ("node", r"\bnode\s+--test\b"),
+    ("mix", r"\bmix\s+test\b"),
+    ("npm", r"\b(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?test\b"),
+    # checkers: a passing run of the same checker on the same (or more) files settles its failure too
+    ("credo", r"\bmix\s+credo\b"),
+    ("mix-compile", r"\bmix\s+compile\b"),
+    ("ruff", r"\bruff\s+check\b"),
+    ("ruff-format", r"\bruff\s+format\b"),
+    ("mypy", r"\bmypy\b"),
+    ("eslint", r"\beslint\b"),
+    ("tsc", r"\btsc\b"),
+    ("clippy", r"\bcargo\s+clippy\b"),
+    ("cargo-build", r"\bcargo\s+(?:build|check)\b"),
+    ("go-vet", r"\bgo\s+(?:vet|build)\b"),
+)
+_ANY_RUNNER: Final = (r"py\.?test|unittest|cargo|go|vitest|jest|node|mix|npm|yarn|bun|ruff|mypy|eslint|tsc")
 _NOT_TARGETS: Final = frozenset({"discover", "run", "test", "--"})
 # The lines test runners print for one failing test (pytest, unittest, TAP/node, jest, vitest, cargo, go).
-_FAILING_TEST: Final = re.compile(
+_FAILING_TEST_PATTERN: Final = (
     r"(?:(?:FAILED|ERROR) \S+\.py(?:::\S+)?"  # pytest's short summary
     r"|(?:FAIL|ERROR): \w+(?: \([\w.]+\))?"  # unittest
     r"|not ok \d+ - .+"  # TAP (node --test, prove)
     r"|● .+ › .+"  # jest
     r"|(?:FAIL|×|✗)\s+\S+\.(?:test|spec)\.[cm]?[jt]sx? > .+"  # vitest
     r"|test \S+ \.\.\. FAILED"  # cargo test
-    r"|--- FAIL: \S+(?: \([\d.]+s\))?)")  # go test
+    r"|--- FAIL: \S+(?: \([\d.]+s\))?)"  # go test
+)
 # What each of those lines holds: only lines with one are matched against the pattern.
 _FAILING_TEST_MARKERS: Final = ("FAIL", "ERROR", "not ok ", "● ", "×", "✗")
 _MAX_CANDIDATE_LINES: Final = 200
-_PYTEST_ID: Final = re.compile(r"(?:FAILED|ERROR) (\S+)")
+_PYTEST_ID: Final = (r"(?:FAILED|ERROR) (\S+)")
 _MAX_NAMES: Final = 3
 _NAME_SCAN_CHARS: Final = 16 * 1024  # of the head and of the tail of a test run's output
 
@@ -79,31 +81,41 @@ def command_keys(command: str) -> tuple[str, ...]:
     checker is `run:<tool>:<targets>`, any `git commit` is "git commit" (every commit retries the last).
     """
     text = " ".join(command.split())
-    steps = [_step_key(step) for step in _CHAIN.split(text)]
+    steps = [_step_key(step) for step in re.split(_CHAIN, text)]
     steps = [step for step in steps if step and not step.startswith("cd ")]
     primary = next((step for step in reversed(steps) if step.startswith(("run:", "git "))), None)
     if primary is None:
-        primary = _step_key(_CD_PREFIX.sub("", text)) or text
+        primary = _step_key(re.sub(_CD_PREFIX, "", text)) or text
     return (primary, *[step for step in steps if step != primary])
 
 
 def _step_key(step: str) -> str:
-    git = _GIT_VERB.search(step)
+    git = re.search(_GIT_VERB, step)
     if git:
         return "git " + git.group(1)
-    text = _PLUMBING.sub("", _CD_PREFIX.sub("", step))
-    while (tail := _PIPE_TAIL.search(text)) is not None:
+    text = re.sub(_PLUMBING, "", re.sub(_CD_PREFIX, "", step))
+    while (tail := re.search(_PIPE_TAIL, text)) is not None:
         text = text[: tail.start()]
-    text = _PYTHON.sub("python", text)
+    text = re.sub(_PYTHON, "python", text)
     test = runner_and_targets(text)
     return f"run:{test[0]}:{' '.join(test[1])}" if test else text.strip()
 
 
+@functools.cache
+def _test_runners() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((runner, re.compile(pattern + _ARGS)) for runner, pattern in _TEST_RUNNER_PATTERNS)
+
+
+@functools.cache
+def _failing_test() -> re.Pattern[str]:
+    return re.compile(_FAILING_TEST_PATTERN)
+
+
 def runner_and_targets(command: str) -> tuple[str, tuple[str, ...]] | None:
     """(tool, targets) when `command` runs tests or a checker; no targets means the whole project."""
-    if _ANY_RUNNER.search(command) is None:
+    if re.search(_ANY_RUNNER, command) is None:
         return None
-    for runner, pattern in _TEST_RUNNERS:
+    for runner, pattern in _test_runners():
         found = pattern.search(command)
         if found:
             words = found.group("args").split()
@@ -123,7 +135,7 @@ def covers(targets: tuple[str, ...], key: str, failure: FailedTool) -> bool:
 @functools.lru_cache(maxsize=1024)
 def _failed_tests(key: str, names: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The targets a failed run named, and the pytest ids of its failures (when every name is one)."""
-    ids = tuple(m.group(1) for m in map(_PYTEST_ID.match, names) if m)
+    ids = tuple(m.group(1) for m in (re.match(_PYTEST_ID, name) for name in names) if m)
     return tuple(key.split(":", 2)[2].split()), ids if len(ids) == len(names) else ()
 
 
@@ -136,7 +148,7 @@ def failing_test_names(text: str) -> tuple[str, ...]:
             text[-_NAME_SCAN_CHARS:], from_end=True)
     names: dict[str, None] = {}
     for line in lines:
-        found = _FAILING_TEST.match(line)
+        found = _failing_test().match(line)
         if found:
             names[clip(found.group(0), 160)] = None
             if len(names) >= _MAX_NAMES:
@@ -168,9 +180,9 @@ def _marked_lines(text: str, *, from_end: bool) -> list[str]:
 
 
 def take_git_output(text: str, summary: Summary) -> None:
-    for found in _COMMIT_LINE.finditer(text[:_GIT_SCAN_CHARS]):
+    for found in re.finditer(_COMMIT_LINE, text[:_GIT_SCAN_CHARS]):
         summary.commits.append(Commit(found.group(2), clip(found.group(3).strip(), MAX_SUBJECT_CHARS)))
-    remote = _PUSH_REMOTE.search(text[:_GIT_SCAN_CHARS])
-    for found in _PUSH_REF.finditer(text[:_GIT_SCAN_CHARS]):
+    remote = re.search(_PUSH_REMOTE, text[:_GIT_SCAN_CHARS])
+    for found in re.finditer(_PUSH_REF, text[:_GIT_SCAN_CHARS]):
         where = f" ({clip(remote.group(1), 200)})" if remote else ""
         summary.pushes.append(clip(f"{found.group(1)} -> {found.group(2)}{where}", 300))
