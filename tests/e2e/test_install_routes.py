@@ -30,6 +30,8 @@ HOOK_CONTEXT_LABEL = "SessionStart hook additional context"
 HEALTH_HEADER = "[sfp] Health check at session start"
 LOG_KEYS = {"time", "level", "event", "session", "message", "duration_ms"}
 EDIT_MATCHER = "Write|Edit|MultiEdit"
+GUARD_MATCHER = "Write|Edit|MultiEdit|NotebookEdit"  # the secrets guard looks before every file-writing tool
+MATCHERS = {"PostToolUse": EDIT_MATCHER, "PreToolUse": GUARD_MATCHER}
 # Where 2.1.332's plugin-directory checks (README, LICENSE, icon…) start in `claude plugin validate`'s output.
 DIRECTORY_CHECKS = "\nPlugin directory checks for "
 
@@ -112,7 +114,7 @@ def test_install_puts_one_hook_per_event_into_the_user_settings(installed: Route
     settings = json.loads(path.read_text(encoding="utf-8"))
     commands = set()
 
-    assert f"{path}: sfp hooks for 6 events" in installed.setup.stdout, installed.setup.describe()
+    assert f"{path}: sfp hooks for {len(HOOK_EVENTS)} events" in installed.setup.stdout, installed.setup.describe()
     assert sorted(settings["hooks"]) == sorted(HOOK_EVENTS)
     for event, groups in settings["hooks"].items():
         [group] = groups
@@ -123,7 +125,7 @@ def test_install_puts_one_hook_per_event_into_the_user_settings(installed: Route
         assert words[-2:] == [str(installed.pyz), "hook"], (event, hook)
         commands.add(hook["command"])
         assert isinstance(hook["timeout"], int) and hook["timeout"] >= 1, (event, hook)
-        assert group.get("matcher") == (EDIT_MATCHER if event == "PostToolUse" else None), (event, group)
+        assert group.get("matcher") == MATCHERS.get(event), (event, group)
     assert len(commands) == 1, f"the events run different commands: {commands}"
     assert path.stat().st_mode & 0o777 == 0o600
 
