@@ -119,6 +119,7 @@ def record_kpi(claude_dir: Path, run: GateRun, session: str | None) -> list[Note
 
 def _append_kpi(append_event: Any, claude_dir: Path, run: GateRun, session: str | None) -> None:
     append_event(claude_dir, "quality_gates", {
+        "project": str(run.project),  # `sfp status` shows the last run per project
         "tier": run.tier,
         **run.counts(),
         "duration_ms": run.duration_ms,

@@ -59,3 +59,14 @@ def test_the_last_health_a_session_start_saw_is_named(sfp: SfpRunner, project: P
     found = checks(sfp("status", "--json").out)["health"]
     last = found["details"]["last_session_start"]
     assert last is not None and last["status"] in ("healthy", "degraded", "unhealthy") and last["at"]
+
+
+def test_a_gate_run_records_its_project_and_status_shows_it(sfp: SfpRunner, project: Path) -> None:
+    (project / ".sfp").mkdir()
+    (project / ".sfp" / "gates.yaml").write_text("gates:\n  - name: broken\n    command: 'exit 1'\n")
+    sfp("trust", str(project))
+    (project / "a.py").write_text("x = 1\n")
+    sfp("gates", "--tier", "deep", "--files", "a.py", "--project", str(project))
+    found = checks(sfp("status", "--json").out)["gates"]
+    [run] = found["details"]["projects"]
+    assert run["project"] == str(project) and run["failed"] == ["broken"] and not found["ok"]
