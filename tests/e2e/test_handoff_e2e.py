@@ -1,8 +1,11 @@
 """The handoff loop at compaction under the real client, with sfp installed by `sfp install`.
 
-A session reads a file, edits another, writes a third, creates two tasks and completes one; after a
-second prompt, `/compact` runs sfp's PreCompact: a handoff naming those files and tasks, and a backup
-of the context files. The first model request after the compaction must carry the handoff back, and
+A session reads a file, edits another, writes a third, creates two tasks and completes one, runs a
+check that fails until the third file exists (so it ends fixed); a second prompt runs a unittest file that
+fails and is never fixed, then gives a final answer. `/compact` runs sfp's PreCompact: a handoff naming
+those files, tasks and failures, and a backup of the context files. The first model request after the
+compaction must carry the handoff back in sfp's SessionStart context (the open task, the unresolved
+failure with the runner's test name, the final answer; the fixed one only as fixed), and
 `sfp restore --latest` must put a changed context file back. A PreCompact whose backup can't be
 written must block the compaction instead.
 """
@@ -22,7 +25,7 @@ import pytest
 
 from e2e.client import TASK_TOOLS_ENV, Result, Sandbox, logged, sfp_log
 from e2e.model_server import SUMMARY_TEXT, ModelServer, Request, all_text, call, say, texts_of
-from e2e.reached import offered_tools
+from e2e.reached import hook_contexts, offered_tools
 
 pytestmark = pytest.mark.e2e
 
@@ -30,11 +33,28 @@ RUN_TIMEOUT = 120.0
 CONTEXT_TEXT = "# Context\n\nThe e2e project: emails must be validated.\n"
 DONE_TASK = "Add email validation"
 OPEN_TASK = "Write tests for validation"
+# A run that fails before src/validate.py is written and passes after: a failure later fixed. (Not
+# `test -f`: the client reports a `test` that exits 1 as a plain result, not as an error.)
+CHECK = "python3 src/validate.py"
+# A test run that fails and is never fixed: the runner (unittest) names the failing test.
+TEST_RUN = "python3 -m unittest tests/test_email.py"
+FAILING_TEST = "test_rejects_a_name_without_at"
+TEST_FILE = (
+    "import unittest\n\n\n"
+    "class EmailTest(unittest.TestCase):\n"
+    f"    def {FAILING_TEST}(self):\n"
+    "        self.assertIn('@', 'alice')\n\n\n"
+    "if __name__ == '__main__':\n"
+    "    unittest.main()\n"
+)
+FINAL_STATE = "FINAL-STATE-E2E: validation is in; test_rejects_a_name_without_at still fails, the tests are left."
 BACKUP_ID = re.compile(r"\d{8}-\d{6}(-\d+)?")
 # sfp's framing of a handoff put back after a compaction, up to the id of the handoff it comes from.
 COMPACT_RECORD = re.compile(r"\[sfp\] Record of earlier work in this project, saved before the context was "
                             r"compacted \([^,)]*, (handoff-[\w-]+)\)")
 RECORD_END = "he full handoff: "  # "[sfp] The full handoff: …" or "[sfp] Left out …; the full handoff: …"
+SESSION_START = "SessionStart hook additional context: "
+COMPACT_RECORD_START = "[sfp] Record of earlier work in this project, saved before the context was compacted ("
 BLOCKED = "Compaction blocked by PreCompact hook:"
 CONTINUED = "This session is being continued from a previous conversation"
 
@@ -63,6 +83,9 @@ def script_the_work(sandbox: Sandbox, model: ModelServer) -> Work:
     work.read.write_text("Emails: reject anything without an @.\n", encoding="utf-8")
     work.edited.parent.mkdir(parents=True)
     work.edited.write_text("def create_user(email):\n    return email\n", encoding="utf-8")
+    tests = project / "tests" / "test_email.py"
+    tests.parent.mkdir(parents=True)
+    tests.write_text(TEST_FILE, encoding="utf-8")
     model.push(
         call("TaskCreate", subject=DONE_TASK, description="Reject malformed emails in create_user",
              activeForm="Adding email validation"),
@@ -71,10 +94,14 @@ def script_the_work(sandbox: Sandbox, model: ModelServer) -> Work:
         call("Read", file_path=str(work.edited)),
         call("Edit", file_path=str(work.edited), old_string="    return email",
              new_string="    assert valid(email)\n    return email"),
+        call("Bash", command=CHECK, description="Run validate.py"),
         call("Write", file_path=str(work.written), content="def valid(email):\n    return '@' in email\n"),
+        call("Bash", command=CHECK, description="Run validate.py"),
         call("TaskUpdate", taskId="1", status="completed"),
         say("Validation is in; the tests are next."),
-        say("The tests for validation are left."),
+        # The second prompt: a test run that fails and stays failing, then the final state.
+        call("Bash", command=TEST_RUN, description="Run the email tests"),
+        say(FINAL_STATE),
     )
     return work
 
@@ -153,10 +180,12 @@ def compacted(claude_bin: Path, sfp_pyz: Path, tmp_path_factory: pytest.TempPath
                           extra_env=dict(TASK_TOOLS_ENV))
         pyz = prepare(sandbox, sfp_pyz)
         work = script_the_work(sandbox, model)
-        session = sandbox.run("add email validation", timeout=RUN_TIMEOUT).session_id
+        # Bash is allowed by name (`-p` asks no one): its failures are the commands' own, not refusals.
+        bash = ["--allowedTools=Bash"]
+        session = sandbox.run("add email validation", extra=bash, timeout=RUN_TIMEOUT).session_id
         offered = offered_tools(model.main_requests()[0])
         assert {"TaskCreate", "TaskUpdate"} <= offered, f"the client offered no task tools: {sorted(offered)}"
-        sandbox.run("what is left?", resume=session, timeout=RUN_TIMEOUT)
+        sandbox.run("what is left?", resume=session, extra=bash, timeout=RUN_TIMEOUT)
         compact = sandbox.run("/compact", resume=session, timeout=RUN_TIMEOUT)
         model.push(say("Carrying on with the tests."))
         sandbox.run("go on", resume=session, timeout=RUN_TIMEOUT)
@@ -229,6 +258,24 @@ def test_the_first_request_after_compaction_carries_the_handoff(compacted: Compa
     assert section(record, "Completed tasks") == [f"#1 {DONE_TASK}"], record
     assert sorted(section(record, "Files changed")) == sorted([str(work.edited), str(work.written)]), record
     assert section(record, "Files read") == [str(work.read)], record
+
+
+def test_the_handoff_after_compaction_carries_the_unfinished_work_and_the_final_state(compacted: Compacted) -> None:
+    markdown, handoff = pre_compact_handoff(compacted)
+    request = first_main_after_compaction(compacted.model)
+    # sfp's SessionStart `compact` context, as it reached the model (2.1.332's date line taken off):
+    # the final answer is also kept verbatim after the client's summary, so only sfp's record tells.
+    [record] = [c for c in hook_contexts(request, SESSION_START) if c.startswith(COMPACT_RECORD_START)
+                and f"{markdown.stem})" in c.split("\n", 1)[0]]
+
+    assert section(record, "Open tasks (next steps, if they still apply)") == [f"[pending] #2 {OPEN_TASK}"], record
+    [failing] = section(record, "Still failing at the end (the latest run of each failed)")
+    assert TEST_RUN in failing and FAILING_TEST in failing, record
+    assert CHECK not in failing, record
+    [fixed] = section(record, "Failed, then fixed")
+    assert fixed == CHECK, record
+    assert f"Final state (the last assistant message): {FINAL_STATE}" in record.splitlines(), record
+    assert handoff["last_assistant_message"] == FINAL_STATE, handoff
 
 
 def test_restore_latest_puts_the_context_file_back(compacted: Compacted) -> None:
