@@ -51,7 +51,10 @@ demo: build
 # Every benchmark, in one run; results and the machine go in docs/benchmarks.md.
 bench: build lean
 	$(VPY) bench/run.py
-	$(VPY) bench/precompact_bench.py
+	$(VPY) bench/precompact_bench.py --mb 100
+	@if [ -d ../shared/fixtures/transcripts-public ]; then \
+		$(VPY) bench/precompact_bench.py --largest-in ../shared/fixtures/transcripts-public --rounds 10; \
+	else echo "bench: SKIPPED PreCompact on the largest public transcript: ../shared/fixtures/transcripts-public is absent"; fi
 	$(VPY) bench/transcript_bench.py
 	$(VPY) bench/gates_bench.py
 	$(VPY) bench/backup_bench.py
