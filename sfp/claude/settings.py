@@ -15,7 +15,8 @@ from typing import Any, Final, NamedTuple
 
 from sfp.errors import UsageError
 
-EVENTS: Final = ("SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "Stop", "PreCompact", "SessionEnd")
+EVENTS: Final = ("SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "Stop", "PreCompact", "PostCompact",
+                  "TaskCreated", "TaskCompleted", "SessionEnd")
 TOOL_MATCHERS: Final = {"PreToolUse": "Write|Edit|MultiEdit|NotebookEdit", "PostToolUse": "Write|Edit|MultiEdit"}
 SCOPES: Final = ("user", "project", "local")
 

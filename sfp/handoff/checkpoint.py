@@ -19,6 +19,7 @@ from sfp.handoff.store import (
 
 if TYPE_CHECKING:
     from sfp.backup.model import BackupInfo
+    from sfp.claude.transcript_summary import Task
 
 MEMO_KEY: Final = "checkpoint.handoff"
 
@@ -45,6 +46,8 @@ def make_handoff(
             transcript = read_transcript(Path(transcript_path))
         except UsageError:
             pass
+    if not transcript.tasks and session_id:
+        transcript = transcript._replace(tasks=tasks_from_events(claude_dir, session_id))
     folder = cwd or transcript.cwd
     state = git.state(Path(folder)) if folder and os.path.isdir(folder) else None  # isdir: never raises
     handoff = build_handoff(transcript, session_id=session_id, cwd=folder, git=state, trigger=trigger, notes=notes)
@@ -100,3 +103,15 @@ def checkpoint(
         pruned_backups = len(prune_backups(claude_dir, settings.keep))
     pruned_handoffs = len(prune_handoffs(claude_dir, settings.keep_handoffs))
     return Checkpoint(stored, record, backup, pruned_backups, pruned_handoffs)
+
+
+def tasks_from_events(claude_dir: Path, session_id: str) -> tuple[Task, ...]:
+    """The tasks TaskCreated/TaskCompleted reported for the session (the session state keeps them)."""
+    from sfp.claude.transcript_summary import Task
+    from sfp.infra.session_state import read_section
+
+    items = read_section(claude_dir, session_id, "tasks").get("items")
+    if not isinstance(items, dict):
+        return ()
+    return tuple(Task(str(task_id), str(item[0]), str(item[1])) for task_id, item in items.items()
+                 if isinstance(item, list) and len(item) == 2)

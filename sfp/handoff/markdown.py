@@ -34,6 +34,8 @@ def render_markdown(handoff: Handoff) -> str:
     lines += _section(f"Commands run (the last {len(handoff.commands)})", [f"`{c}`" for c in handoff.commands])
     if handoff.notes:
         lines += ["## Notes (compaction instructions)", "", _quote(handoff.notes), ""]
+    if handoff.client_summary:
+        lines += ["## The client's own summary (PostCompact)", "", _quote(handoff.client_summary), ""]
     return "\n".join(lines).rstrip() + "\n"
 
 

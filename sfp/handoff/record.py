@@ -83,6 +83,7 @@ class Handoff(NamedTuple):
     commits: tuple[str, ...] = ()  # "<hash> <subject>"
     pushes: tuple[str, ...] = ()  # "main -> main (origin)", "… ×3" when repeated
     commands: tuple[str, ...] = ()  # the last COMMANDS_KEPT Bash commands, first line each
+    client_summary: str | None = None  # PostCompact's compact_summary: the model's own summary, redacted
 
 
 def is_secret_path(path: str) -> bool:
@@ -274,5 +275,16 @@ def from_json(value: Mapping[str, Any]) -> Handoff:
         failed_commands=strings("failed_commands"), notes=text("notes"), compactions=number("compactions"),
         goal=text("goal"), request_count=number("request_count"), fixed_failures=strings("fixed_failures"),
         refused=strings("refused"), subagents=agents, commits=strings("commits"), pushes=strings("pushes"),
-        commands=strings("commands"),
+        commands=strings("commands"), client_summary=text("client_summary"),
     )
+
+
+CLIENT_SUMMARY_CHARS: Final = 4000
+
+
+def with_client_summary(handoff: Handoff, summary: str) -> Handoff:
+    """The handoff with the client's own compaction summary kept beside it, redacted and clipped."""
+    text = redact(summary).strip()
+    if len(text) > CLIENT_SUMMARY_CHARS:
+        text = text[: CLIENT_SUMMARY_CHARS - 1] + "…"
+    return handoff._replace(client_summary=text or None)

@@ -206,3 +206,20 @@ def _stale_pieces(claude_dir: Path, now: float) -> list[Path]:
             if now - os.lstat(path).st_mtime > STALE_AFTER_S:
                 stale.append(path)
     return stale
+
+
+def newest_compaction_handoff(claude_dir: Path, session_id: str, *, limit: int = 50) -> tuple[StoredHandoff, Handoff] | None:
+    """The newest handoff this session's PreCompact wrote (a manual or auto compaction), if any."""
+    for stored in list_handoffs(claude_dir)[:limit]:
+        handoff = load_handoff(stored)
+        if handoff is not None and handoff.session_id == session_id and handoff.trigger in ("manual", "auto"):
+            return stored, handoff
+    return None
+
+
+def rewrite_handoff(stored: StoredHandoff, handoff: Handoff) -> None:
+    """Replace a stored handoff's two files with `handoff`, each atomically (the `.md` last)."""
+    from sfp.infra.storage import write_atomic
+
+    write_atomic(stored.json, json.dumps(to_json(handoff), indent=2, ensure_ascii=False) + "\n")
+    write_atomic(stored.markdown, render_markdown(handoff))

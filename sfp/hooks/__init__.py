@@ -21,6 +21,9 @@ HANDLERS: Final[Mapping[str, str]] = {
     "PostToolUse": "sfp.hooks.post_tool_use",
     "Stop": "sfp.hooks.stop",
     "PreCompact": "sfp.hooks.pre_compact",
+    "PostCompact": "sfp.hooks.post_compact",
+    "TaskCreated": "sfp.hooks.task_events",
+    "TaskCompleted": "sfp.hooks.task_events",
     "SessionEnd": "sfp.hooks.session_end",
 }
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from helpers import Run, clean_env
+from sfp.claude import settings as cc
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def broken(run: Run) -> list[str]:
 
 def set_hooks(claude_dir: Path, command: str, timeout: int = 10) -> None:
     groups = {e: [{"hooks": [{"type": "command", "command": command, "timeout": timeout}]}]
-              for e in ["SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "Stop", "PreCompact", "SessionEnd"]}
+              for e in cc.EVENTS}
     (claude_dir / "settings.json").write_text(json.dumps({"hooks": groups}))
 
 
@@ -44,8 +45,8 @@ def test_a_good_install_is_all_ok(pyz, claude_dir: Path) -> None:  # type: ignor
     run = pyz("doctor", "--json")
     assert run.code == 0, run.out
     titles = [f["title"] for f in findings(run)]
-    assert any("sfp installed for SessionStart, UserPromptSubmit, PreToolUse, PostToolUse, Stop, PreCompact, SessionEnd" in t for t in titles)
-    assert sum("hook answered in" in t for t in titles) == 7
+    assert any(f"sfp installed for {', '.join(cc.EVENTS)}" in t for t in titles)
+    assert sum("hook answered in" in t for t in titles) == len(cc.EVENTS)
 
 
 def test_not_installed(pyz) -> None:  # type: ignore[no-untyped-def]
@@ -183,7 +184,7 @@ def test_the_probe_runs_a_project_install_s_own_sfp(built: dict[str, Path], tmp_
         done = subprocess.run([sys.executable, str(project / "tools" / "sfp.pyz"), *args], capture_output=True,
                               text=True, env=env, cwd=project, timeout=120)
     answered = [f["title"] for f in json.loads(done.stdout)["findings"] if "hook answered in" in f["title"]]
-    assert len(answered) == 7, done.stdout
+    assert len(answered) == len(cc.EVENTS), done.stdout
 
 
 def test_doctor_says_when_current_models_get_no_task_tools(pyz, claude_dir: Path) -> None:  # type: ignore[no-untyped-def]

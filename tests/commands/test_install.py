@@ -13,7 +13,8 @@ import pytest
 from helpers import Run, clean_env
 from sfp.claude import settings as cc
 
-EVENTS = ["SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "Stop", "PreCompact", "SessionEnd"]
+EVENTS = ["SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "Stop", "PreCompact", "PostCompact",
+          "TaskCreated", "TaskCompleted", "SessionEnd"]
 
 ODD_SETTINGS = """{"model":"opus",   "env": {"GREETING": "¡hola! 你好 🚀"},
   "hooks": {

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from helpers import clean_env
+from sfp.claude import settings as cc
 
 
 def run_plugin(built: dict[str, Path], tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -24,7 +25,7 @@ def test_plugin_folder_has_manifest_hooks_and_the_zipapp(built: dict[str, Path],
     manifest = json.loads((folder / ".claude-plugin" / "plugin.json").read_text())
     assert manifest["name"] == "sfp" and isinstance(manifest["author"], dict) and "hooks" not in manifest
     hooks = json.loads((folder / "hooks" / "hooks.json").read_text())["hooks"]
-    assert set(hooks) == {"SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "Stop", "PreCompact", "SessionEnd"}
+    assert set(hooks) == set(cc.EVENTS)
     for groups in hooks.values():
         [group] = groups
         assert group["hooks"][0]["command"].endswith('"${CLAUDE_PLUGIN_ROOT}/sfp.pyz" hook')

@@ -41,7 +41,10 @@ PYZ = ROOT / "dist" / "sfp.pyz"
 COMMAND_TIMEOUT = 60.0
 # GIT_DIR and friends would send the client's (and sfp's) git calls to the caller's repository.
 SCRUBBED_PREFIXES = ("ANTHROPIC_", "CLAUDE_", "SFP_", "GIT_")
-HOOK_EVENTS = ("SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "Stop", "PreCompact", "SessionEnd")
+HOOK_EVENTS = ("SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "Stop", "PreCompact", "PostCompact",
+               "TaskCreated", "TaskCompleted", "SessionEnd")
+# What fires in every scripted session that compacts (task events only when a task tool runs).
+SESSION_EVENTS = tuple(e for e in HOOK_EVENTS if e not in ("TaskCreated", "TaskCompleted"))
 TOOL_EVENTS = frozenset({"PreToolUse", "PostToolUse"})
 EDIT_TOOLS = "Write|Edit|MultiEdit"
 # 2.1.332 offers no TaskCreate/TaskUpdate to its default model unless this is set (2.1.197 ignores it).

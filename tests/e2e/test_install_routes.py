@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e.client import HOOK_EVENTS, Result, Sandbox, logged, sfp_log
+from e2e.client import HOOK_EVENTS, SESSION_EVENTS, Result, Sandbox, logged, sfp_log
 from e2e.model_server import ModelServer, all_text, call, say
 
 pytestmark = pytest.mark.e2e
@@ -76,7 +76,7 @@ def assert_every_event_logged(route: Route) -> None:
     assert route.written.read_text(encoding="utf-8") == "print('hello')\n", \
         "the scripted Write did not run, so PostToolUse proves nothing"
     records = sfp_log(route.sandbox.claude_dir)
-    missing = [event for event in HOOK_EVENTS if not logged(records, event, route.session_id)]
+    missing = [event for event in SESSION_EVENTS if not logged(records, event, route.session_id)]
     assert missing == [], (f"no sfp log line for {missing} in session {route.session_id}; logged: "
                            f"{[(r.get('event'), r.get('session')) for r in records]}")
     for record in records:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e.client import HOOK_EVENTS, Sandbox, hook_settings, logged, sfp_log
+from e2e.client import HOOK_EVENTS, SESSION_EVENTS, Sandbox, hook_settings, logged, sfp_log
 from e2e.model_server import ModelServer, all_text, call, say
 
 pytestmark = pytest.mark.e2e
@@ -71,7 +71,7 @@ def test_every_event_reaches_sfp_with_the_session_id(full_session: Session) -> N
     records = sfp_log(full_session.sandbox.claude_dir)
 
     assert full_session.written.exists(), "the scripted Write did not run, so PostToolUse proves nothing"
-    missing = [event for event in HOOK_EVENTS if not logged(records, event, full_session.session_id)]
+    missing = [event for event in SESSION_EVENTS if not logged(records, event, full_session.session_id)]
     assert missing == [], f"no sfp log line for {missing}; logged: {[r.get('event') for r in records]}"
     for record in records:
         assert LOG_KEYS <= record.keys(), record
