@@ -25,6 +25,7 @@ PAYLOADS = ROOT / "tests" / "data" / "payloads"
 EVENTS = {
     "SessionStart": "00-SessionStart.json",
     "UserPromptSubmit": "01-UserPromptSubmit.json",
+    "PreToolUse": "02-PostToolUse.json",  # the same Write, seen before it runs: the secrets guard
     "PostToolUse": "02-PostToolUse.json",
     "Stop": "04-Stop.json",
     "PreCompact": "19-PreCompact.json",
@@ -93,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
             payload["cwd"] = str(work)
             if event == "PostToolUse":
                 payload["tool_input"]["file_path"] = str(notes)
+            if event == "PreToolUse":  # a Write of ordinary code: what nearly every guarded call is
+                payload.update(hook_event_name="PreToolUse", tool_name="Write",
+                               tool_input={"file_path": str(notes), "content": "def add(a, b):\n    return a + b\n"})
             cases[f"sfp.pyz hook {event}"] = (installed_form(python, pyz), json.dumps(payload).encode())
             if args.baseline is not None:
                 cases[f"baseline hook {event}"] = (installed_form(python, args.baseline.resolve()),

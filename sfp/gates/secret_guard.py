@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any, Final, NamedTuple
 
 from sfp.gates.secret_scan import ALLOW_MARKER, SecretFinding, scan_text
+from sfp.infra.redact import may_hold_secret
 
-GUARDED_TOOLS: Final = frozenset({"Write", "Edit", "MultiEdit", "NotebookEdit"})
 MAX_EXISTING_BYTES: Final = 5 * 1024 * 1024
 
 
@@ -41,12 +41,12 @@ def judge(tool_name: str, tool_input: Mapping[str, Any]) -> Verdict | None:
     """The secrets this call would introduce; None when it adds none (or isn't an edit)."""
     text = added_text(tool_name, tool_input)
     path = _text(tool_input.get("file_path")) or _text(tool_input.get("notebook_path")) or "<file>"
-    if not text:
+    if not text or not may_hold_secret(text):  # the common edit: no regex of the table compiled
         return None
     found = scan_text(text, Path(path).name)
     if not found:
         return None
-    before = Counter((f.kind, f.masked) for f in scan_text(_existing(path), Path(path).name)) if found else Counter()
+    before = Counter((f.kind, f.masked) for f in scan_text(_existing(path), Path(path).name))
     new = []
     for finding in found:
         key = (finding.kind, finding.masked)

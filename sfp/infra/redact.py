@@ -165,7 +165,8 @@ _TRIGGERS: Final = (
 )
 
 
-def _may_hold_secret(text: str) -> bool:
+def may_hold_secret(text: str) -> bool:
+    """False only when `text` can't match any row of the table: a few substring scans, nothing compiled."""
     lowered = text.lower()
     return any(trigger in lowered for trigger in _TRIGGERS)
 
@@ -178,7 +179,7 @@ class SecretMatch(NamedTuple):
 
 def find_secrets(text: str) -> list[SecretMatch]:
     """Every secret value in `text`, leftmost first, overlaps merged into the earlier match."""
-    if not _may_hold_secret(text):
+    if not may_hold_secret(text):
         return []
     found: list[SecretMatch] = []
     for pattern in patterns():

@@ -114,3 +114,23 @@ def test_a_tool_that_writes_nothing_loads_neither_config_nor_the_scanner(claude_
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
     loaded = set(json.loads(done.stdout)["loaded"])
     assert not loaded & {"sfp.gates.secret_scan", "sfp.config.layers", "sfp.infra.redact"}, loaded
+
+
+CLEAN_PROBE = """
+import json, sys, time
+from pathlib import Path
+from sfp.hooks import HookContext
+from sfp.hooks.pre_tool_use import handle
+from sfp.hooks.protocol import parse_event
+import sfp.infra.redact as redact
+result = handle(parse_event(sys.stdin.buffer.read()), HookContext(Path(sys.argv[1]), {}, time.monotonic() + 10, {}))
+print(json.dumps({"result": repr(result), "compiled": redact._ANCHORS is not None or redact._PATTERNS is not None}))
+"""
+
+
+def test_a_clean_write_compiles_none_of_the_secret_table(claude_dir: Path, project: Path) -> None:
+    raw = call("Write", {"file_path": str(project / "a.py"), "content": "def add(a, b):\n    return a + b\n"},
+               project).encode()
+    done = subprocess.run([sys.executable, "-c", CLEAN_PROBE, str(claude_dir)], input=raw, capture_output=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+    assert json.loads(done.stdout)["compiled"] is False
