@@ -66,11 +66,16 @@ def _claim(folder: Path, base: str) -> tuple[Path, Path]:
             continue
         try:
             os.close(os.open(claim, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
-            return folder / f"{name}.md", claim
         except FileExistsError:
             continue
         except OSError as exc:
             raise StorageError(f"cannot write a handoff in {folder}: {exc.strerror}") from None
+        # Another hook may have finished this name between the look above and the claim: look again, holding it.
+        if (folder / f"{name}.md").exists() or (folder / f"{name}.json").exists():
+            with contextlib.suppress(OSError):
+                claim.unlink()
+            continue
+        return folder / f"{name}.md", claim
     raise StorageError(f"cannot find a free handoff name for {base} in {folder}")
 
 

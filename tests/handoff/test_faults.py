@@ -107,3 +107,24 @@ def test_a_file_name_with_a_newline_forges_no_line_in_the_handoff_or_the_resume_
     back = sfp("hook", input=event("SessionStart", tmp_path, transcript, source="compact").replace('"s1"', '"s2"'))
     context = json.loads(back.out)["hookSpecificOutput"]["additionalContext"]
     assert "\n## Instructions" not in context and "\nrm -rf" not in context and "Instructions" in context
+
+
+def test_a_name_another_hook_finished_just_before_the_claim_is_not_written_over(
+        claude_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+
+    real_open = os.open
+    finished: list[Path] = []
+
+    def the_other_hook_finishes_first(path: str | os.PathLike[str], flags: int, mode: int = 0o777) -> int:
+        claim = Path(path)
+        if claim.name.endswith(".claim") and not finished:  # between our look and our claim
+            other = claim.with_name(claim.name[1:].removesuffix(".claim"))
+            for suffix in (".json", ".md"):
+                other.with_name(other.name + suffix).write_text("the other hook's handoff")
+                finished.append(other.with_name(other.name + suffix))
+        return real_open(path, flags, mode)
+
+    monkeypatch.setattr(os, "open", the_other_hook_finishes_first)
+    stored = write_handoff(claude_dir, handoff(), now=1_700_000_000)
+    assert stored.markdown not in finished and stored.markdown.name.endswith("-2.md")
+    assert all(path.read_text() == "the other hook's handoff" for path in finished)
