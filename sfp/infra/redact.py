@@ -21,6 +21,9 @@ _NAMES_HOLDING = r"API[_-]?KEY|SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE[_-]?KEY|ACCE
 _PEM_HEADER = r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
 _PEM_FOOTER = r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"
 # What may follow a secret word up to the first character of the value, lowercased (anchors only).
+# A fake key block for the private-key row's example, assembled so that no line of the source is one.
+_PEM_SAMPLE = ("-----BEGIN RSA PRIVATE" + " KEY-----\n" + "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n" * 2
+               + "-----END RSA PRIVATE" + " KEY-----")
 _ASSIGNED = rb"[a-z0-9_.-]*[\"']?\]?[ \t]*[:=]"
 
 
@@ -33,11 +36,13 @@ class SecretPattern(NamedTuple):
 class _Row:
     """A row of the table. (Plain classes here and below: a NamedTuple costs a hook a tenth of a millisecond.)"""
 
-    __slots__ = ("kind", "pattern", "group", "ignore_case", "anchors", "lower_anchors")
+    __slots__ = ("kind", "pattern", "group", "ignore_case", "anchors", "lower_anchors", "example")
 
     def __init__(self, kind: str, pattern: str, group: int | str = 0, *, ignore_case: bool = False,
-                 anchors: tuple[bytes, ...] = (), lower_anchors: tuple[bytes, ...] = ()) -> None:
+                 anchors: tuple[bytes, ...] = (), lower_anchors: tuple[bytes, ...] = (), example: str = "") -> None:
         self.kind = kind
+        # A text holding one sample of this kind, assembled so that the source holds none whole.
+        self.example = example
         self.pattern = pattern
         self.group = group  # the group holding the value, by number or name
         self.ignore_case = ignore_case
@@ -51,43 +56,60 @@ _ROWS: Final = (
     # A key block up to its END line (at most 16 KiB on), or without one the header line and the next.
     _Row("private-key", rf"{_PEM_HEADER}(?:[\s\S]{{0,16384}}?{_PEM_FOOTER}|.*(?:\n.*)?)",
          # 4 bytes a character: the byte form must reach every END line the text form reaches.
-         anchors=(rf"{_PEM_HEADER}(?:[\s\S]{{0,65536}}?{_PEM_FOOTER}|.*(?:\n.*)?)".encode(),)),
+         anchors=(rf"{_PEM_HEADER}(?:[\s\S]{{0,65536}}?{_PEM_FOOTER}|.*(?:\n.*)?)".encode(),),
+         example="KEY = '''" + _PEM_SAMPLE + "'''"),
     _Row("aws-access-key-id", r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA)[0-9A-Z]{16}\b",
-         anchors=(rb"A(?:KIA|SIA|GPA|IDA|ROA|NPA|NVA)[0-9A-Z]{16}",)),
+         anchors=(rb"A(?:KIA|SIA|GPA|IDA|ROA|NPA|NVA)[0-9A-Z]{16}",),
+         example="aws_id = 'AKIA" + "Z7QXW3KD5MPLR2VN'"),
     _Row("github-token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})",
-         anchors=(rb"gh[pousr]_[A-Za-z0-9]{36}", rb"github_pat_[A-Za-z0-9_]{22}")),
-    _Row("gitlab-token", r"\bglpat-[A-Za-z0-9_-]{20,}", anchors=(rb"-(?<=glpat-)[A-Za-z0-9_-]{20}",)),
-    _Row("slack-token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}", anchors=(rb"-(?<=xox[abposr]-)[A-Za-z0-9-]{10}",)),
-    _Row("anthropic-key", r"\bsk-ant-[A-Za-z0-9_-]{20,}", lower_anchors=(rb"k-ant-[a-z0-9_-]{20}",)),
-    _Row("openai-key", r"\bsk-(?:proj-|svcacct-)?[A-Za-z0-9_-]{32,}", lower_anchors=(rb"k-[a-z0-9_-]{32}",)),
-    _Row("google-api-key", r"\bAIza[0-9A-Za-z_-]{35}", anchors=(rb"AIza[0-9A-Za-z_-]{35}",)),
-    _Row("stripe-key", r"\b(?:sk|rk)_(?:live|test)_[0-9a-zA-Z]{16,}", lower_anchors=(rb"k_(?:live|test)_[0-9a-z]{16}",)),
-    _Row("npm-token", r"\bnpm_[A-Za-z0-9]{36}\b", lower_anchors=(rb"pm_[a-z0-9]{36}",)),
+         anchors=(rb"gh[pousr]_[A-Za-z0-9]{36}", rb"github_pat_[A-Za-z0-9_]{22}"),
+         example="gh = 'ghp_" + "a1B2" * 9 + "'"),
+    _Row("gitlab-token", r"\bglpat-[A-Za-z0-9_-]{20,}", anchors=(rb"-(?<=glpat-)[A-Za-z0-9_-]{20}",),
+         example="GL=glpat-" + "x1Y2z3" * 4),
+    _Row("slack-token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}", anchors=(rb"-(?<=xox[abposr]-)[A-Za-z0-9-]{10}",),
+         example="SLACK=xoxb-" + "123456789012-abcdef"),
+    _Row("anthropic-key", r"\bsk-ant-[A-Za-z0-9_-]{20,}", lower_anchors=(rb"k-ant-[a-z0-9_-]{20}",),
+         example="k = 'sk-ant-" + "api03-" + "q1W2" * 6 + "'"),
+    _Row("openai-key", r"\bsk-(?:proj-|svcacct-)?[A-Za-z0-9_-]{32,}", lower_anchors=(rb"k-[a-z0-9_-]{32}",),
+         example="k = 'sk-" + "proj-" + "Z9y8" * 9 + "'"),
+    _Row("google-api-key", r"\bAIza[0-9A-Za-z_-]{35}", anchors=(rb"AIza[0-9A-Za-z_-]{35}",),
+         example="g = 'AIza" + "Sy" + "D4e5F6g7" * 4 + "h8i'"),
+    _Row("stripe-key", r"\b(?:sk|rk)_(?:live|test)_[0-9a-zA-Z]{16,}", lower_anchors=(rb"k_(?:live|test)_[0-9a-z]{16}",),
+         example="STRIPE=sk_" + "live_" + "4eC39HqLyjWDarjt"),
+    _Row("npm-token", r"\bnpm_[A-Za-z0-9]{36}\b", lower_anchors=(rb"pm_[a-z0-9]{36}",),
+         example="//registry/:_auth=npm_" + "a1B2c3" * 6),
     _Row("jwt", r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
-         anchors=(rb"J[A-Za-z0-9_-]{8,}\.eyJ",)),
+         anchors=(rb"J[A-Za-z0-9_-]{8,}\.eyJ",),
+         example="t = 'eyJ" + "hbGciOiJIUzI1.eyJ" + "zdWIiOiIxMjM0.SflKxwRJSMeKKF2QT4'"),
     _Row("url-credentials", r"\b[a-z][a-z0-9+.-]*://[^\s:/@'\"]+:([^\s@/'\"]+)@", 1,
-         anchors=(rb"://[^\s:/@'\"]+:[^\s@/'\"]+@",)),
+         anchors=(rb"://[^\s:/@'\"]+:[^\s@/'\"]+@",),
+         example="DSN = 'postgres://app:" + "Qw3rty9z@db:5432/app'"),
     _Row("bearer-token", r"\b(?:Bearer|Basic)[ \t]+([A-Za-z0-9._~+/=-]{16,})", 1,
-         anchors=(rb"B(?:earer|asic)[ \t]+[A-Za-z0-9._~+/=-]{16}",)),
+         anchors=(rb"B(?:earer|asic)[ \t]+[A-Za-z0-9._~+/=-]{16}",),
+         example="curl -H 'Authorization: Bearer " + "abcdefghij0123456789'"),
     # Authorization: Basic|Bearer|Token|Api-Token|Digest <value>, as a header or a config entry.
     _Row("authorization-header",
          r"\bAuthorization[\"']?[ \t]*[:=][ \t]*[\"']?(?:Basic|Bearer|Token|Api-Token|Digest)[ \t]+"
          r"(?P<value>[A-Za-z0-9._~+/=-]{4,})", "value", ignore_case=True,
          lower_anchors=(rb"authorization[\"']?[ \t]*[:=][ \t]*[\"']?(?:basic|bearer|token|api-token|digest)[ \t]+"
-                        rb"[a-z0-9._~+/=-]{4}",)),
+                        rb"[a-z0-9._~+/=-]{4}",),
+         example="headers = {'Authorization': 'Basic " + "dXNlcjpwYXNz'}"),
     # --password X, --password=X, --token X: a secret on a command line.
     _Row("command-line-secret",
          r"--(?:password|passwd|pass|secret|token|api[-_]?key)(?:=|[ \t]+)"
          r"(?P<value>\"[^\"\n]{3,}\"|'[^'\n]{3,}'|[^\s\"'`;|&]{3,})", "value", ignore_case=True,
          # In the case-sensitive "-" pass (spelled out in both cases): one pass fewer over every file.
          anchors=(rb"--(?:[Pp][Aa][Ss][Ss](?:[Ww](?:[Oo][Rr])?[Dd])?|[Ss][Ee][Cc][Rr][Ee][Tt]|[Tt][Oo][Kk][Ee][Nn]"
-                  rb"|[Aa][Pp][Ii][-_]?[Kk][Ee][Yy])(?:=|[ \t]+)[^\s`;|&]{3}",)),
+                  rb"|[Aa][Pp][Ii][-_]?[Kk][Ee][Yy])(?:=|[ \t]+)[^\s`;|&]{3}",),
+         example="psql --pass" + "word Hunter2x9q"),
     # mysql -pSECRET (the password glued to -p), mysqldump and mysqladmin too.
     _Row("mysql-password", r"\bmysql(?:dump|admin|sh)?\b[^\n|;&]*?[ \t]-p(?P<value>[^\s\"'`;|&-][^\s\"'`;|&]{2,})",
-         "value", anchors=(rb"-p[^\s\"'`;|&-][^\s\"'`;|&]{2}",)),
+         "value", anchors=(rb"-p[^\s\"'`;|&-][^\s\"'`;|&]{2}",),
+         example="mysql -u root -p" + "Sup3rS3cret db"),
     # curl -u user:password, --user user:password.
     _Row("user-password", r"(?:-u|--user)(?:[ \t]+|=)[\"']?[^\s:\"']+:(?P<value>[^\s\"'@]{3,})", "value",
-         anchors=(rb"-(?:u|-user)(?:[ \t]+|=)[\"']?[^\s:\"']+:[^\s\"'@]{3}",)),
+         anchors=(rb"-(?:u|-user)(?:[ \t]+|=)[\"']?[^\s:\"']+:[^\s\"'@]{3}",),
+         example="curl -u alice:" + "Wond3rl4nd https://api"),
     # NAME = "value", NAME: value, --name=value, export NAME=value, env["NAME"] = value: all on one line.
     _Row(
         "secret-assignment",
@@ -100,8 +122,14 @@ _ROWS: Final = (
             rb"ken(?<=token)", rb"cret(?<=secret)", rb"credential", rb"passw(?:or)?d",
             rb"key(?:(?<=apikey)|(?<=api[_-]key)|(?<=privatekey)|(?<=private[_-]key)|(?<=accesskey)|(?<=access[_-]key))",
         )),
+        example="DB_PASS" + "WORD = 'Tr0ub4dor&3x'",
     ),
 )
+
+
+def examples() -> dict[str, str]:
+    """Kind -> a text holding one sample of that kind: what tests plant to check that each kind is caught."""
+    return {row.kind: row.example for row in _ROWS}
 
 
 def patterns() -> tuple[SecretPattern, ...]:

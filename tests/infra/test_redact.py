@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from sfp.infra.redact import MASK, anchors, find_secrets, mask_value, name_words, patterns, redact
+from sfp.infra.redact import MASK, anchors, examples, find_secrets, mask_value, name_words, patterns, redact
 
 KEY_BODY = "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n" * 3
 
@@ -160,3 +160,13 @@ def test_a_key_block_after_another_secret_is_masked_whole() -> None:
     text = f"private_key: -----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----\nnext: line"
     shown = redact(text)
     assert body not in shown and "q8Zr1Kx7" not in shown and shown.endswith("next: line")
+
+
+def test_every_row_has_an_example_found_as_its_own_kind_and_masked() -> None:
+    samples = examples()
+    assert set(samples) == {p.kind for p in patterns()}
+    for kind, text in samples.items():
+        found = find_secrets(text)
+        assert [m.kind for m in found] == [kind], text
+        value = text[found[0].start:found[0].end]
+        assert value not in redact(text) and MASK in redact(text)
