@@ -121,3 +121,43 @@ def test_a_mistyped_command_gets_the_nearest(sfp: SfpRunner, typed: str, meant: 
 def test_an_unknown_option_points_at_the_commands_own_help(sfp: SfpRunner) -> None:
     run = sfp("gates", "--bogus")
     assert run.code == 2 and "unrecognized arguments: --bogus (see `sfp gates --help`)" in run.err
+
+
+def test_each_command_module_declares_its_options_and_runs_itself() -> None:
+    import argparse
+
+    from sfp.cli import COMMANDS, command_module
+
+    for command in COMMANDS:
+        module = command_module(command)
+        assert callable(module.add_arguments) and callable(module.run), command.name
+        parser = argparse.ArgumentParser()
+        module.add_arguments(parser)  # declares without needing anything else of the parser
+
+
+def test_a_command_imports_its_own_module_and_no_other_commands(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    probe = ("import sys, io; from sfp.cli import _run_command; "
+             f"_run_command(['--claude-dir', {str(tmp_path)!r}, 'kpi'], io.StringIO(), io.StringIO()); "
+             "print(sorted(m for m in sys.modules if m.startswith('sfp.commands.')))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert "sfp.commands.kpi" in loaded
+    assert "sfp.commands.gates" not in loaded and "sfp.commands.backup" not in loaded, loaded
+
+
+@pytest.mark.parametrize("args", [
+    ["gates", "--project", "{missing}"],
+    ["health", "--project", "{missing}"],
+    ["backup", "create", "--project", "{missing}"],
+    ["tags", "--project", "{file}"],
+    ["evidence", "{missing}"],
+])
+def test_a_project_folder_that_is_not_there_is_a_usage_error(sfp: SfpRunner, tmp_path: Path,
+                                                             args: list[str]) -> None:
+    (tmp_path / "a-file").write_text("x")
+    filled = [a.format(missing=tmp_path / "nowhere", file=tmp_path / "a-file") for a in args]
+    run = sfp(*filled)
+    assert run.code == 2, run
+    assert run.err.startswith("sfp: error: ") and "is not a folder" in run.err and run.err.count("\n") == 1

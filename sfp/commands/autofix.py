@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
-from sfp.autofix.formatters import AutoFixResult, FAILED, NO_SUCH_FILE, TIMEOUT, load_settings
-from sfp.autofix.run import auto_fix
+from sfp.autofix.formatters import (
+    FAILED,
+    NO_SUCH_FILE,
+    TIMEOUT,
+    AutoFixResult,
+    load_settings,
+)
 from sfp.autofix.report import display_path
+from sfp.autofix.run import auto_fix
+from sfp.commands.options import add_json, add_project, project_dir
 
 ICONS = {"formatted": "🧹", "unchanged": "✅", "skipped": "·", "failed": "❌", "timeout": "⏱️"}
 
@@ -65,3 +73,16 @@ def result_as_json(result: AutoFixResult, project: Path) -> dict[str, object]:
         "output": result.output,
         "duration_ms": result.duration_ms,
     }
+
+
+# --- the command line -----------------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="+", metavar="FILE", help="the files to format")
+    add_project(parser, "the project the files must be in (default: current folder)")
+    add_json(parser, "print one JSON object per file")
+
+
+def run(args: argparse.Namespace, claude_dir: Path, out: IO[str]) -> int:
+    return autofix(claude_dir, project_dir(args.project), args.files, as_json=args.json, out=out)

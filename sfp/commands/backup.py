@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 from typing import IO
 
 from sfp.backup.create import create_backup
-from sfp.backup.model import BackupInfo, BackupSettings, METADATA, load_backup_settings
+from sfp.backup.model import METADATA, BackupInfo, BackupSettings, load_backup_settings
 from sfp.backup.restore import verify_all, verify_backup
 from sfp.backup.store import disk_usage, load_backup, prune_backups, scan_backups
+from sfp.commands.options import add_json, add_project, project_dir
 from sfp.errors import UsageError
-
 
 
 def backup_create(claude_dir: Path, project: Path | None, *, reason: str = "manual", as_json: bool = False,
@@ -131,3 +132,40 @@ def human_size(size: int) -> str:
 
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+# --- the command line -----------------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="backup_command", metavar="ACTION", parser_class=type(parser))
+    actions.required = True
+    create = actions.add_parser("create", help="back up the context files, CLAUDE.md files and newest handoff now")
+    create.add_argument("--reason", default="manual", help="why, recorded in metadata.json (default: manual)")
+    add_json(create, "print what was stored as JSON")
+    listing = actions.add_parser("list", help="the backups, newest first: id, time, reason, files, size")
+    add_json(listing)
+    show = actions.add_parser("show", help="one backup: its metadata and every file in it")
+    show.add_argument("id", help="a backup id (`sfp backup list`)")
+    add_json(show, "print its metadata.json")
+    verify = actions.add_parser("verify", help="re-hash every stored file; exit 1 on any problem")
+    verify.add_argument("id", nargs="?", help="one backup (default: all of them)")
+    prune = actions.add_parser("prune", help="remove all but the newest backups")
+    prune.add_argument("--keep", type=int, metavar="N", help="how many to keep (default: backup.keep in sfp.yaml, 10)")
+    prune.add_argument("--dry-run", action="store_true", help="say what would go, remove nothing")
+    for sub in (create, verify, prune):
+        add_project(sub)
+
+
+def run(args: argparse.Namespace, claude_dir: Path, out: IO[str]) -> int:
+    action = args.backup_command
+    if action == "list":
+        return backup_list(claude_dir, as_json=args.json, out=out)
+    if action == "show":
+        return backup_show(claude_dir, args.id, as_json=args.json, out=out)
+    project = project_dir(args.project)
+    if action == "create":
+        return backup_create(claude_dir, project, reason=args.reason, as_json=args.json, out=out)
+    if action == "verify":
+        return backup_verify(claude_dir, project, args.id, out=out)
+    return backup_prune(claude_dir, project, keep=args.keep, dry_run=args.dry_run, out=out)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 from typing import IO, Any
 
-from sfp.infra import paths
+from sfp.commands.options import add_json, add_project, project_dir
 from sfp.config.layers import NAMES, Config, check_name, default_text, load_config
 from sfp.errors import UsageError
+from sfp.infra import paths
 from sfp.infra.storage import ensure_private_dir, write_atomic
 
 
@@ -135,3 +137,25 @@ def masked(node: Any) -> Any:
     return result
 
 
+# --- the command line -----------------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="config_command", metavar="ACTION", parser_class=type(parser))
+    actions.required = True
+    show_parser = actions.add_parser("show", help="print the effective config and where each part came from")
+    show_parser.add_argument("name", nargs="?", help="one config: sfp, gates, alerts, evidence, fallback, auto_fix")
+    add_json(show_parser, "print as JSON with the source of each key")
+    add_project(show_parser, "project whose .sfp/ layer applies (default: current folder)")
+    init_parser = actions.add_parser("init", help="write the default configs into <claude-dir>/sfp/ for editing")
+    init_parser.add_argument("--force", action="store_true", help="overwrite files that already exist")
+    parse_parser = actions.add_parser("parse", help="print a YAML file parsed by sfp, as JSON")
+    parse_parser.add_argument("file", help="the YAML file")
+
+
+def run(args: argparse.Namespace, claude_dir: Path, out: IO[str]) -> int:
+    if args.config_command == "show":
+        return show(claude_dir, project_dir(args.project), args.name, as_json=args.json, out=out)
+    if args.config_command == "init":
+        return init(claude_dir, force=args.force, out=out)
+    return parse(args.file, out=out)

@@ -6,6 +6,7 @@ checkout), as Claude Code would, so what it prints is what the client gets.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shlex
@@ -169,3 +170,15 @@ def _write_tree(root: Path, files: dict[str, str]) -> None:
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+
+
+# --- the command line -----------------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    del parser  # no options
+
+
+def run(args: argparse.Namespace, claude_dir: Path, out: IO[str]) -> int:
+    del args, claude_dir  # the demo makes its own
+    return demo(out=out)

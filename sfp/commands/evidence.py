@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 from pathlib import Path
 from typing import IO
 
+from sfp.commands.options import add_json, project_dir
 from sfp.config.layers import load_config
-from sfp.errors import UsageError
 from sfp.context.evidence import FAILED, report_as_json, run_evidence, settings_from
+from sfp.errors import UsageError
 
 ICONS = {"ok": "✅", "warning": "⚠️ ", "failed": "❌", "skipped": "➖"}
 
@@ -29,3 +31,15 @@ def evidence(claude_dir: Path, project: Path, *, as_json: bool, out: IO[str]) ->
             if check.fix and check.status in ("warning", "failed"):
                 out.write(f"  {'':<22}fix: {check.fix}\n")
     return 1 if report.critical_failure else 0
+
+
+# --- the command line -----------------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("project", nargs="?", metavar="PROJECT", help="the project's folder (default: current folder)")
+    add_json(parser, "print the report as JSON")
+
+
+def run(args: argparse.Namespace, claude_dir: Path, out: IO[str]) -> int:
+    return evidence(claude_dir, project_dir(args.project, "PROJECT"), as_json=args.json, out=out)

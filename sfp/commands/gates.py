@@ -3,6 +3,7 @@ Claude Code session changed, with live progress on a terminal."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import threading
@@ -10,6 +11,7 @@ import time
 from pathlib import Path
 from typing import IO
 
+from sfp.commands.options import add_json, add_project, project_dir
 from sfp.gates.changes import changed_files
 from sfp.gates.report import as_json, render_text
 from sfp.gates.runner import GateResult, GateSpec
@@ -121,3 +123,21 @@ def _width() -> int:
     except OSError:
         return 80
 
+
+# --- the command line -----------------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("names", nargs="*", metavar="NAME", help="run only these gates of the tier")
+    parser.add_argument("--session", metavar="ID",
+                        help="judge what this Claude Code session changed (its transcript under <claude-dir>/projects/)")
+    parser.add_argument("--tier", help="fast or deep (default: settings.hook_tier in gates.yaml, i.e. fast)")
+    add_json(parser, "print the run as JSON (schema sfp.gates/1, see README)")
+    parser.add_argument("--all", action="store_true", help="run every gate of the tier, whatever changed")
+    parser.add_argument("--files", nargs="+", metavar="F", help="treat these files as the changed ones")
+    add_project(parser)
+
+
+def run(args: argparse.Namespace, claude_dir: Path, out: IO[str]) -> int:
+    return gates(claude_dir, project_dir(args.project), tier=args.tier, as_json_output=args.json, all_files=args.all,
+                 files=args.files, out=out, names=args.names, session=args.session)

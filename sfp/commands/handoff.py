@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 from pathlib import Path
 from typing import IO
 
-from sfp.errors import UsageError
-from sfp.handoff.record import to_json
 from sfp.claude.projects import newest_transcript
+from sfp.commands.options import add_json, add_project, project_dir
+from sfp.errors import UsageError
 from sfp.handoff.checkpoint import checkpoint
+from sfp.handoff.record import to_json
 from sfp.handoff.store import StoredHandoff, list_handoffs, load_handoff
 
 
@@ -75,3 +77,22 @@ def find(claude_dir: Path, which: str) -> StoredHandoff:
         if stored.id == name or stored.id == f"handoff-{name}":
             return stored
     raise UsageError(f"no handoff `{which}`; `sfp handoff list` shows them")
+
+
+# --- the command line -----------------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", nargs="?", choices=("list", "show"), help="list the handoffs, or show one")
+    parser.add_argument("id", nargs="?", help="for show: a handoff id, or `latest` (default)")
+    add_json(parser, "for list and show: print JSON")
+    parser.add_argument("--transcript", metavar="FILE", help="build from this transcript (default: the project's newest)")
+    add_project(parser)
+
+
+def run(args: argparse.Namespace, claude_dir: Path, out: IO[str]) -> int:
+    if args.action == "list":
+        return handoff_list(claude_dir, as_json=args.json, out=out)
+    if args.action == "show":
+        return handoff_show(claude_dir, args.id, as_json=args.json, out=out)
+    return handoff_create(claude_dir, project_dir(args.project), transcript=args.transcript, out=out)

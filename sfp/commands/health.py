@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 from typing import IO
 
+from sfp.commands.options import add_json, add_project, project_dir
 from sfp.config.layers import load_config
 from sfp.errors import ConfigError
-from sfp.health.checks import HEALTHY, UNHEALTHY, report_as_json, run_health, thresholds_from
+from sfp.health.checks import (
+    HEALTHY,
+    UNHEALTHY,
+    report_as_json,
+    run_health,
+    thresholds_from,
+)
 
 ICONS = {"healthy": "✅", "degraded": "⚠️ ", "unhealthy": "❌"}
 
@@ -31,3 +39,15 @@ def health(claude_dir: Path, project: Path | None, *, as_json: bool, out: IO[str
             if check.fix and check.status != HEALTHY:
                 out.write(f"  {'':<21}fix: {check.fix}\n")
     return 1 if report.status == UNHEALTHY else 0
+
+
+# --- the command line -----------------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_json(parser, "print the runbook's JSON shape")
+    add_project(parser, "project whose config applies (default: current folder)")
+
+
+def run(args: argparse.Namespace, claude_dir: Path, out: IO[str]) -> int:
+    return health(claude_dir, project_dir(args.project), as_json=args.json, out=out)

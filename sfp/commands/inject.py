@@ -10,10 +10,12 @@ runbook's check reads the same as before.
 
 from __future__ import annotations
 
+import argparse
 import os
 from pathlib import Path
 from typing import IO
 
+from sfp.commands.options import add_project, project_dir
 from sfp.context.prompt import prompt_context
 from sfp.hooks.protocol import fit_context
 
@@ -24,3 +26,18 @@ def inject(claude_dir: Path, project: Path | None, *, prompt: str, session: str 
     if injection.context:
         out.write(fit_context(injection.context) + "\n")
     return 0
+
+
+# --- the command line -----------------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--prompt", metavar="TEXT", required=True, help="the prompt (the tags do not depend on it)")
+    parser.add_argument("--session", metavar="ID",
+                        help="act as the hook in this session: add once and remember it, so the hook then adds "
+                             "nothing more in that session (default: no session, add every time)")
+    add_project(parser)
+
+
+def run(args: argparse.Namespace, claude_dir: Path, out: IO[str]) -> int:
+    return inject(claude_dir, project_dir(args.project), prompt=args.prompt, session=args.session, out=out)

@@ -1,12 +1,14 @@
-"""`sfp install` / `sfp uninstall`: sfp's hooks in a Claude Code settings file, merged, backed up, atomic."""
+"""`sfp install`: sfp's hooks in a Claude Code settings file, merged, backed up, atomic."""
 
 from __future__ import annotations
 
+import argparse
 import difflib
 from pathlib import Path
 from typing import IO
 
 from sfp.claude import settings as cc
+from sfp.commands.options import add_project, project_dir
 from sfp.errors import UsageError
 from sfp.infra.runtime import interpreter, require_zipapp
 
@@ -26,7 +28,7 @@ def install(claude_dir: Path, project: Path, *, scope: str, settings_file: str |
     # A project's shared settings.json is meant to be committed: readable like the rest of the repo.
     mode = 0o644 if shared else 0o600
     where = cc.command_parts(command)
-    code = _apply(path, before, after, dry_run, out,
+    code = apply_change(path, before, after, dry_run, out,
                   f"sfp hooks for {len(cc.EVENTS)} events → {where.pyz if where else pyz}", mode)
     if not dry_run:
         from sfp.infra.versions import keep_build
@@ -36,13 +38,6 @@ def install(claude_dir: Path, project: Path, *, scope: str, settings_file: str |
             out.write(f"previous sfp {kept.previous.version} is kept as {kept.previous.copy}\n"
                       f"to go back: {interpreter()} {kept.previous.copy} install\n")
     return code
-
-
-def uninstall(claude_dir: Path, project: Path, *, scope: str, settings_file: str | None, dry_run: bool, out: IO[str]) -> int:
-    path = target_file(scope, settings_file, claude_dir, project)
-    before = cc.read_settings(path)
-    after = cc.without_sfp_hooks(before)
-    return _apply(path, before, after, dry_run, out, "sfp hooks removed")
 
 
 def hook_timeouts(claude_dir: Path, project: Path) -> dict[str, float]:
@@ -76,8 +71,8 @@ def portable_command(project: Path, pyz: Path) -> str:
         "or use `--scope local` (.claude/settings.local.json, not committed)")
 
 
-def _apply(path: Path, before: dict[str, object], after: dict[str, object], dry_run: bool, out: IO[str], what: str,
-           mode: int = 0o600) -> int:
+def apply_change(path: Path, before: dict[str, object], after: dict[str, object], dry_run: bool, out: IO[str],
+                 what: str, mode: int = 0o600) -> int:
     if before == after:
         out.write(f"{path}: already up to date, nothing changed\n")
         return 0
@@ -92,3 +87,25 @@ def _apply(path: Path, before: dict[str, object], after: dict[str, object], dry_
     if backup is not None:
         out.write(f"previous file kept as {backup}\n")
     return 0
+
+
+# --- the command line -----------------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_target_arguments(parser)
+
+
+def add_target_arguments(parser: argparse.ArgumentParser) -> None:
+    """Which settings file: shared by install and uninstall."""
+    parser.add_argument("--scope", choices=("user", "project", "local"), default="user",
+                        help="user: <claude-dir>/settings.json (default); project: .claude/settings.json; "
+                             "local: .claude/settings.local.json")
+    parser.add_argument("--settings", metavar="FILE", help="this settings file instead of the scope's")
+    add_project(parser, "the project for --scope project|local (default: current folder)")
+    parser.add_argument("--dry-run", action="store_true", help="print the change as a diff, write nothing")
+
+
+def run(args: argparse.Namespace, claude_dir: Path, out: IO[str]) -> int:
+    return install(claude_dir, project_dir(args.project), scope=args.scope, settings_file=args.settings,
+                   dry_run=args.dry_run, out=out)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import IO
 
+from sfp.commands.options import add_json
 from sfp.errors import UsageError
 from sfp.kpi.store import read_events
 from sfp.kpi.summary import failures_by_gate, slowest, summarize
@@ -37,3 +39,15 @@ def kpi(claude_dir: Path, *, since_days: float | None, as_json: bool, out: IO[st
     out.write("slowest gates (median):\n")
     out.writelines(f"  {g.name:<24} {g.median_ms / 1000:.2f}s (max {g.max_ms / 1000:.2f}s)\n" for g in slowest(summary))
     return 0
+
+
+# --- the command line -----------------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--since", type=float, metavar="DAYS", help="only runs of the last DAYS days")
+    add_json(parser, "print JSON")
+
+
+def run(args: argparse.Namespace, claude_dir: Path, out: IO[str]) -> int:
+    return kpi(claude_dir, since_days=args.since, as_json=args.json, out=out)

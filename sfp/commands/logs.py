@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from pathlib import Path
 from typing import IO
 
-from sfp.infra.log import log_path, parse_record, read_records
+from sfp.commands.options import add_json
 from sfp.errors import UsageError
+from sfp.infra.log import log_path, parse_record, read_records
 
 
 def logs(claude_dir: Path, *, lines: int, follow: bool, as_json: bool, out: IO[str]) -> int:
@@ -70,3 +72,16 @@ def _inode(path: Path) -> int | None:
         return path.stat().st_ino
     except FileNotFoundError:
         return None
+
+
+# --- the command line -----------------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-n", "--lines", type=int, default=20, metavar="N", help="how many records (default 20)")
+    parser.add_argument("-f", "--follow", action="store_true", help="keep printing new records")
+    add_json(parser, "print the raw JSON records")
+
+
+def run(args: argparse.Namespace, claude_dir: Path, out: IO[str]) -> int:
+    return logs(claude_dir, lines=args.lines, follow=args.follow, as_json=args.json, out=out)

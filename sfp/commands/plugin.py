@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import shlex
 import shutil
@@ -175,3 +176,18 @@ NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FO
 OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN
 CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
 """
+
+
+# --- the command line -----------------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dir", help="the plugin folder to write (with --marketplace: the marketplace folder)")
+    parser.add_argument("--force", action="store_true", help="write into a non-empty folder")
+    parser.add_argument("--marketplace", metavar="NAME",
+                        help="lay DIR out as marketplace NAME holding sfp: `claude plugin marketplace add DIR`, "
+                             "then `claude plugin install sfp@NAME`")
+
+
+def run(args: argparse.Namespace, claude_dir: Path, out: IO[str]) -> int:
+    return plugin(claude_dir, Path.cwd(), args.dir, force=args.force, out=out, marketplace=args.marketplace)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 from typing import IO
 
-from sfp.backup.model import BackupSettings
+from sfp.backup.model import BackupSettings, load_backup_settings
 from sfp.backup.store import prune_backups
-from sfp.handoff.store import prune_handoffs
-from sfp.backup.model import load_backup_settings
 from sfp.commands.backup import check_keep, report_pruned_backups
+from sfp.commands.options import add_project, project_dir
+from sfp.handoff.store import prune_handoffs
 
 
 def prune(claude_dir: Path, project: Path | None, *, keep_backups: int | None, keep_handoffs: int | None,
@@ -29,3 +30,18 @@ def prune(claude_dir: Path, project: Path | None, *, keep_backups: int | None, k
     if dry_run:
         out.write("dry run: nothing removed\n")
     return 0
+
+
+# --- the command line -----------------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--keep-backups", type=int, metavar="N", help="default: backup.keep in sfp.yaml (10)")
+    parser.add_argument("--keep-handoffs", type=int, metavar="N", help="default: backup.keep_handoffs in sfp.yaml (20)")
+    parser.add_argument("--dry-run", action="store_true", help="say what would go, remove nothing")
+    add_project(parser, "project whose sfp.yaml applies (default: current folder)")
+
+
+def run(args: argparse.Namespace, claude_dir: Path, out: IO[str]) -> int:
+    return prune(claude_dir, project_dir(args.project), keep_backups=args.keep_backups,
+                 keep_handoffs=args.keep_handoffs, dry_run=args.dry_run, out=out)

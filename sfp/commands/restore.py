@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
+import sys
 from pathlib import Path
 from typing import IO
 
-from sfp.backup.model import BackupSettings
+from sfp.backup.model import BackupSettings, load_backup_settings
 from sfp.backup.restore import apply_restore, plan_restore
 from sfp.backup.store import latest_backup, load_backup
-from sfp.backup.model import load_backup_settings
 from sfp.commands.backup import local_time, plural
+from sfp.commands.options import add_project, project_dir
 from sfp.errors import UsageError
 
 
@@ -47,3 +49,19 @@ def confirmed(question: str, out: IO[str], stdin: IO[str]) -> bool:
     out.write(f"{question} [y/N] ")
     out.flush()
     return stdin.readline().strip().lower() in ("y", "yes")
+
+
+# --- the command line -----------------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("id", nargs="?", help="a backup id (`sfp backup list`)")
+    parser.add_argument("--latest", action="store_true", help="the newest backup")
+    parser.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
+    parser.add_argument("-y", "--yes", action="store_true", help="don't ask (needed when stdin is not a terminal)")
+    add_project(parser, "project whose sfp.yaml applies (default: current folder)")
+
+
+def run(args: argparse.Namespace, claude_dir: Path, out: IO[str]) -> int:
+    return restore(claude_dir, project_dir(args.project), args.id, latest=args.latest, dry_run=args.dry_run,
+                   yes=args.yes, out=out, stdin=sys.stdin)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 from typing import IO
 
+from sfp.commands.options import add_json, add_project, project_dir
 from sfp.gates.secret_scan import ScanReport, load_scan_settings, scan
 
 
@@ -60,3 +62,18 @@ def _s(count: int) -> str:
 
 def _size(limit: int) -> str:
     return f"{limit / (1024 * 1024):g} MB" if limit >= 1024 * 1024 else f"{limit} bytes"
+
+
+# --- the command line -----------------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", metavar="PATH",
+                        help="files and folders to scan (default: --project, else the current folder)")
+    add_json(parser, "print the findings and counts as JSON")
+    add_project(parser, "project whose sfp.yaml (secrets:) applies and whose files are scanned by default")
+
+
+def run(args: argparse.Namespace, claude_dir: Path, out: IO[str]) -> int:
+    project = project_dir(args.project) if args.project else None
+    return scan_secrets(claude_dir, project, args.paths, as_json=args.json, out=out)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 from pathlib import Path
 from typing import IO
 
+from sfp.commands.options import add_json, add_project, project_dir
 from sfp.health.status import Status, daily_status
 
 SCHEMA = "sfp.status/1"
@@ -32,3 +34,15 @@ def render(result: Status, *, plain: bool) -> str:
     lines = [f"{marks[0] if check.ok else marks[1]} {check.name:<8} {check.summary}" for check in result.checks]
     lines.append("all daily checks pass" if result.ok else "a daily check fails (see above)")
     return "\n".join(lines) + "\n"
+
+
+# --- the command line -----------------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_json(parser, f"print as JSON (schema {SCHEMA})")
+    add_project(parser, "project whose settings files count (default: current folder)")
+
+
+def run(args: argparse.Namespace, claude_dir: Path, out: IO[str]) -> int:
+    return status(claude_dir, project_dir(args.project), as_json=args.json, out=out)

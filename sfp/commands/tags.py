@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 from pathlib import Path
 from typing import IO
 
+from sfp.commands.options import add_json, add_project, project_dir
+from sfp.context.tags import (
+    TagScan,
+    context_files,
+    home_relative,
+    load_tag_settings,
+    scan_tags,
+)
 from sfp.infra import paths
-from sfp.context.tags import TagScan, context_files, home_relative, load_tag_settings, scan_tags
 
 
 def tags(claude_dir: Path, project: Path | None, *, as_json: bool, out: IO[str]) -> int:
@@ -54,3 +62,15 @@ def scan_as_json(scan: TagScan, files: list[Path], enabled: bool) -> dict[str, o
         ],
         "warnings": list(scan.warnings),
     }
+
+
+# --- the command line -----------------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_json(parser, "print the tags as JSON")
+    add_project(parser, "project whose CLAUDE.md and config apply (default: current folder)")
+
+
+def run(args: argparse.Namespace, claude_dir: Path, out: IO[str]) -> int:
+    return tags(claude_dir, project_dir(args.project), as_json=args.json, out=out)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 from typing import IO
 
+from sfp.commands.options import project_dir
 from sfp.config.trust import revoke, trust, trust_state, trusted_projects, would_run
 
 
@@ -51,3 +53,19 @@ def list_trusted(claude_dir: Path, out: IO[str]) -> int:
         out.write(f"{record.path}  {'trusted' if state.trusted else 'UNTRUSTED: ' + state.reason}  "
                   f"(since {record.trusted_at})\n")
     return 0
+
+
+# --- the command line -----------------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("project", nargs="?", metavar="PROJECT", help="the project (default: current folder)")
+    what = parser.add_mutually_exclusive_group()
+    what.add_argument("--show", action="store_true", help="what the project's config would run, and whether it is trusted")
+    what.add_argument("--list", action="store_true", help="the projects you trusted, and whether each still is")
+    what.add_argument("--revoke", action="store_true", help="stop trusting the project")
+
+
+def run(args: argparse.Namespace, claude_dir: Path, out: IO[str]) -> int:
+    return trust_command(claude_dir, project_dir(args.project, "PROJECT"), show=args.show, list_all=args.list,
+                         remove=args.revoke, out=out)
