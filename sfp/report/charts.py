@@ -163,23 +163,22 @@ def line_chart(chart: Chart) -> str:
         spots = [(i, plot.left + band * (i + 0.5), plot.bottom - plot.height * v / ticks[-1], v)
                  for i, v in enumerate(series.values) if v is not None]
         body += [f'<polyline class="line {colour}" points="{" ".join(f"{_n(x)},{_n(y)}" for x, y in run)}"/>'
-                 for run in _unbroken_runs(series.values, [(x, y) for _, x, y, _ in spots]) if len(run) > 1]
+                 for run in _unbroken_runs([(i, x, y) for i, x, y, _ in spots]) if len(run) > 1]
         body += [f'<circle class="point {colour}" cx="{_n(x)}" cy="{_n(y)}" r="{radius}">'
                  f'{_tip(chart, series, i, v)}</circle>' for i, x, y, v in spots]
     return _svg(chart, HEIGHT, body)
 
 
-def _unbroken_runs(values: Sequence[float | None], spots: Sequence[tuple[float, float]]) -> list[list[tuple[float, float]]]:
-    """The spots split wherever a value is missing between them."""
-    runs: list[list[tuple[float, float]]] = [[]]
-    spot = iter(spots)
-    for value in values:
-        if value is None:
-            if runs[-1]:
-                runs.append([])
-        else:
-            runs[-1].append(next(spot))
-    return [run for run in runs if run]
+def _unbroken_runs(spots: Sequence[tuple[int, float, float]]) -> list[list[tuple[float, float]]]:
+    """(index, x, y) spots split into runs of neighbours: a missing index between two breaks the line."""
+    runs: list[list[tuple[float, float]]] = []
+    last = -2
+    for index, x, y in spots:
+        if index != last + 1:
+            runs.append([])
+        runs[-1].append((x, y))
+        last = index
+    return runs
 
 
 def bar_chart(chart: Chart) -> str:
