@@ -63,7 +63,8 @@ def seen(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seen]:
     if found is None:
         pytest.skip(f"report browser test SKIPPED: chromium or chromedriver is not installed; {INSTALL_HINT}")
     root = tmp_path_factory.mktemp("report-browser")
-    planted = lived_in.plant(*(_folder(root / name) for name in ("claude", "alpha", "beta")), now=time.time())
+    claude, alpha, beta = (_folder(root / name) for name in ("claude", "alpha", "beta"))
+    planted = lived_in.plant(claude, alpha, beta, now=time.time())
     page = root / "report.html"
     done = subprocess.run([sys.executable, "-m", "sfp", "report", "--out", str(page)], capture_output=True,
                           text=True, env={**clean_env(planted.claude_dir), "PYTHONPATH": str(ROOT)}, timeout=60)
