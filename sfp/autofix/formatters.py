@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final
+
+from sfp.infra.record import Record
 
 if TYPE_CHECKING:  # a type only: the notes module loads when a note is made
     from sfp.infra.notes import Note
@@ -26,7 +28,7 @@ OUTSIDE_PROJECT: Final = "outside the project"
 
 # NamedTuples rather than frozen dataclasses: this module loads after every edit Claude makes,
 # and building a dataclass costs several times more at import.
-class Formatter(NamedTuple):
+class Formatter(Record):
     name: str  # the key under `formatters:` (python, typescript)
     command: str  # as configured, without the file: "ruff format"
     extensions: tuple[str, ...]  # lower case, each starting with "."
@@ -34,7 +36,7 @@ class Formatter(NamedTuple):
     requires: tuple[str, ...] = ()  # more programs that must be on PATH
 
 
-class AutoFixSettings(NamedTuple):
+class AutoFixSettings(Record):
     enabled: bool = True
     timeout_s: float = DEFAULT_TIMEOUT_S
     formatters: tuple[Formatter, ...] = ()
@@ -43,7 +45,7 @@ class AutoFixSettings(NamedTuple):
     verbose: bool = False
 
 
-class AutoFixResult(NamedTuple):
+class AutoFixResult(Record):
     path: Path
     status: str  # formatted | unchanged | skipped | failed | timeout
     formatter: str | None  # the command, e.g. "ruff format"
@@ -56,18 +58,18 @@ class AutoFixResult(NamedTuple):
     notes: tuple[Note, ...] = ()  # for sfp's log: the caller writes them
 
 
-class Invocation(NamedTuple):
+class Invocation(Record):
     argv: tuple[str, ...]
     cwd: Path
     env: Mapping[str, str]
 
 
-class Missing(NamedTuple):
+class Missing(Record):
     program: str
     hint: str
 
 
-class Outcome(NamedTuple):
+class Outcome(Record):
     exit_code: int | None  # None: killed on timeout, or could not start
     output: str
     timed_out: bool = False

@@ -6,7 +6,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, NamedTuple
+from typing import Final
+
+from sfp.infra.record import Record
 
 ROOT_CLAUDE: Final = "claude"
 ROOT_PROJECT: Final = "project"
@@ -23,7 +25,7 @@ ID_PATTERN: Final = re.compile(r"(\d{8}-\d{6})(?:-([1-9]\d*))?")
 NEW, CHANGED, UNCHANGED = "new", "changed", "unchanged"
 
 
-class BackupSettings(NamedTuple):
+class BackupSettings(Record):
     keep: int = 10
     keep_handoffs: int = 20
     extra_paths: tuple[str, ...] = ()

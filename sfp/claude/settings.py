@@ -11,9 +11,10 @@ import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
 from sfp.errors import UsageError
+from sfp.infra.record import Record
 
 EVENTS: Final = ("SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "Stop", "PreCompact", "PostCompact",
                   "TaskCreated", "TaskCompleted", "SessionEnd")
@@ -24,14 +25,14 @@ SCOPES: Final = ("user", "project", "local")
 _SFP_COMMAND = r"""(?:^|[/\s'"])sfp(?:-lean)?(?:-\d[\w.]*-[0-9a-f]{12})?\.pyz['"]?\s+hook(?:\s|$)"""
 
 
-class HookEntry(NamedTuple):
+class HookEntry(Record):
     event: str
     matcher: str | None
     command: str
     timeout: int
 
 
-class InstalledHook(NamedTuple):
+class InstalledHook(Record):
     settings: Path
     event: str
     command: str
@@ -70,7 +71,7 @@ try:runpy.run_path(p,run_name="__main__")
 except Exception as x:print("sfp hook failed: "+p+" is damaged ("+type(x).__name__+": "+str(x)[:200]+"): put a fresh sfp.pyz there",file=sys.stderr);sys.exit(1)"""
 
 
-class CommandParts(NamedTuple):
+class CommandParts(Record):
     python: str
     pyz: str  # as written: may hold $CLAUDE_PROJECT_DIR or ${CLAUDE_PLUGIN_ROOT}, or be a bare name for PATH
     guarded: bool  # the guard runs first: a broken sfp can't block

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator
-from typing import Final, NamedTuple
+from typing import Final
+
+from sfp.infra.record import Record
 
 MAX_ITEMS: Final = 200  # most recent prompts / commands / files / failed tools kept
 MAX_TASKS: Final = 500
@@ -67,7 +69,7 @@ TARGET_KEYS: Final = (
 TIMESTAMP_PATTERN: Final = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d[0-9:.]*(Z|[+-]\d\d:?\d\d)?")
 
 
-class Task(NamedTuple):
+class Task(Record):
     id: str
     subject: str
     status: str  # pending | in_progress | completed (deleted tasks are left out of Transcript.tasks)
@@ -75,7 +77,7 @@ class Task(NamedTuple):
     active_form: str = ""
 
 
-class FailedTool(NamedTuple):
+class FailedTool(Record):
     tool: str
     summary: str  # "<target>: <error>", or just the error when there is no target
     target: str = ""  # Bash command (first line) or file path, pattern, url...
@@ -83,25 +85,25 @@ class FailedTool(NamedTuple):
     names: tuple[str, ...] = ()  # what the test runner named as failing: "FAILED tests/x.py::test_y"...
 
 
-class Refusal(NamedTuple):
+class Refusal(Record):
     tool: str
     target: str  # command (first line) or path
     reason: str  # "rejected" (the person said no) | "not permitted" (permission never granted)
 
 
-class Commit(NamedTuple):
+class Commit(Record):
     hash: str
     subject: str
 
 
-class Subagent(NamedTuple):
+class Subagent(Record):
     agent_type: str  # subagent_type of the Agent/Task call that started it, "" when not found
     description: str  # the call's description, else the first line of the subagent's prompt
     files_written: tuple[str, ...] = ()
     result: str = ""  # its last assistant text (clipped)
 
 
-class Transcript(NamedTuple):
+class Transcript(Record):
     # session_id, cwd, git_branch: the last seen on a user/assistant/system record.
     session_id: str | None = None
     cwd: str | None = None

@@ -13,10 +13,11 @@ import os
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
-from sfp.infra import paths
 from sfp.errors import ConfigError
+from sfp.infra import paths
+from sfp.infra.record import Record
 
 NAMES: Final = ("sfp", "gates", "alerts", "evidence", "fallback", "auto_fix")
 DEFAULTS_PACKAGE_DIR: Final = "_defaults"
@@ -26,14 +27,14 @@ _PROBLEMS: ContextVar[list[str] | None] = ContextVar("sfp_config_problems", defa
 Path_ = tuple[str | int, ...]
 
 
-class Layer(NamedTuple):
+class Layer(Record):
     source: str  # a file path, or "built-in:<name>.yaml"
     value: dict[str, Any]
     positions: Mapping[Path_, tuple[int, int]]
     warnings: tuple[str, ...] = ()
 
 
-class Config(NamedTuple):
+class Config(Record):
     name: str
     data: dict[str, Any]
     origins: Mapping[Path_, str]  # each mapping key of `data` -> "source:line"
@@ -110,9 +111,9 @@ def compile_default(name: str, text: str) -> str:
 
 
 def parse_layer(text: str, source: str, name: str) -> Layer:
-    from sfp.config.specs import SPECS
     from sfp.config.miniyaml import loads_located
     from sfp.config.schema import validate
+    from sfp.config.specs import SPECS
 
     value, positions = loads_located(text, source)
     if value is None:

@@ -12,15 +12,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, NamedTuple, Union
+from typing import Any, Union
 
 from sfp.errors import ConfigError
+from sfp.infra.record import Record
 
 Path_ = tuple[Union[str, int], ...]
 Positions = Mapping[Path_, tuple[int, int]]
 
 
-class Scalar(NamedTuple):
+class Scalar(Record):
     types: tuple[type, ...]
     choices: tuple[object, ...] = ()
     nullable: bool = False
@@ -32,17 +33,17 @@ class Scalar(NamedTuple):
         return self._replace(low=low, high=high, above=above)
 
 
-class Seq(NamedTuple):
+class Seq(Record):
     item: Spec
 
 
-class Map(NamedTuple):
+class Map(Record):
     fields: Mapping[str, Spec] = MappingProxyType({})
     values: Spec | None = None  # spec of every value when keys are free (tier names, formatter names)
     required: tuple[str, ...] = ()
 
 
-class Anything(NamedTuple):
+class Anything(Record):
     pass
 
 

@@ -19,22 +19,23 @@ import stat
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
 from sfp.infra import paths
+from sfp.infra.record import Record
 
 TRUST_FILE: Final = "trust.json"
 MAX_FILES: Final = 200  # a .sfp/ folder holds a handful of YAML files; more is not a config
 MAX_FILE_BYTES: Final = 1024 * 1024
 
 
-class TrustState(NamedTuple):
+class TrustState(Record):
     trusted: bool
     reason: str  # why (not): "no .sfp/ folder", "trusted with sfp trust", "changed since trusted", ...
     has_config: bool  # the project has a .sfp/ folder
 
 
-class TrustedProject(NamedTuple):
+class TrustedProject(Record):
     path: str
     files: Mapping[str, str]  # relative path -> sha256
     trusted_at: str

@@ -22,11 +22,21 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
+from sfp.context.tags import (
+    PROJECT_FILES,
+    TagSettings,
+    context_files,
+    fingerprint,
+    home_relative,
+    load_tag_settings,
+    render_block,
+    scan_tags,
+)
 from sfp.infra import paths
+from sfp.infra.record import Record
 from sfp.infra.session_state import read_section, scan_for_compaction, write_section
-from sfp.context.tags import PROJECT_FILES, TagSettings, context_files, fingerprint, home_relative, load_tag_settings, render_block, scan_tags
 
 STATE_KEY: Final = "tags"
 RESAVE_BYTES: Final = 1024 * 1024
@@ -41,7 +51,7 @@ ALREADY: Final = "already added in this session"
 DISABLED: Final = "turned off (tags.enabled: false in sfp.yaml)"
 
 
-class Injection(NamedTuple):
+class Injection(Record):
     context: str | None  # what the model gets; None: nothing
     reason: str  # why it was added, or why not
     shown: int = 0  # tags in the text
@@ -127,10 +137,9 @@ def tags_header(claude_dir: Path, project: Path | None, read: Sequence[Path], re
 
 
 def evidence_text(claude_dir: Path, project: Path, environ: Mapping[str, str]) -> str | None:
+    from sfp.config.layers import load_config
     from sfp.context.evidence import evidence_summary, run_evidence
     from sfp.context.evidence import settings_from as evidence_settings_from
-
-    from sfp.config.layers import load_config
 
     report = run_evidence(project, evidence_settings_from(load_config("evidence", claude_dir, project).data), environ)
     return evidence_summary(report, home_relative(project, environ))

@@ -34,9 +34,10 @@ import re
 import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Final, NamedTuple
+from typing import Final
 
 from sfp.infra import paths
+from sfp.infra.record import Record
 
 SECTION_TYPES: Final[Mapping[str, str]] = {
     "identity": "K", "projects": "K", "relationships": "K",
@@ -54,7 +55,7 @@ ELLIPSIS: Final = "…"
 
 
 # Records are NamedTuples: this module is imported on every prompt, and a dataclass costs ~6x more to define.
-class Tag(NamedTuple):
+class Tag(Record):
     type: str
     category: str
     value: str
@@ -65,7 +66,7 @@ class Tag(NamedTuple):
         return f"[{self.type}:{self.category}] {self.value}"
 
 
-class TagSettings(NamedTuple):
+class TagSettings(Record):
     files: tuple[str, ...] = DEFAULT_FILES
     project_claude_md: bool = True
     max_value_chars: int = 100
@@ -76,7 +77,7 @@ class TagSettings(NamedTuple):
     state_keep_days: int = 7
 
 
-class TagScan(NamedTuple):
+class TagScan(Record):
     tags: tuple[Tag, ...]
     warnings: tuple[str, ...]
     files: tuple[Path, ...]  # the files that were read
@@ -363,7 +364,7 @@ def cut_value(value: str, limit: int) -> str:
 
 # --- the block the model sees ----------------------------------------------------------------------
 
-class TagsBlock(NamedTuple):
+class TagsBlock(Record):
     text: str
     shown: int
     dropped: int

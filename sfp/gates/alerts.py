@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
+
+from sfp.infra.record import Record
 
 LEVELS: Final = ("critical", "high", "medium", "low")
 EMOJI: Final = {"CRITICAL": "🔴", "HIGH": "🟠", "MEDIUM": "🟡", "LOW": "🟢", "INFO": "🔵"}
@@ -12,7 +14,7 @@ METRICS: Final = (("failure_rate", "Failure rate", "failed"), ("timeout_rate", "
 DEFAULT_MIN_GATES: Final = 2
 
 
-class Alert(NamedTuple):
+class Alert(Record):
     level: str  # CRITICAL | HIGH | MEDIUM | LOW | INFO
     metric: str
     value: float

@@ -5,16 +5,17 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
 from sfp.errors import UsageError
 from sfp.gates.runner import GateSpec, RunSettings
+from sfp.infra.record import Record
 
 TIERS: Final = ("fast", "deep")
 DEFAULT_TIMEOUT_MS: Final = 60_000
 
 
-class Gate(NamedTuple):
+class Gate(Record):
     spec: GateSpec
     file_patterns: tuple[str, ...]  # empty: the gate runs whenever anything changed
 

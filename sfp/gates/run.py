@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import os
 import threading
-from types import MappingProxyType
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final, NamedTuple
+from types import MappingProxyType
+from typing import Any, Final
 
 from sfp.gates.alerts import Alert, evaluate, has_critical
 from sfp.gates.definitions import Gate, run_settings, tier_gates
 from sfp.gates.globs import matching
 from sfp.gates.runner import SKIPPED, Builtin, GateResult, GateSpec, run_gates
+from sfp.infra.record import Record
 
 STATUSES: Final = ("passed", "failed", "timeout", "skipped", "error")
 SKIP_VARIABLE: Final = "SFP_SKIP"  # `name,name` or `all`: gates skipped for this one run
@@ -21,7 +22,7 @@ SKIPPED_BY_REQUEST: Final = f"skipped by {SKIP_VARIABLE}"
 EventHook = Callable[[str, GateSpec, "GateResult | None"], None]
 
 
-class GateRun(NamedTuple):
+class GateRun(Record):
     tier: str
     project: Path
     changed_files: tuple[str, ...]

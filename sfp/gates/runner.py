@@ -16,17 +16,18 @@ Gates run on a pool of threads; each thread only waits on its child, through sfp
 
 from __future__ import annotations
 
-from types import MappingProxyType
-
 import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Final, NamedTuple
+from types import MappingProxyType
+from typing import Final
 
 from sfp.infra import proc
-from sfp.infra.proc import Spawn as Spawn, spawn_process as spawn_process
+from sfp.infra.proc import Spawn as Spawn
+from sfp.infra.proc import spawn_process as spawn_process
+from sfp.infra.record import Record
 
 SHELL: Final = "/bin/sh"
 
@@ -41,7 +42,7 @@ NO_SESSION_NOTE: Final = ("the system refused a new process session, so the gate
                           "processes it left in the background were not stopped")
 
 
-class GateSpec(NamedTuple):
+class GateSpec(Record):
     name: str
     command: str  # shell text, run by /bin/sh -c
     timeout_ms: int
@@ -56,7 +57,7 @@ class GateSpec(NamedTuple):
     builtin: str | None = None  # run in process by sfp instead of `command` (see `builtins` of run_gates)
 
 
-class GateResult(NamedTuple):
+class GateResult(Record):
     name: str
     status: str  # PASSED | FAILED | TIMEOUT | SKIPPED | ERROR
     returncode: int | None  # the shell's exit status; None when it didn't run to its end
@@ -71,7 +72,7 @@ class GateResult(NamedTuple):
     missing_tool: str | None = None  # the tool that isn't installed (skipped, or failed when the gate must run)
 
 
-class RunSettings(NamedTuple):
+class RunSettings(Record):
     parallel: bool = True
     max_workers: int | None = None  # None: os.cpu_count()
     # Stop the run once a required or critical gate fails, times out or can't start; a failing

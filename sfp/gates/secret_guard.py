@@ -9,15 +9,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
 from sfp.gates.secret_scan import ALLOW_MARKER, SecretFinding, scan_text
+from sfp.infra.record import Record
 from sfp.infra.redact import may_hold_secret
 
 MAX_EXISTING_BYTES: Final = 5 * 1024 * 1024
 
 
-class Verdict(NamedTuple):
+class Verdict(Record):
     path: str
     findings: tuple[SecretFinding, ...]  # the secrets the call would introduce
 

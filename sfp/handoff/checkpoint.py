@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final
 
 from sfp.handoff.record import Handoff, build_handoff
 from sfp.handoff.store import (
@@ -16,6 +16,7 @@ from sfp.handoff.store import (
     prune_handoffs,
     write_handoff,
 )
+from sfp.infra.record import Record
 
 if TYPE_CHECKING:
     from sfp.backup.model import BackupInfo
@@ -54,7 +55,7 @@ def make_handoff(
     return write_handoff(claude_dir, handoff), handoff
 
 
-class Checkpoint(NamedTuple):
+class Checkpoint(Record):
     handoff: StoredHandoff
     record: Handoff
     backup: BackupInfo | None  # None when the checkpoint was asked for no backup

@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, NamedTuple
+from typing import TYPE_CHECKING, Final
+
+from sfp.infra.record import Record
 
 if TYPE_CHECKING:  # SessionStart imports this module on every start, most often to put nothing back
     from sfp.handoff.record import FileChange, Handoff
@@ -20,7 +22,7 @@ DEFAULT_BUDGET: Final = 4000
 CEILING: Final = 8000  # the client turns 10,000+ characters into a ~1,900-character preview
 
 
-class Current(NamedTuple):
+class Current(Record):
     head: str | None  # HEAD now, read from .git
     now: float
 
@@ -188,7 +190,7 @@ def current_state(cwd: str | None, git_root: str | None, now: float | None = Non
     return Current(head, time.time() if now is None else now)
 
 
-class HandoffSettings(NamedTuple):
+class HandoffSettings(Record):
     """sfp.yaml's `handoff:` section."""
 
     budget_chars: int = DEFAULT_BUDGET

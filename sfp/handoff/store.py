@@ -7,17 +7,18 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Final, NamedTuple
+from typing import Final
 
 from sfp.handoff.markdown import render_markdown
 from sfp.handoff.record import Handoff, from_json, to_json
 from sfp.infra import paths
+from sfp.infra.record import Record
 
 CLAIM_SUFFIX: Final = ".claim"
 STALE_AFTER_S: Final = 3600.0  # an unfinished handoff this old was killed, not still being written
 
 
-class StoredHandoff(NamedTuple):
+class StoredHandoff(Record):
     markdown: Path
     json: Path
 

@@ -12,7 +12,9 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
+
+from sfp.infra.record import Record
 
 OK: Final = "ok"
 WARN: Final = "warn"
@@ -24,20 +26,20 @@ UNGUARDED: Final = "is unguarded"
 
 
 # A NamedTuple, not a dataclass: SessionStart loads this module, and a dataclass costs ~5 ms to define.
-class Finding(NamedTuple):
+class Finding(Record):
     status: str  # ok | warn | broken
     title: str
     detail: str = ""
     fix: str = ""
 
 
-class Route(NamedTuple):
+class Route(Record):
     kind: str  # settings | plugin-dir | marketplace
     where: str  # the settings file, the plugin folder, or sfp@NAME
     remove: str  # the line that takes this route away
 
 
-class Install(NamedTuple):
+class Install(Record):
     routes: list[Route]
     findings: list[Finding]
     hooks: list[Any]  # cc.InstalledHook of the settings files, for the doctor's probe

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import json
 import os
-from typing import NamedTuple
 
+from sfp.infra.record import Record
 from sfp.infra.resources import package_location, read_package_file
 
 MANIFEST = "_manifest.json"
 
 
-class IntegrityReport(NamedTuple):
+class IntegrityReport(Record):
     location: str
     files_checked: int  # 0 when there is no manifest (a source checkout)
     problems: tuple[str, ...]

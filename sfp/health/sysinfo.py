@@ -21,13 +21,12 @@ matches, the hook's direct parent is reported instead.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import os
 import sys
 from pathlib import Path
 
 from sfp.errors import StorageError
+from sfp.infra.record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing only: keeps the hook's import light
@@ -46,7 +45,7 @@ PS_TABLE_COMMAND = ("ps", "-A", "-ww", "-o", "pid=,ppid=,rss=,args=")
 COMMAND_TIMEOUT_SECONDS = 5.0
 
 
-class ProcessInfo(NamedTuple):
+class ProcessInfo(Record):
     """One process: who its parent is, what it runs, how much memory it holds."""
 
     pid: int
@@ -56,7 +55,7 @@ class ProcessInfo(NamedTuple):
     rss_bytes: int | None  # None for kernel threads and zombies
 
 
-class ProcStatus(NamedTuple):
+class ProcStatus(Record):
     """The fields sfp uses from /proc/<pid>/status."""
 
     name: str
@@ -64,14 +63,14 @@ class ProcStatus(NamedTuple):
     rss_bytes: int | None
 
 
-class MemoryInfo(NamedTuple):
+class MemoryInfo(Record):
     """The machine's memory: all of it, and what processes can still get without swapping."""
 
     total_bytes: int
     available_bytes: int
 
 
-class DiskInfo(NamedTuple):
+class DiskInfo(Record):
     """Size and free space of the file system holding `path`."""
 
     path: str  # the folder actually measured: the nearest existing ancestor
@@ -79,7 +78,7 @@ class DiskInfo(NamedTuple):
     free_bytes: int  # free for an unprivileged user (f_bavail)
 
 
-class VmStat(NamedTuple):
+class VmStat(Record):
     """The page counts of `vm_stat` that make up "available"."""
 
     page_size_bytes: int

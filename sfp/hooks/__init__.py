@@ -11,7 +11,9 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
+
+from sfp.infra.record import Record
 
 # Imported by name only when its event arrives: a prompt hook never pays for the gates.
 HANDLERS: Final[Mapping[str, str]] = {
@@ -28,7 +30,7 @@ HANDLERS: Final[Mapping[str, str]] = {
 }
 
 
-class HookContext(NamedTuple):
+class HookContext(Record):
     claude_dir: Path
     environ: Mapping[str, str]
     deadline: float  # time.monotonic() by which the handler must have answered

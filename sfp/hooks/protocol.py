@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
 from sfp.errors import UsageError
+from sfp.infra.record import Record
 
 CONTEXT_EVENTS: Final = frozenset({"SessionStart", "UserPromptSubmit", "Stop"})
 BLOCKING_DECISION_EVENTS: Final = frozenset({"Stop", "SubagentStop"})
@@ -30,7 +31,7 @@ class HookInputError(UsageError):
     """The bytes on stdin are not a hook event we can use."""
 
 
-class HookEvent(NamedTuple):
+class HookEvent(Record):
     name: str
     session_id: str | None
     transcript_path: str | None
@@ -45,7 +46,7 @@ class HookEvent(NamedTuple):
         return self.payload.get(key) is True
 
 
-class HookResult(NamedTuple):
+class HookResult(Record):
     context: str | None = None  # for the model (SessionStart, UserPromptSubmit; on Stop Claude goes on with it)
     message: str | None = None  # for the person (systemMessage)
     block_reason: str | None = None  # Stop: keep Claude working on this
@@ -54,7 +55,7 @@ class HookResult(NamedTuple):
     log_note: str | None = None  # for sfp's log line only (SessionStart: the health status `sfp status` reads)
 
 
-class Rendered(NamedTuple):
+class Rendered(Record):
     stdout: str
     stderr: str
     exit_code: int

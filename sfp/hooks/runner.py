@@ -13,11 +13,19 @@ import signal
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, IO, NamedTuple
+from typing import IO, Any
 
 from sfp.hooks import HANDLERS, HookContext
+from sfp.hooks.protocol import (
+    MAX_INPUT_BYTES,
+    HookEvent,
+    HookInputError,
+    HookResult,
+    parse_event,
+    render,
+)
 from sfp.infra.log import write_log
-from sfp.hooks.protocol import MAX_INPUT_BYTES, HookEvent, HookInputError, HookResult, parse_event, render
+from sfp.infra.record import Record
 
 STDIN_DEADLINE_S = 5.0
 DEFAULT_TIMEOUT_S = 10.0
@@ -29,7 +37,7 @@ class BudgetExceeded(BaseException):
     """Raised in the handler when its time is up (BaseException: no `except Exception` may swallow it)."""
 
 
-class Policy(NamedTuple):
+class Policy(Record):
     """One event's entry in fallback.yaml's `policies` (the schema has checked every value)."""
 
     on_failure: str = "log_only"

@@ -3,16 +3,16 @@ from `git` itself where it isn't (handoffs, gates)."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from collections.abc import Mapping
-from types import MappingProxyType
 from pathlib import Path
+from types import MappingProxyType
+
+from sfp.infra.record import Record
 
 GIT_TIMEOUT_S = 10
 
 
-class GitState(NamedTuple):
+class GitState(Record):
     root: str
     branch: str | None
     head: str | None

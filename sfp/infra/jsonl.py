@@ -17,9 +17,9 @@ import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
 
 from sfp.errors import StorageError
+from sfp.infra.record import Record
 from sfp.infra.storage import PRIVATE_FILE, ensure_private_dir, file_lock
 
 ROTATE_LOCK_TIMEOUT_S = 2.0
@@ -29,7 +29,7 @@ _WRITE_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NON
 _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
-class JsonLines(NamedTuple):
+class JsonLines(Record):
     """`path`, written up to `max_bytes`, and its `keep` (at least 1) rotated files `path.1` (newest) … `path.<keep>`."""
 
     path: Path

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from sfp.infra.record import Record
 
 
-class Note(NamedTuple):
+class Note(Record):
     level: str  # info | warning
     message: str

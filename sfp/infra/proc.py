@@ -33,7 +33,9 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import IO, Final, NamedTuple
+from typing import IO, Final
+
+from sfp.infra.record import Record
 
 GRACE_S: Final = 0.5  # between SIGTERM and SIGKILL, unless the caller says otherwise
 OUTPUT_CAP_BYTES: Final = 64 * 1024
@@ -51,7 +53,7 @@ _tags = iter(range(1, 1 << 62))
 Spawn = Callable[[Sequence[str], Path, Mapping[str, str], bool], subprocess.Popen[bytes]]
 
 
-class Completed(NamedTuple):
+class Completed(Record):
     returncode: int | None  # its exit status; None when it was stopped, or outlived SIGKILL
     output: str  # stdout and stderr together (only stderr with keep_stdout), capped, as text
     truncated: bool  # a middle part of `output` was cut

@@ -24,9 +24,10 @@ import re
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
 from sfp.infra import paths
+from sfp.infra.record import Record
 from sfp.infra.storage import ensure_private_dir, file_lock, write_atomic
 
 DEFAULT_KEEP_DAYS: Final = 7
@@ -144,7 +145,7 @@ def _unlink(path: Path) -> None:
 
 # --- compaction --------------------------------------------------------------------------------------
 
-class TranscriptScan(NamedTuple):
+class TranscriptScan(Record):
     compacted: bool  # a compact boundary (or a rewritten transcript) after the start offset
     scanned_to: int  # where the next scan starts: just after the last whole line that was read
     size: int  # the transcript's size when it was read (0 when it does not exist)

@@ -10,22 +10,22 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import NamedTuple
 
 from sfp import __version__
 from sfp.infra import paths
+from sfp.infra.record import Record
 from sfp.infra.storage import ensure_private_dir, write_atomic
 
 RECORD = "installed.json"
 
 
-class Build(NamedTuple):
+class Build(Record):
     version: str
     sha256: str
     copy: str  # the kept copy of the file
 
 
-class Kept(NamedTuple):
+class Kept(Record):
     current: Build
     previous: Build | None  # the build installed before, when it was a different one
 
