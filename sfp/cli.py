@@ -184,6 +184,7 @@ COMMANDS: Final = (
             "scan_secrets"),
     Command("trust", "let a project's .sfp/ config be used (it is ignored until you trust it)", "trust"),
     Command("demo", "run every hook event against a sample project and show what comes back", "demo"),
+    Command("completion", "print a bash or zsh completion script for sfp, generated from this parser", "completion"),
 )
 
 
