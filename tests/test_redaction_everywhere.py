@@ -296,3 +296,19 @@ def test_hooks_that_log_keep_no_secret_in_the_log(sfp: SfpRunner, planted: Plant
     assert "leakyfmt on app.py" in logs.out
     assert_nothing_leaked(planted, outputs(guard, formatted, logs, logs_json), expect=("logs/", "kpis/"),
                           masked_in=("logs/",))
+
+
+@pytest.mark.xfail(strict=True, reason="sfp/claude/transcript_records.py clips a call's target (120 characters) "
+                                       "before the handoff redacts it: a secret cut in two is no longer recognised")
+def test_a_secret_cut_by_a_clip_leaves_no_head_behind(sfp: SfpRunner, planted: Planted) -> None:
+    token = examples()["github-token"].split("'")[1]
+    command = "echo " + "x" * 100 + " " + token
+    records = [record("user", "deploy", 0), *tool_call("b", "Bash", {"command": command},
+                                                       "The user doesn't want to proceed with this tool use", 1,
+                                                       error=True)]
+    planted.write(planted.transcript, "".join(json.dumps(r) + "\n" for r in records))
+    assert sfp("hook", input=planted.event("PreCompact", trigger="manual")).code == 0
+    [handoff] = (planted.claude_dir / "handoffs").glob("*.json")
+    refused = json.loads(handoff.read_text())["refused"]
+    assert refused and refused[0].startswith("Bash echo xxx")
+    assert token[:12] not in handoff.read_text(), refused
