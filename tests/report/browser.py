@@ -21,7 +21,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,25 +49,26 @@ class WebDriverError(Exception):
 # --- install and locate -----------------------------------------------------------------------------------
 
 
-def locate() -> tuple[Path, Path] | None:
+def locate(which: Callable[[str], str | None] = shutil.which) -> tuple[Path, Path] | None:
     """(chromium, chromedriver) when both are installed."""
-    browser = next((found for name in BROWSERS if (found := shutil.which(name))), None)
-    driver = next((found for name in DRIVERS if (found := shutil.which(name))), None)
+    browser = next((found for name in BROWSERS if (found := which(name))), None)
+    driver = next((found for name in DRIVERS if (found := which(name))), None)
     if driver is None:
         driver = next((str(p) for p in DRIVER_FALLBACKS if os.access(p, os.X_OK)), None)
     return (Path(browser), Path(driver)) if browser and driver else None
 
 
-def install(timeout: float = APT_TIMEOUT_S) -> tuple[Path, Path]:
+def install(timeout: float = APT_TIMEOUT_S, which: Callable[[str], str | None] = shutil.which,
+            euid: Callable[[], int] = os.geteuid) -> tuple[Path, Path]:
     """Chromium and chromedriver, installed with apt-get first when missing. Raises BrowserUnavailable."""
-    found = locate()
+    found = locate(which)
     if found is not None:
         return found
-    apt = shutil.which("apt-get")
+    apt = which("apt-get")
     if apt is None:
         raise BrowserUnavailable("Chromium is not installed and there is no apt-get here (not Debian or Ubuntu): "
                                  "install Chromium and its chromedriver by hand")
-    if os.geteuid() != 0:
+    if euid() != 0:
         raise BrowserUnavailable(f"Chromium is not installed and installing it needs root: sudo {apt} install -y "
                                  + " ".join(PACKAGES))
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
@@ -80,7 +81,7 @@ def install(timeout: float = APT_TIMEOUT_S) -> tuple[Path, Path]:
             tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-3:])
             raise BrowserUnavailable(f"`{' '.join(step)}` failed (exit {done.returncode}; no network or no "
                                      f"package archive?): {tail}")
-    found = locate()
+    found = locate(which)
     if found is None:
         raise BrowserUnavailable(f"apt-get installed {' and '.join(PACKAGES)}, yet chromium or chromedriver is "
                                  "still not on PATH")
