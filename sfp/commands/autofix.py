@@ -6,7 +6,7 @@ import argparse
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from sfp.autofix.formatters import (
     FAILED,
@@ -18,7 +18,10 @@ from sfp.autofix.formatters import (
 from sfp.autofix.report import display_path
 from sfp.autofix.run import auto_fix
 from sfp.commands.options import add_json, add_project, project_dir
+from sfp.infra.jsondoc import write_json
+from sfp.infra.terminal import Terminal, terminal_for
 
+SCHEMA = "sfp.autofix/1"
 ICONS = {"formatted": "🧹", "unchanged": "✅", "skipped": "·", "failed": "❌", "timeout": "⏱️"}
 
 
@@ -38,21 +41,21 @@ def autofix(
     from sfp.infra.log import write_notes
 
     write_notes(claude_dir, "auto_fix", [note for result in results for note in result.notes])
-    if as_json:
-        import json
-
-        out.write(json.dumps([result_as_json(r, project) for r in results], indent=2, ensure_ascii=False) + "\n")
-    else:
-        for result in results:
-            out.write(result_line(result, project) + "\n")
     failed = any(r.status in (FAILED, TIMEOUT) or r.reason == NO_SUCH_FILE for r in results)
+    if as_json:
+        write_json(out, {"schema": SCHEMA, "ok": not failed, "files": [result_as_json(r, project) for r in results]})
+    else:
+        term = terminal_for(out, environ)
+        for result in results:
+            out.write(result_line(result, project, term) + "\n")
     return 1 if failed else 0
 
 
-def result_line(result: AutoFixResult, project: Path) -> str:
-    """`🧹 formatted  src/app.py  ruff format (120 ms)`, or the reason a file was left alone."""
+def result_line(result: AutoFixResult, project: Path, term: Terminal) -> str:
+    """`🧹 formatted src/app.py  ruff format (120 ms)`, or the reason a file was left alone; the status
+    word says it all where there are no emoji."""
     shown = display_path(result.path, project)
-    parts = [f"{ICONS.get(result.status, '?')} {result.status:<9} {shown}"]
+    parts = [f"{term.icon(ICONS.get(result.status, '?'))}{result.status:<9} {shown}"]
     if result.formatter:
         parts.append(f"{result.formatter} ({result.duration_ms:.0f} ms)")
     if result.reason:
@@ -62,7 +65,7 @@ def result_line(result: AutoFixResult, project: Path) -> str:
     return "  ".join(parts)
 
 
-def result_as_json(result: AutoFixResult, project: Path) -> dict[str, object]:
+def result_as_json(result: AutoFixResult, project: Path) -> dict[str, Any]:
     return {
         "path": display_path(result.path, project),
         "status": result.status,
@@ -81,7 +84,7 @@ def result_as_json(result: AutoFixResult, project: Path) -> dict[str, object]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE", help="the files to format")
     add_project(parser, "the project the files must be in (default: current folder)")
-    add_json(parser, "print one JSON object per file")
+    add_json(parser, f"print the results as JSON (schema {SCHEMA})")
 
 
 def run(args: argparse.Namespace, claude_dir: Path, out: IO[str]) -> int:

@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from sfp.backup.create import create_backup
-from sfp.backup.model import METADATA, BackupInfo, BackupSettings, load_backup_settings
+from sfp.backup.model import BackupInfo, BackupSettings, VerifyResult, load_backup_settings
 from sfp.backup.restore import verify_all, verify_backup
 from sfp.backup.store import disk_usage, load_backup, prune_backups, scan_backups
 from sfp.commands.options import add_json, add_project, project_dir
 from sfp.errors import UsageError
+from sfp.infra.jsondoc import utc_moment, write_json
+from sfp.infra.terminal import terminal_for
+
+SCHEMA = "sfp.backup/1"
+LIST_SCHEMA = "sfp.backup-list/1"
+VERIFY_SCHEMA = "sfp.backup-verify/1"
+PRUNE_SCHEMA = "sfp.backup-prune/1"
 
 
 def backup_create(claude_dir: Path, project: Path | None, *, reason: str = "manual", as_json: bool = False,
                   out: IO[str], settings: BackupSettings | None = None) -> int:
     info = create_backup(claude_dir, project, settings or load_backup_settings(claude_dir, project), reason=reason)
     if as_json:
-        out.write(json.dumps({**summary_json(info), "warnings": list(info.warnings)}, indent=2, ensure_ascii=False) + "\n")
+        write_json(out, backup_json(info))
         return 0
     for warning in info.warnings:
         out.write(f"warning: {warning}\n")
@@ -32,7 +38,8 @@ def backup_list(claude_dir: Path, *, as_json: bool, out: IO[str]) -> int:
     backups, damaged = scan_backups(claude_dir)
     newest_first = list(reversed(backups))
     if as_json:
-        out.write(json.dumps([summary_json(info) for info in newest_first], indent=2, ensure_ascii=False) + "\n")
+        write_json(out, {"schema": LIST_SCHEMA, "backups": [summary_json(info) for info in newest_first],
+                         "damaged": [{"id": name, "message": why} for name, why in damaged]})
         return 0
     if not backups:
         out.write(f"no backups in {claude_dir / 'backups'} yet (`sfp backup create` makes one)\n")
@@ -51,7 +58,7 @@ def backup_list(claude_dir: Path, *, as_json: bool, out: IO[str]) -> int:
 def backup_show(claude_dir: Path, backup_id: str, *, as_json: bool, out: IO[str]) -> int:
     info = load_backup(claude_dir, backup_id)
     if as_json:
-        out.write((info.folder / METADATA).read_text(encoding="utf-8"))
+        write_json(out, backup_json(info))
         return 0
     out.write(f"backup   {info.backup_id}  ({info.folder})\n")
     out.write(f"time     {local_time(info.timestamp)}\nreason   {info.reason}\n")
@@ -63,32 +70,46 @@ def backup_show(claude_dir: Path, backup_id: str, *, as_json: bool, out: IO[str]
 
 
 def backup_verify(claude_dir: Path, project: Path | None, backup_id: str | None, *, out: IO[str],
-                  settings: BackupSettings | None = None) -> int:
+                  as_json: bool = False, settings: BackupSettings | None = None) -> int:
     """Re-hash every stored file (decrypting when needed); exit 1 when any backup has a problem."""
     settings = settings or load_backup_settings(claude_dir, project)
     if backup_id is None:
         results = verify_all(claude_dir, settings, project=project)
     else:
         results = [verify_backup(claude_dir, load_backup(claude_dir, backup_id), settings, project=project)]
+    failed = any(result.problems for result in results)
+    if as_json:
+        write_json(out, {"schema": VERIFY_SCHEMA, "ok": not failed, "backups": [verify_json(r) for r in results]})
+        return 1 if failed else 0
     if not results:
         out.write(f"no backups in {claude_dir / 'backups'} to verify\n")
+    term = terminal_for(out)
     for result in results:
         if result.problems:
-            out.write(f"❌ {result.backup_id}: {plural(len(result.problems), 'problem')}\n")
+            out.write(f"{term.mark('fail')} {result.backup_id}: {plural(len(result.problems), 'problem')}\n")
             out.writelines(f"     {problem}\n" for problem in result.problems)
         else:
-            out.write(f"✅ {result.backup_id}: {plural(result.files, 'file')} intact\n")
+            out.write(f"{term.mark('ok')} {result.backup_id}: {plural(result.files, 'file')} intact\n")
         out.writelines(f"     note: {note}\n" for note in result.notes)
-    return 1 if any(result.problems for result in results) else 0
+    return 1 if failed else 0
+
+
+def verify_json(result: VerifyResult) -> dict[str, Any]:
+    return {"id": result.backup_id, "ok": not result.problems, "file_count": result.files,
+            "problems": list(result.problems), "notes": list(result.notes)}
 
 
 def backup_prune(claude_dir: Path, project: Path | None, *, keep: int | None, dry_run: bool, out: IO[str],
-                 settings: BackupSettings | None = None) -> int:
+                 as_json: bool = False, settings: BackupSettings | None = None) -> int:
     """Keep the newest `keep` backups (default: backup.keep)."""
     if keep is None:
         keep = (settings or load_backup_settings(claude_dir, project)).keep
     removed = prune_backups(claude_dir, check_keep(keep, "--keep"), dry_run=dry_run)
-    report_pruned_backups(removed, dry_run, out)
+    if as_json:
+        write_json(out, {"schema": PRUNE_SCHEMA, "dry_run": dry_run, "keep": keep,
+                         "removed": [summary_json(info, measure=False) for info in removed]})
+    else:
+        report_pruned_backups(removed, dry_run, out)
     return 0
 
 
@@ -106,12 +127,21 @@ def check_keep(value: int, option: str) -> int:
     return value
 
 
-def summary_json(info: BackupInfo) -> dict[str, object]:
+def summary_json(info: BackupInfo, *, measure: bool = True) -> dict[str, Any]:
+    """One backup in `sfp.backup-list/1` and `sfp.backup-prune/1` (a removed one has no size on disk left)."""
     return {
-        "backup_id": info.backup_id, "timestamp": info.timestamp, "reason": info.reason, "files": len(info.files),
-        "total_size": info.total_size, "size_on_disk": disk_usage(info.folder), "encrypted": info.encrypted,
-        "folder": str(info.folder), "restore_command": info.restore_command,
+        "id": info.backup_id, "created_at": utc_moment(info.timestamp), "reason": info.reason,
+        "file_count": len(info.files), "size_bytes": info.total_size,
+        "disk_bytes": disk_usage(info.folder) if measure else None, "encrypted": info.encrypted,
+        "path": str(info.folder), "restore_command": info.restore_command,
     }
+
+
+def backup_json(info: BackupInfo) -> dict[str, Any]:
+    """`sfp.backup/1`: one backup, every file in it, and what a new one had to leave out."""
+    files = [{"path": entry.path, "size_bytes": entry.size, "sha256": entry.sha256, "mode": f"{entry.mode:04o}"}
+             for entry in info.files]
+    return {"schema": SCHEMA, **summary_json(info), "files": files, "warnings": list(info.warnings)}
 
 
 def local_time(timestamp: str) -> str:
@@ -142,17 +172,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions.required = True
     create = actions.add_parser("create", help="back up the context files, CLAUDE.md files and newest handoff now")
     create.add_argument("--reason", default="manual", help="why, recorded in metadata.json (default: manual)")
-    add_json(create, "print what was stored as JSON")
+    add_json(create, f"print what was stored as JSON (schema {SCHEMA})")
     listing = actions.add_parser("list", help="the backups, newest first: id, time, reason, files, size")
-    add_json(listing)
+    add_json(listing, f"print as JSON (schema {LIST_SCHEMA})")
     show = actions.add_parser("show", help="one backup: its metadata and every file in it")
     show.add_argument("id", help="a backup id (`sfp backup list`)")
-    add_json(show, "print its metadata.json")
+    add_json(show, f"print it as JSON (schema {SCHEMA})")
     verify = actions.add_parser("verify", help="re-hash every stored file; exit 1 on any problem")
     verify.add_argument("id", nargs="?", help="one backup (default: all of them)")
+    add_json(verify, f"print the result as JSON (schema {VERIFY_SCHEMA})")
     prune = actions.add_parser("prune", help="remove all but the newest backups")
     prune.add_argument("--keep", type=int, metavar="N", help="how many to keep (default: backup.keep in sfp.yaml, 10)")
     prune.add_argument("--dry-run", action="store_true", help="say what would go, remove nothing")
+    add_json(prune, f"print what was (or would be) removed as JSON (schema {PRUNE_SCHEMA})")
     for sub in (create, verify, prune):
         add_project(sub)
 
@@ -167,5 +199,5 @@ def run(args: argparse.Namespace, claude_dir: Path, out: IO[str]) -> int:
     if action == "create":
         return backup_create(claude_dir, project, reason=args.reason, as_json=args.json, out=out)
     if action == "verify":
-        return backup_verify(claude_dir, project, args.id, out=out)
-    return backup_prune(claude_dir, project, keep=args.keep, dry_run=args.dry_run, out=out)
+        return backup_verify(claude_dir, project, args.id, as_json=args.json, out=out)
+    return backup_prune(claude_dir, project, keep=args.keep, dry_run=args.dry_run, as_json=args.json, out=out)

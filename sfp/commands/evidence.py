@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 from typing import IO
@@ -12,8 +11,10 @@ from sfp.commands.options import add_json, project_dir
 from sfp.config.layers import load_config
 from sfp.context.evidence import FAILED, report_as_json, run_evidence, settings_from
 from sfp.errors import UsageError
+from sfp.infra.jsondoc import write_json
+from sfp.infra.terminal import terminal_for
 
-ICONS = {"ok": "✅", "warning": "⚠️ ", "failed": "❌", "skipped": "➖"}
+MARKS = {"ok": "ok", "warning": "warn", "failed": "fail", "skipped": "none"}  # as sfp.infra.terminal marks
 
 
 def evidence(claude_dir: Path, project: Path, *, as_json: bool, out: IO[str]) -> int:
@@ -22,12 +23,13 @@ def evidence(claude_dir: Path, project: Path, *, as_json: bool, out: IO[str]) ->
     config = load_config("evidence", claude_dir, project)
     report = run_evidence(project, settings_from(config.data), os.environ)
     if as_json:
-        out.write(json.dumps(report_as_json(report), indent=2, ensure_ascii=False) + "\n")
+        write_json(out, report_as_json(report))
     else:
-        out.write(f"{ICONS.get(report.status, '')} sfp evidence for {project}: {report.status}\n")
+        term = terminal_for(out)
+        out.write(f"{term.mark(MARKS.get(report.status, 'info'))} sfp evidence for {project}: {report.status}\n")
         for check in report.checks:
             critical = " (critical)" if check.critical and check.status == FAILED else ""
-            out.write(f"  {ICONS.get(check.status, '?')} {check.name:<19} {check.message}{critical}\n")
+            out.write(f"  {term.mark(MARKS.get(check.status, 'info'))} {check.name:<19} {check.message}{critical}\n")
             if check.fix and check.status in ("warning", "failed"):
                 out.write(f"  {'':<22}fix: {check.fix}\n")
     return 1 if report.critical_failure else 0
@@ -38,7 +40,7 @@ def evidence(claude_dir: Path, project: Path, *, as_json: bool, out: IO[str]) ->
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("project", nargs="?", metavar="PROJECT", help="the project's folder (default: current folder)")
-    add_json(parser, "print the report as JSON")
+    add_json(parser, "print the report as JSON (schema sfp.evidence/1)")
 
 
 def run(args: argparse.Namespace, claude_dir: Path, out: IO[str]) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import IO
 
@@ -17,8 +16,10 @@ from sfp.health.checks import (
     run_health,
     thresholds_from,
 )
+from sfp.infra.jsondoc import write_json
+from sfp.infra.terminal import terminal_for
 
-ICONS = {"healthy": "✅", "degraded": "⚠️ ", "unhealthy": "❌"}
+MARKS = {"healthy": "ok", "degraded": "warn", "unhealthy": "fail"}  # a status as a sfp.infra.terminal mark
 
 
 def health(claude_dir: Path, project: Path | None, *, as_json: bool, out: IO[str]) -> int:
@@ -29,13 +30,14 @@ def health(claude_dir: Path, project: Path | None, *, as_json: bool, out: IO[str
         limits, problem = thresholds_from(None), str(exc)
     report = run_health(claude_dir, limits, thorough=True, project=project)
     if as_json:
-        out.write(json.dumps(report_as_json(report), indent=2, ensure_ascii=False) + "\n")
+        write_json(out, report_as_json(report))
     else:
-        out.write(f"{ICONS.get(report.status, '')} sfp health: {report.status}\n")
+        term = terminal_for(out)
+        out.write(f"{term.mark(MARKS.get(report.status, 'info'))} sfp health: {report.status}\n")
         if problem:
-            out.write(f"  ⚠️  sfp.yaml can't be used, built-in thresholds applied: {problem}\n")
+            out.write(f"  {term.mark('warn')} sfp.yaml can't be used, built-in thresholds applied: {problem}\n")
         for check in report.checks:
-            out.write(f"  {ICONS.get(check.status, '?')} {check.name:<18} {check.message}\n")
+            out.write(f"  {term.mark(MARKS.get(check.status, 'info'))} {check.name:<18} {check.message}\n")
             if check.fix and check.status != HEALTHY:
                 out.write(f"  {'':<21}fix: {check.fix}\n")
     return 1 if report.status == UNHEALTHY else 0
@@ -45,7 +47,7 @@ def health(claude_dir: Path, project: Path | None, *, as_json: bool, out: IO[str
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_json(parser, "print the runbook's JSON shape")
+    add_json(parser, "print the runbook's JSON shape (schema sfp.health/1)")
     add_project(parser, "project whose config applies (default: current folder)")
 
 

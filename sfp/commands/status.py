@@ -3,35 +3,34 @@
 from __future__ import annotations
 
 import argparse
-import json
-import os
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from sfp.commands.options import add_json, add_project, project_dir
 from sfp.health.status import Status, daily_status
+from sfp.infra.jsondoc import write_json
+from sfp.infra.terminal import Terminal, terminal_for
 
-SCHEMA = "sfp.status/1"
+SCHEMA = "sfp.status/2"  # /2: `message` for `summary`, ids as `newest_id`, counts as `<noun>_count`, moments in UTC
 
 
 def status(claude_dir: Path, project: Path, *, as_json: bool, out: IO[str]) -> int:
     result = daily_status(claude_dir, project)
     if as_json:
-        out.write(json.dumps(status_as_json(result), indent=2, ensure_ascii=False) + "\n")
+        write_json(out, status_as_json(result))
     else:
-        out.write(render(result, plain=bool(os.environ.get("NO_COLOR")) or not out.isatty()))
+        out.write(render(result, terminal_for(out)))
     return 0 if result.ok else 1
 
 
-def status_as_json(result: Status) -> dict[str, object]:
+def status_as_json(result: Status) -> dict[str, Any]:
     return {"schema": SCHEMA, "ok": result.ok,
-            "checks": [{"name": c.name, "ok": c.ok, "summary": c.summary, "details": dict(c.details)}
+            "checks": [{"name": c.name, "ok": c.ok, "message": c.summary, "details": dict(c.details)}
                        for c in result.checks]}
 
 
-def render(result: Status, *, plain: bool) -> str:
-    marks = ("ok  ", "FAIL") if plain else ("✅", "❌")
-    lines = [f"{marks[0] if check.ok else marks[1]} {check.name:<8} {check.summary}" for check in result.checks]
+def render(result: Status, term: Terminal) -> str:
+    lines = [f"{term.mark('ok' if check.ok else 'fail')} {check.name:<8} {check.summary}" for check in result.checks]
     lines.append("all daily checks pass" if result.ok else "a daily check fails (see above)")
     return "\n".join(lines) + "\n"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
 from typing import IO
@@ -17,6 +16,10 @@ from sfp.context.tags import (
     scan_tags,
 )
 from sfp.infra import paths
+from sfp.infra.jsondoc import write_json
+from sfp.infra.terminal import terminal_for
+
+SCHEMA = "sfp.tags/1"
 
 
 def tags(claude_dir: Path, project: Path | None, *, as_json: bool, out: IO[str]) -> int:
@@ -24,7 +27,7 @@ def tags(claude_dir: Path, project: Path | None, *, as_json: bool, out: IO[str])
     files = context_files(claude_dir, project, settings)
     scan = scan_tags(files, settings)
     if as_json:
-        out.write(json.dumps(scan_as_json(scan, files, settings.enabled), indent=2, ensure_ascii=False) + "\n")
+        write_json(out, scan_as_json(scan, files, settings.enabled))
         return 0
     if not settings.enabled:
         out.write("note: tags.enabled is false in sfp.yaml: the UserPromptSubmit hook adds none of these\n")
@@ -35,8 +38,9 @@ def tags(claude_dir: Path, project: Path | None, *, as_json: bool, out: IO[str])
         out.write(f"no tags found; looked in: {looked}\n"
                   f"write headed sections (## Identity, ## Rules, ...) in {home_relative(paths.context_dir(claude_dir))}/, "
                   "or files named after them (identity.md, rules.md, ...)\n")
+    warn = terminal_for(out).mark("warn")
     for warning in scan.warnings:
-        out.write(f"⚠️  {warning}\n")
+        out.write(f"{warn} {warning}\n")
     return 0
 
 
@@ -54,10 +58,11 @@ def _write_tags(scan: TagScan, out: IO[str]) -> None:
 def scan_as_json(scan: TagScan, files: list[Path], enabled: bool) -> dict[str, object]:
     read = {str(f) for f in scan.files}
     return {
+        "schema": SCHEMA,
         "enabled": enabled,
         "files": [{"path": str(f), "read": str(f) in read, "exists": os.path.exists(f)} for f in files],
         "tags": [
-            {"type": t.type, "category": t.category, "value": t.value, "file": t.file, "line": t.line, "tag": t.render()}
+            {"type": t.type, "category": t.category, "value": t.value, "path": t.file, "line": t.line, "tag": t.render()}
             for t in scan.tags
         ],
         "warnings": list(scan.warnings),
@@ -68,7 +73,7 @@ def scan_as_json(scan: TagScan, files: list[Path], enabled: bool) -> dict[str, o
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_json(parser, "print the tags as JSON")
+    add_json(parser, f"print the tags as JSON (schema {SCHEMA})")
     add_project(parser, "project whose CLAUDE.md and config apply (default: current folder)")
 
 

@@ -466,7 +466,9 @@ def evidence_summary(report: EvidenceReport, project_label: str) -> str | None:
 
 
 def report_as_json(report: EvidenceReport) -> dict[str, Any]:
+    """`sfp.evidence/1` (docs/json.md)."""
     return {
+        "schema": "sfp.evidence/1",
         "project": str(report.project),
         "status": report.status,
         "critical_failure": report.critical_failure,

@@ -224,14 +224,14 @@ def thresholds_from(config_health: Mapping[str, Mapping[str, float]] | None) -> 
 
 
 def report_as_json(report: HealthReport) -> dict[str, Any]:
-    """The runbook's shape: {"status", "checks": [{"name", "status", "message", "details"}]}."""
+    """`sfp.health/1`, the runbook's shape: {"status", "checks": [{"name", "status", "message", "details"}]}."""
     checks = []
     for check in report.checks:
         details = dict(check.details)
         if check.fix:
             details["fix"] = check.fix
         checks.append({"name": check.name, "status": check.status, "message": check.message, "details": details})
-    return {"status": report.status, "checks": checks}
+    return {"schema": "sfp.health/1", "status": report.status, "checks": checks}
 
 
 def _home_relative(path: Path) -> str:

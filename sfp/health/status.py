@@ -9,6 +9,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final, NamedTuple
 
+from sfp.infra.jsondoc import utc_moment
+
 BACKUP_MAX_AGE_S: Final = 24 * 3600  # the runbook's daily check: a backup was created (today)
 LOG_RECORDS_READ: Final = 2000
 
@@ -51,7 +53,7 @@ def health_check(claude_dir: Path, project: Path | None) -> DailyCheck:
     if last is not None:
         summary += f" (last session start: {last[1]}, {last[0]})"
     details = {"status": report.status, "failing": [c.name for c in report.failing()],
-               "last_session_start": {"status": last[1], "at": last[0]} if last else None}
+               "last_session_start": {"status": last[1], "checked_at": utc_moment(last[0])} if last else None}
     return DailyCheck("health", report.status == HEALTHY, summary, details)
 
 
@@ -88,8 +90,9 @@ def gates_check(claude_dir: Path) -> DailyCheck:
 def _run_summary(project: str, event: Mapping[str, Any]) -> dict[str, Any]:
     gates = [g for g in event.get("gates") or [] if isinstance(g, dict)]
     failed = [str(g.get("name")) for g in gates if g.get("status") in ("failed", "timeout", "error")]
-    return {"project": project, "at": event.get("time"), "tier": event.get("tier"), "failed": failed,
-            "gates": [str(g.get("name")) for g in gates]}
+    moment = event.get("time")
+    return {"project": project, "ran_at": utc_moment(moment) if isinstance(moment, str) else None,
+            "tier": event.get("tier"), "failed": failed, "gates": [str(g.get("name")) for g in gates]}
 
 
 def backup_check(claude_dir: Path, now: float) -> DailyCheck:
@@ -97,10 +100,12 @@ def backup_check(claude_dir: Path, now: float) -> DailyCheck:
 
     backups = list_backups(claude_dir)
     if not backups:
-        return DailyCheck("backup", False, "no backup yet: `sfp backup create`", {"newest": None})
+        return DailyCheck("backup", False, "no backup yet: `sfp backup create`",
+                          {"newest_id": None, "created_at": None, "age_s": None, "backup_count": 0})
     newest = backups[-1]
     age = now - _mtime(newest.folder)
-    details = {"newest": newest.backup_id, "created_at": newest.timestamp, "age_s": round(age), "count": len(backups)}
+    details = {"newest_id": newest.backup_id, "created_at": utc_moment(newest.timestamp), "age_s": round(age),
+               "backup_count": len(backups)}
     fresh = age <= BACKUP_MAX_AGE_S
     return DailyCheck("backup", fresh, f"newest {newest.backup_id}, {human_age(age)} ago"
                       + ("" if fresh else " (none in the last day: `sfp backup create`)"), details)
@@ -112,10 +117,10 @@ def handoff_check(claude_dir: Path, now: float) -> DailyCheck:
     stored = list_handoffs(claude_dir)
     if not stored:
         return DailyCheck("handoff", True, "no handoff yet (one is written at compaction and session end)",
-                          {"newest": None})
+                          {"newest_id": None, "age_s": None, "handoff_count": 0})
     age = now - _mtime(stored[0].markdown)
     return DailyCheck("handoff", True, f"newest {stored[0].id}, {human_age(age)} ago",
-                      {"newest": stored[0].id, "age_s": round(age), "count": len(stored)})
+                      {"newest_id": stored[0].id, "age_s": round(age), "handoff_count": len(stored)})
 
 
 def install_check(claude_dir: Path, project: Path | None, environ: Mapping[str, str]) -> DailyCheck:
@@ -125,7 +130,7 @@ def install_check(claude_dir: Path, project: Path | None, environ: Mapping[str, 
     install = diagnose_install(claude_dir, project, environ=environ)
     hooked = sorted(hook_pyzs(install.hooks, environ))
     on_path = which("sfp.pyz", environ)
-    builds = {pyz: build_of(pyz) for pyz in {*hooked, *([on_path] if on_path else [])}}
+    builds = [{"path": pyz, **build_of(pyz)} for pyz in sorted({*hooked, *([on_path] if on_path else [])})]
     broken = install.problems(BROKEN)
     routes = [f"{r.kind}: {r.where}" for r in install.routes]
     same = not hooked or on_path is None or all(os.path.realpath(p) == os.path.realpath(on_path) for p in hooked)

@@ -47,9 +47,9 @@ def test_one_line_per_file_and_exit_0_when_nothing_failed(claude_dir: Path, proj
     code = autofix(claude_dir, project, [str(app), str(notes), str(app)], as_json=False, out=out, environ=env)
     assert code == 0
     first, second, third = out.getvalue().splitlines()
-    assert first.startswith("🧹 formatted src/app.py  fmt (")
-    assert second == "· skipped   notes.txt  no formatter for .txt files"
-    assert third.startswith("✅ unchanged src/app.py  fmt (")
+    assert first.startswith("formatted src/app.py  fmt (")  # no emoji: not a terminal
+    assert second == "skipped   notes.txt  no formatter for .txt files"
+    assert third.startswith("unchanged src/app.py  fmt (")
     assert app.read_text() == "# formatted\nX = 1\n"
 
 
@@ -57,7 +57,7 @@ def test_one_line_per_file_and_exit_0_when_nothing_failed(claude_dir: Path, proj
 def test_a_failing_formatter_or_a_missing_file_exits_1(claude_dir: Path, project: Path, env: dict[str, str]) -> None:
     out = io.StringIO()
     assert autofix(claude_dir, project, [str(put(project / "a.js"))], as_json=False, out=out, environ=env) == 1
-    assert out.getvalue().startswith("❌ failed    a.js  broken-fmt (")
+    assert out.getvalue().startswith("failed    a.js  broken-fmt (")
     assert out.getvalue().rstrip().endswith("exited 1  error: cannot parse a.js: token=***")
     assert autofix(claude_dir, project, [str(project / "nope.py")], as_json=False, out=io.StringIO(), environ=env) == 1
 
@@ -68,7 +68,9 @@ def test_json_output(claude_dir: Path, project: Path, tmp_path: Path, env: dict[
     out = io.StringIO()
     code = autofix(claude_dir, project, [str(put(project / "app.py")), str(outside)], as_json=True, out=out, environ=env)
     assert code == 0
-    formatted, skipped = json.loads(out.getvalue())
+    document = json.loads(out.getvalue())
+    assert document["schema"] == "sfp.autofix/1" and document["ok"] is True
+    formatted, skipped = document["files"]
     assert {k: formatted[k] for k in ("path", "status", "formatter", "file_type", "changed")} == {
         "path": "app.py", "status": "formatted", "formatter": "fmt", "file_type": "python", "changed": True}
     assert skipped["status"] == "skipped" and skipped["reason"].startswith("outside the project")
@@ -88,7 +90,7 @@ def test_through_the_cli(sfp: SfpRunner, claude_dir: Path, project: Path, env: d
     run = sfp("autofix", "app.py", "--project", str(project), "--json", cwd=project,
               env=clean_env(claude_dir, PATH=env["PATH"]))
     assert run.code == 0, run.err
-    assert [r["status"] for r in run.json()] == ["formatted"]  # type: ignore[attr-defined]
+    assert [r["status"] for r in run.json()["files"]] == ["formatted"]  # type: ignore[index]
     assert app.read_text() == "# formatted\nX = 1\n"
     usage = sfp("autofix")
     assert usage.code == 2 and "FILE" in usage.err

@@ -47,7 +47,8 @@ def test_create_json_carries_the_warnings(claude_dir: Path, project: Path) -> No
     code, out = run(backup_create, claude_dir, project, as_json=True, reason="pre-compact",
                     settings=BackupSettings(extra_paths=("nope.md",)))
     data = json.loads(out)
-    assert code == 0 and data["reason"] == "pre-compact" and data["files"] == 2
+    assert code == 0 and data["schema"] == "sfp.backup/1" and data["reason"] == "pre-compact"
+    assert data["file_count"] == 2 and len(data["files"]) == 2 and data["created_at"].endswith("Z")
     assert data["warnings"] == ["extra path nope.md: not found"]
 
 
@@ -64,20 +65,26 @@ def test_list_shows_newest_first_with_time_reason_count_and_size(claude_dir: Pat
     assert lines[2].split()[3:5] == ["manual", "2"] and lines[1].split()[3:5] == ["pre-compact", "1"]
     assert "1 damaged backup folder not listed: 20200101-000000" in lines[3]
     code, out = run(backup_list, claude_dir, as_json=True)
-    assert [b["backup_id"] for b in json.loads(out)] == [second.backup_id, first.backup_id]
+    listed = json.loads(out)
+    assert listed["schema"] == "sfp.backup-list/1"
+    assert [b["id"] for b in listed["backups"]] == [second.backup_id, first.backup_id]
+    assert listed["backups"][1]["created_at"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(1770721192.0))
+    assert [d["id"] for d in listed["damaged"]] == ["20200101-000000"]
 
 
 def test_list_with_no_backups_says_how_to_make_one(claude_dir: Path) -> None:
     assert "sfp backup create" in run(backup_list, claude_dir, as_json=False)[1]
 
 
-def test_show_lists_every_file_and_json_is_the_metadata(claude_dir: Path, project: Path) -> None:
+def test_show_lists_every_file_and_json_too(claude_dir: Path, project: Path) -> None:
     populate(claude_dir, project)
     info = create_backup(claude_dir, project, SETTINGS, reason="manual")
     code, out = run(backup_show, claude_dir, info.backup_id, as_json=False)
     assert code == 0 and str(project / "CLAUDE.md") in out and info.files[0].sha256[:12] in out
     code, out = run(backup_show, claude_dir, info.backup_id, as_json=True)
-    assert json.loads(out) == json.loads((info.folder / "metadata.json").read_text())
+    shown = json.loads(out)
+    assert shown["schema"] == "sfp.backup/1" and shown["id"] == info.backup_id
+    assert sorted(f["sha256"] for f in shown["files"]) == sorted(f.sha256 for f in info.files)
     with pytest.raises(UsageError, match="no backup 20200101-000000"):
         run(backup_show, claude_dir, "20200101-000000", as_json=False)
     with pytest.raises(UsageError, match="not a backup id"):
@@ -87,11 +94,11 @@ def test_show_lists_every_file_and_json_is_the_metadata(claude_dir: Path, projec
 def test_verify_exits_1_when_a_stored_file_changed(claude_dir: Path, project: Path) -> None:
     populate(claude_dir, project)
     good = create_backup(claude_dir, project, SETTINGS, reason="manual")
-    assert run(backup_verify, claude_dir, project, None, settings=SETTINGS) == (0, f"✅ {good.backup_id}: 2 files intact\n")
+    assert run(backup_verify, claude_dir, project, None, settings=SETTINGS) == (0, f"ok   {good.backup_id}: 2 files intact\n")
     bad = create_backup(claude_dir, project, SETTINGS, reason="manual")
     bad.stored_path(bad.files[0]).write_text("bit rot")
     code, out = run(backup_verify, claude_dir, project, None, settings=SETTINGS)
-    assert code == 1 and f"❌ {bad.backup_id}: 1 problem" in out and "does not match its checksum" in out
+    assert code == 1 and f"FAIL {bad.backup_id}: 1 problem" in out and "does not match its checksum" in out
     assert run(backup_verify, claude_dir, project, good.backup_id, settings=SETTINGS)[0] == 0
 
 
@@ -137,8 +144,8 @@ def test_hostile_backups_are_reported_damaged_and_every_command_goes_on(sfp: Sfp
     assert f"2 damaged backup folders not listed: {nul.backup_id}, 20991231-235959" in listed.out
     verified = sfp("backup", "verify", cwd=project)
     assert verified.code == 1, verified.err
-    assert f"✅ {good.backup_id}: 2 files intact" in verified.out and "nested too deeply" in verified.out
-    assert f"❌ {nul.backup_id}: 1 problem" in verified.out and "NUL" in verified.out
+    assert f"ok   {good.backup_id}: 2 files intact" in verified.out and "nested too deeply" in verified.out
+    assert f"FAIL {nul.backup_id}: 1 problem" in verified.out and "NUL" in verified.out
     (claude_dir / ".context" / "CLAUDE.md").write_text("changed\n")
     restored = sfp("restore", "--latest", "--yes", cwd=project)
     assert restored.code == 0, restored.err

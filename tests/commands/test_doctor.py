@@ -68,7 +68,7 @@ def test_a_hook_that_would_block_for_a_reason_not_its_own_is_broken(pyz, claude_
     run = pyz("doctor", "--json")
     assert "UserPromptSubmit hook would block (exit 2): Claude Code would refuse every prompt" in broken(run)
     [finding] = [f for f in findings(run) if f["title"].startswith("UserPromptSubmit hook would block")]
-    assert "can't open file" in finding["detail"] and "never blocks" in finding["fix"]
+    assert "can't open file" in finding["message"] and "never blocks" in finding["fix"]
     assert any("unguarded" in f["title"] for f in findings(run) if f["status"] == "warn")
 
 
@@ -92,7 +92,7 @@ def test_interpreter_too_old(pyz, claude_dir: Path, tmp_path: Path, built: dict[
     run = pyz("doctor", "--json", "--no-probe")
     assert run.code == 1
     [finding] = [f for f in findings(run) if f["title"].startswith(f"interpreter {old} (in ")]
-    assert finding["status"] == "broken" and finding["detail"] == f"interpreter {old} is Python 3.9; sfp needs 3.11 or newer"
+    assert finding["status"] == "broken" and finding["message"] == f"interpreter {old} is Python 3.9; sfp needs 3.11 or newer"
 
 
 def test_settings_json_invalid(pyz, claude_dir: Path) -> None:  # type: ignore[no-untyped-def]
@@ -126,7 +126,7 @@ def test_a_read_only_backup_folder(pyz, claude_dir: Path) -> None:  # type: igno
 
 def test_human_output_names_each_fix(pyz) -> None:  # type: ignore[no-untyped-def]
     run = pyz("doctor")
-    assert "❌ sfp is not installed in any settings file" in run.out and "fix: run `sfp install`" in run.out
+    assert "FAIL sfp is not installed in any settings file" in run.out and "fix: run `sfp install`" in run.out
 
 
 def test_an_enabled_plugin_of_no_known_marketplace_is_broken(pyz, claude_dir: Path) -> None:  # type: ignore[no-untyped-def]

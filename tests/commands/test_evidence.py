@@ -14,10 +14,10 @@ def test_a_healthy_project(sfp: SfpRunner, project: Path) -> None:
     run = sfp("evidence", str(project))
     assert run.code == 0, run.err
     assert run.out.splitlines() == [
-        f"✅ sfp evidence for {project}: ok",
-        "  ✅ project-structure   python (pyproject.toml)",
-        "  ✅ dependencies-check  no per-project dependencies to look for",
-        "  ✅ config-files        no required files configured",
+        f"ok   sfp evidence for {project}: ok",
+        "  ok   project-structure   python (pyproject.toml)",
+        "  ok   dependencies-check  no per-project dependencies to look for",
+        "  ok   config-files        no required files configured",
     ]
 
 
@@ -25,7 +25,7 @@ def test_the_current_folder_is_the_default_project(sfp: SfpRunner, project: Path
     (project / "package.json").write_text(json.dumps({"dependencies": {"left-pad": "1"}}))
     run = sfp("evidence", cwd=project)
     assert run.code == 0  # a warning is not a failure
-    assert "⚠️  dependencies-check  package.json declares dependencies but there is no node_modules" in run.out
+    assert "WARN dependencies-check  package.json declares dependencies but there is no node_modules" in run.out
     assert "fix: run `npm install`" in run.out
 
 
@@ -33,6 +33,7 @@ def test_json_output(sfp: SfpRunner, project: Path) -> None:
     run = sfp("evidence", "--json", str(project))
     assert run.code == 0
     data = json.loads(run.out)
+    assert data["schema"] == "sfp.evidence/1"
     assert data["project"] == str(project) and data["status"] == "ok" and data["critical_failure"] is False
     assert [c["name"] for c in data["checks"]] == ["project-structure", "dependencies-check", "config-files"]
 
@@ -44,11 +45,11 @@ def test_a_critical_failure_exits_1_and_a_plain_failure_0(sfp: SfpRunner, projec
     sfp("trust", str(project))
     run = sfp("evidence", str(project))
     assert run.code == 1
-    assert "❌ config-files        missing: .env.example (critical)" in run.out
+    assert "FAIL config-files        missing: .env.example (critical)" in run.out
     config.write_text("required_files: [.env.example]\n")
     sfp("trust", str(project))  # an edited .sfp/ file is untrusted until trusted again
     run = sfp("evidence", str(project))
-    assert run.code == 0 and "❌ config-files        missing: .env.example" in run.out
+    assert run.code == 0 and "FAIL config-files        missing: .env.example" in run.out
 
 
 def test_a_check_can_be_turned_off(sfp: SfpRunner, project: Path) -> None:

@@ -21,8 +21,8 @@ def test_pass_rate_failures_and_slowest(sfp: SfpRunner, claude_dir: Path) -> Non
     record(claude_dir, [("lint", "failed", 110), ("tests", "passed", 5000), ("types", "skipped", 0)])
     append_event(claude_dir, "auto_fix", {"file_type": ".py"}, session="s")  # another kind: not counted
     report = json.loads(sfp("kpi", "--json").out)
-    assert report["runs"] == 3 and report["passed_runs"] == 1
-    assert [(g["name"], g["failures"]) for g in report["failures_by_gate"]] == [("lint", 2), ("tests", 1)]
+    assert report["schema"] == "sfp.kpi/1" and report["run_count"] == 3 and report["passed_run_count"] == 1
+    assert [(g["name"], g["failure_count"]) for g in report["failures_by_gate"]] == [("lint", 2), ("tests", 1)]
     assert report["slowest_gates"][0]["name"] == "tests" and report["slowest_gates"][0]["median_ms"] == 5000
     assert "types" not in {g["name"] for g in report["slowest_gates"]}  # skipped runs have no duration
     text = sfp("kpi").out
@@ -32,7 +32,7 @@ def test_pass_rate_failures_and_slowest(sfp: SfpRunner, claude_dir: Path) -> Non
 def test_since_filters_old_runs(sfp: SfpRunner, claude_dir: Path) -> None:
     record(claude_dir, [("lint", "failed", 1)], now=time.time() - 10 * 86400)
     record(claude_dir, [("lint", "passed", 1)])
-    assert json.loads(sfp("kpi", "--json", "--since", "1").out)["runs"] == 1
+    assert json.loads(sfp("kpi", "--json", "--since", "1").out)["run_count"] == 1
 
 
 def test_no_runs_yet(sfp: SfpRunner) -> None:

@@ -117,19 +117,19 @@ def test_cli_refuses_a_pipe_without_yes_then_restores_with_it(sfp: SfpRunner, cl
     assert done.code == 0, done.err
     assert context.read_text() == "# good\n" and "restored 1 file" in done.out
     listed = sfp("backup", "list", "--json").json()
-    assert isinstance(listed, list) and [b["reason"] for b in listed] == ["pre-restore", "manual"]
+    assert isinstance(listed, dict) and [b["reason"] for b in listed["backups"]] == ["pre-restore", "manual"]
 
 
 def test_cli_refuses_a_tampered_backup_with_one_line_and_writes_nothing(sfp: SfpRunner, claude_dir: Path, tmp_path: Path) -> None:
     (claude_dir / "CLAUDE.md").write_text("mine\n")
     created = sfp("backup", "create", "--json").json()
     assert isinstance(created, dict)
-    metadata = Path(str(created["folder"])) / "metadata.json"
+    metadata = Path(str(created["path"])) / "metadata.json"
     meta = json.loads(metadata.read_text())
     meta["files_backed_up"][0]["relative_path"] = "../escaped.md"
     metadata.write_text(json.dumps(meta))
     (claude_dir / "CLAUDE.md").write_text("changed\n")
-    run = sfp("restore", str(created["backup_id"]), "--yes", input="")
+    run = sfp("restore", str(created["id"]), "--yes", input="")
     assert run.code == 1 and run.err.count("\n") == 1 and "refusing to restore" in run.err
     assert not (tmp_path / "escaped.md").exists() and (claude_dir / "CLAUDE.md").read_text() == "changed\n"
 
@@ -168,4 +168,4 @@ def test_cli_restores_project_files_only_into_the_project_named(sfp: SfpRunner, 
     done = sfp("restore", "--latest", "--yes", "--project", str(project), cwd=elsewhere)
     assert done.code == 0, done.err
     assert (project / "CLAUDE.md").read_text() == "project\n"
-    assert sfp("restore", str(created["backup_id"]), "--yes", cwd=project).code == 0  # the cwd names it too
+    assert sfp("restore", str(created["id"]), "--yes", cwd=project).code == 0  # the cwd names it too

@@ -12,7 +12,7 @@ from sfp.kpi.store import append_event
 
 def checks(run_out: str) -> dict[str, Any]:
     report = json.loads(run_out)
-    assert report["schema"] == "sfp.status/1"
+    assert report["schema"] == "sfp.status/2"
     return {check["name"]: check for check in report["checks"]}
 
 
@@ -21,8 +21,8 @@ def test_a_fresh_claude_dir_fails_the_backup_and_install_checks(sfp: SfpRunner) 
     assert run.code == 1
     found = checks(run.out)
     assert list(found) == ["health", "gates", "backup", "handoff", "install"]
-    assert not found["backup"]["ok"] and "no backup yet" in found["backup"]["summary"]
-    assert not found["install"]["ok"] and "not installed" in found["install"]["summary"]
+    assert not found["backup"]["ok"] and "no backup yet" in found["backup"]["message"]
+    assert not found["install"]["ok"] and "not installed" in found["install"]["message"]
     assert found["gates"]["ok"] and found["handoff"]["ok"]
 
 
@@ -33,7 +33,7 @@ def test_the_last_gate_run_of_each_project_is_shown_with_what_failed(sfp: SfpRun
                                                "gates": [{**gate, "status": "passed"}]}, session="s2")
     append_event(claude_dir, "quality_gates", {"tier": "fast", "project": "/p/b", "gates": [gate]}, session="s3")
     found = checks(sfp("status", "--json").out)["gates"]
-    assert not found["ok"] and found["summary"] == "1 of 2 project(s) failed their last run: /p/b (lint)"
+    assert not found["ok"] and found["message"] == "1 of 2 project(s) failed their last run: /p/b (lint)"
     assert [p["project"] for p in found["details"]["projects"]] == ["/p/a", "/p/b"]
 
 
@@ -42,7 +42,7 @@ def test_a_backup_made_today_passes_and_its_age_is_shown(sfp: SfpRunner, claude_
     (claude_dir / ".context" / "CLAUDE.md").write_text("# Identity\nme\n")
     assert sfp("backup", "create", "--project", str(project)).code == 0
     found = checks(sfp("status", "--json").out)["backup"]
-    assert found["ok"] and found["summary"].startswith("newest ") and found["summary"].endswith(" ago")
+    assert found["ok"] and found["message"].startswith("newest ") and found["message"].endswith(" ago")
 
 
 def test_the_screen_names_each_check_and_says_whether_all_pass(sfp: SfpRunner) -> None:
@@ -58,7 +58,7 @@ def test_the_last_health_a_session_start_saw_is_named(sfp: SfpRunner, project: P
     assert sfp("hook", input=event).code == 0
     found = checks(sfp("status", "--json").out)["health"]
     last = found["details"]["last_session_start"]
-    assert last is not None and last["status"] in ("healthy", "degraded", "unhealthy") and last["at"]
+    assert last is not None and last["status"] in ("healthy", "degraded", "unhealthy") and last["checked_at"].endswith("Z")
 
 
 def test_a_gate_run_records_its_project_and_status_shows_it(sfp: SfpRunner, project: Path) -> None:

@@ -35,10 +35,10 @@ def test_tags_json_gives_type_category_value_file_and_line(sfp: SfpRunner, claud
     run = sfp("tags", "--json", "--project", str(project))
     assert run.code == 0, run.err
     data = json.loads(run.out)
-    assert set(data) == {"enabled", "files", "tags", "warnings"}
+    assert set(data) == {"schema", "enabled", "files", "tags", "warnings"} and data["schema"] == "sfp.tags/1"
     first = data["tags"][0]
     assert first == {"type": "K", "category": "identity", "value": "Name: Ana García (she/her)",
-                     "file": str(context / "CLAUDE.md"), "line": 10, "tag": "[K:identity] Name: Ana García (she/her)"}
+                     "path": str(context / "CLAUDE.md"), "line": 10, "tag": "[K:identity] Name: Ana García (she/her)"}
     assert len(data["tags"]) == 28 and data["warnings"] == []
     assert {"path": str(project / "CLAUDE.md"), "read": False, "exists": False} in data["files"]
 
@@ -53,7 +53,7 @@ def test_bad_files_are_warnings_not_crashes(sfp: SfpRunner, claude_dir: Path, pr
     run = sfp("tags", "--project", str(project))
     assert run.code == 0 and "Traceback" not in run.err
     assert "[U:rules] keep it short" in run.out
-    assert "⚠️  " + str(context / "identity.md") + ": looks binary (NUL bytes); skipped" in run.out
+    assert "WARN " + str(context / "identity.md") + ": looks binary (NUL bytes); skipped" in run.out
     assert str(context / "projects.md") + ": not a regular file; skipped" in run.out
     assert "triggers.md: not UTF-8 (bad byte at offset 3)" in run.out
 

@@ -402,7 +402,8 @@ def test_the_summary_lists_only_problems_with_their_fixes(project: Path) -> None
 
 def test_report_as_json_shape(project: Path) -> None:
     data = report_as_json(run_evidence(project, EvidenceSettings(), NO_ENV))
-    assert set(data) == {"project", "status", "critical_failure", "duration_ms", "checks"}
+    assert set(data) == {"schema", "project", "status", "critical_failure", "duration_ms", "checks"}
+    assert data["schema"] == "sfp.evidence/1"
     assert [c["name"] for c in data["checks"]] == ["project-structure", "dependencies-check", "config-files"]
     assert set(data["checks"][0]) == {"name", "status", "critical", "message", "fix"}
     json.dumps(data)

@@ -90,7 +90,7 @@ def test_disk_space_measures_the_nearest_existing_folder(tmp_path: Path) -> None
 def test_report_has_the_runbook_shape_and_names(claude_dir: Path) -> None:
     (claude_dir / ".context").mkdir()
     report = report_as_json(run_health(claude_dir))
-    assert set(report) == {"status", "checks"} and report["status"] in (HEALTHY, DEGRADED, UNHEALTHY)
+    assert set(report) == {"schema", "status", "checks"} and report["schema"] == "sfp.health/1" and report["status"] in (HEALTHY, DEGRADED, UNHEALTHY)
     assert [c["name"] for c in report["checks"]] == [
         "python_version", "plugin_integrity", "context_integrity", "memory_usage", "disk_space"]
     for check in report["checks"]:
@@ -113,7 +113,7 @@ def test_cli_exit_code_follows_status(sfp, claude_dir: Path) -> None:  # type: i
     context.parent.mkdir()
     context.write_text("")
     unhealthy = sfp("health")
-    assert unhealthy.code == 1 and "❌ context_integrity" in unhealthy.out and "fix:" in unhealthy.out
+    assert unhealthy.code == 1 and "FAIL context_integrity" in unhealthy.out and "fix:" in unhealthy.out
 
 
 def install_entry(claude_dir: Path, command: str) -> None:
