@@ -101,8 +101,22 @@ def run_notes(run: GateRun) -> list[Note]:
 
 
 def anything_applies(claude_dir: Path, project: Path, tier: str | None, changed: Sequence[str]) -> bool:
-    data, _ = gate_config(claude_dir, project)
-    return bool(applicable(tier_gates(data, tier or hook_tier(data)), changed, all_files=False))
+    """Whether any gate of the tier looks at `changed`. A `settings.hook_tier` naming no tier is a
+    ConfigError located where it was set, so the person is pointed at the line to fix."""
+    from sfp.errors import ConfigError, UsageError
+
+    config = load_config("gates", claude_dir, project)
+    try:
+        gates = tier_gates(config.data, tier or hook_tier(config.data))
+    except UsageError as exc:
+        if tier is not None:
+            raise
+        origin = config.origins.get(("settings", "hook_tier"), "")
+        source, _, line = origin.rpartition(":")
+        if not line.isdigit():
+            source, line = origin, "0"
+        raise ConfigError(str(exc), source, int(line)) from None
+    return bool(applicable(gates, changed, all_files=False))
 
 
 def record_kpi(claude_dir: Path, run: GateRun, session: str | None) -> list[Note]:

@@ -34,6 +34,19 @@ def handle(event: HookEvent, ctx: HookContext) -> HookResult:
     files = _session_files(project, event.transcript_path)
     if not files:
         return HookResult()
+    from sfp.config.layers import lenient_layers
+    from sfp.errors import ConfigError
+
+    # The runner's own lenient_layers only logs a broken layer; here the person and Claude hear of it too.
+    with lenient_layers() as left_out:
+        try:
+            result = _judge(project, files, ctx, event)
+        except ConfigError as exc:  # no gate can run with this config: say why, never block for it
+            return with_config_problems(HookResult(), [*left_out, str(exc)], ran=False, ctx=ctx, event=event)
+    return with_config_problems(result, left_out, ran=True, ctx=ctx, event=event)
+
+
+def _judge(project: Path, files: list[str], ctx: HookContext, event: HookEvent) -> HookResult:
     from sfp.gates.session import anything_applies, record_kpi, run_for_project, run_notes
 
     if not anything_applies(ctx.claude_dir, project, None, files):
@@ -46,6 +59,69 @@ def handle(event: HookEvent, ctx: HookContext) -> HookResult:
 
         write_notes(ctx.claude_dir, "gates", notes, session=event.session_id)
     return answer(run, ctx.claude_dir, event.session_id)
+
+
+def with_config_problems(result: HookResult, problems: Sequence[str], *, ran: bool, ctx: HookContext,
+                         event: HookEvent) -> HookResult:
+    """`result` plus one line per config file sfp couldn't use: for the person at every Stop (their gates
+    are not what they configured until it is fixed), for Claude once a session (each Stop it is told
+    something keeps it working, and a config error is not work to finish). Logged as before."""
+    if not problems:
+        return result
+    from sfp.infra.log import write_notes
+    from sfp.infra.notes import Note
+    from sfp.infra.redact import redact
+
+    shown = [redact(problem) for problem in problems]
+    verb = "left out, the layers below used" if ran else "no gate ran"
+    write_notes(ctx.claude_dir, event.name, [Note("warning", f"config: {verb}: {p}") for p in shown],
+                session=event.session_id)
+    lines = [config_line(problem, ran) for problem in shown]
+    message = "\n".join(filter(None, [result.message, *lines]))
+    new = _not_told_yet(shown, ctx.claude_dir, event.session_id)
+    context = "\n".join(filter(None, [result.context, *(config_context(p, ran) for p in new)])) or None
+    return result._replace(message=message, context=context)
+
+
+def config_line(problem: str, ran: bool) -> str:
+    """`⚠️ sfp: FILE:LINE:COL: MESSAGE — <what happened>; <what to do>`, one line for the person."""
+    from sfp.hooks.protocol import one_line
+
+    outcome = "that file was left out, the gates ran without it" if ran else "no gate ran"
+    return one_line(f"⚠️ sfp: {problem} — {outcome}; fix it, then check with `sfp config show {config_name(problem)}`")
+
+
+def config_context(problem: str, ran: bool) -> str:
+    outcome = "sfp ran the gates without that file" if ran else "so no quality gate ran"
+    return (f"sfp could not use a config file: {problem} ({outcome}). If this session edited that file, fix it; "
+            f"otherwise mention it to the user, who can check it with `sfp config show {config_name(problem)}`.")
+
+
+def config_name(problem: str) -> str:
+    """The config a problem (`/p/.sfp/alerts.yaml:3:1: …`) is about: what `sfp config show` takes."""
+    from sfp.config.layers import NAMES
+
+    head = problem.split(": ", 1)[0].split(":", 1)[0]
+    stem = Path(head).stem
+    return stem if stem in NAMES else "gates"
+
+
+def _not_told_yet(problems: Sequence[str], claude_dir: Path, session_id: str | None) -> list[str]:
+    """The problems Claude hasn't been told of this session, remembered as told."""
+    if not session_id:
+        return list(problems)
+    from sfp.errors import SfpError
+    from sfp.infra.session_state import read_section, write_section
+
+    section = read_section(claude_dir, session_id, STATE_KEY)
+    told = [p for p in section.get("told_config", []) if isinstance(p, str)]
+    new = [p for p in problems if p not in told]
+    if new:
+        try:
+            write_section(claude_dir, session_id, STATE_KEY, {**section, "told_config": [*told, *new][-20:]})
+        except SfpError:
+            pass  # worst case Claude hears it again
+    return new
 
 
 def _session_files(project: Path, transcript_path: str | None) -> list[str]:

@@ -323,3 +323,63 @@ def test_a_hostile_file_name_the_session_wrote_is_checked_never_run(sfp: SfpRunn
     text = json.loads(sfp("hook", input=stop_event(project, wrote(project, name))).out)[
         "hookSpecificOutput"]["additionalContext"]
     assert "## no-todo (failed: exit 1)" in text and not (project / "pwned").exists()
+
+
+# --- a config sfp can't use: said, located, never a block ---------------------------------------------------
+
+
+def test_a_yaml_error_in_gates_yaml_is_one_located_line_for_the_person_and_claude(sfp: SfpRunner, project: Path,
+                                                                                  claude_dir: Path) -> None:
+    broken = GATES + "      - name: [oops\n"  # line 18: the `[` is never closed
+    project_with(project, {"app.py": "# TODO\n"}, gates=broken)
+    sfp("trust", str(project))
+    run = sfp("hook", input=stop_event(project, wrote(project, "app.py")))
+    assert run.code == 0 and run.err == ""
+    answer = json.loads(run.out)
+    assert "decision" not in answer  # a config error is no failing gate: Claude is never held for it
+    where = f"{project / '.sfp' / 'gates.yaml'}:18:15: this '[' is never closed"
+    [line] = [m for m in answer["systemMessage"].splitlines() if "gates.yaml" in m]
+    assert where in line and "the gates ran without it" in line and "`sfp config show gates`" in line
+    context = answer["hookSpecificOutput"]["additionalContext"]
+    assert where in context and "`sfp config show gates`" in context
+    assert "no-todo" not in context  # the broken layer was left out: the built-in gates judged app.py
+    logged = (claude_dir / "logs" / "sfp.log").read_text()
+    assert "config: left out, the layers below used: " + where in logged
+
+
+def test_claude_hears_of_a_config_error_once_a_session_the_person_at_every_stop(sfp: SfpRunner,
+                                                                                project: Path) -> None:
+    project_with(project, {"app.md": "x\n"}, gates="tiers: {fast: {gates: [\n")
+    sfp("trust", str(project))
+    session = wrote(project, "app.md")
+    first = json.loads(sfp("hook", input=stop_event(project, session)).out)
+    second = json.loads(sfp("hook", input=stop_event(project, session)).out)
+    assert "gates.yaml:1:" in first["hookSpecificOutput"]["additionalContext"]
+    assert "hookSpecificOutput" not in second and "gates.yaml:1:" in second["systemMessage"]
+    other = json.loads(sfp("hook", input=stop_event(project, session).replace('"s1"', '"s2"')).out)
+    assert "gates.yaml:1:" in other["hookSpecificOutput"]["additionalContext"]  # another session: told again
+
+
+def test_a_hook_tier_naming_no_tier_runs_no_gate_and_points_at_its_line(sfp: SfpRunner, project: Path,
+                                                                        claude_dir: Path) -> None:
+    project_with(project, {"app.py": "# TODO\n"}, gates="settings:\n  hook_tier: nightly\n" + GATES)
+    sfp("trust", str(project))
+    run = sfp("hook", input=stop_event(project, wrote(project, "app.py")))
+    answer = json.loads(run.out)
+    assert run.code == 0 and "decision" not in answer
+    assert answer["systemMessage"] == (f"⚠️ sfp: {project / '.sfp' / 'gates.yaml'}:2: no tier `nightly` in gates.yaml; "
+                                       "tiers: fast — no gate ran; fix it, then check with `sfp config show gates`")
+    assert "no quality gate ran" in answer["hookSpecificOutput"]["additionalContext"]
+    assert "check incomplete" not in run.out and not (claude_dir / "kpis").exists()
+
+
+def test_a_config_error_line_is_redacted(sfp: SfpRunner, tmp_path: Path) -> None:
+    key = "AKIA" + "Q3EGRIXZ" * 2
+    project = tmp_path / f"client-{key}"  # a path is shown whole: a credential in it must not be
+    project.mkdir()
+    project_with(project, {"app.py": "x = 1\n"}, gates="tiers: [\n")
+    sfp("trust", str(project))
+    answer = json.loads(sfp("hook", input=stop_event(project, wrote(project, "app.py"))).out)
+    [line] = [m for m in answer["systemMessage"].splitlines() if "gates.yaml:1:" in m]
+    told = answer["hookSpecificOutput"]["additionalContext"].rsplit("sfp could not use a config file: ", 1)[1]
+    assert "client-***" in line and key not in line and "client-***" in told and key not in told
