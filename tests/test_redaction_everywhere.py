@@ -199,7 +199,6 @@ def test_compaction_hooks_keep_no_secret(sfp: SfpRunner, planted: Planted) -> No
     assert_nothing_leaked(planted, outputs(*runs), expect=("handoffs/", "backups/", "logs/"), masked_in=("handoffs/",))
 
 
-@pytest.mark.xfail(strict=True, reason="sfp/hooks/task_events.py keeps task_subject in the session state unredacted")
 def test_the_task_events_keep_no_secret(sfp: SfpRunner, planted: Planted) -> None:
     planted.session()
     runs = [sfp("hook", input=planted.event(name, task_id=f"c{n}", task_subject=one_line(text)))
@@ -298,8 +297,6 @@ def test_hooks_that_log_keep_no_secret_in_the_log(sfp: SfpRunner, planted: Plant
                           masked_in=("logs/",))
 
 
-@pytest.mark.xfail(strict=True, reason="sfp/claude/transcript_records.py clips a call's target (120 characters) "
-                                       "before the handoff redacts it: a secret cut in two is no longer recognised")
 def test_a_secret_cut_by_a_clip_leaves_no_head_behind(sfp: SfpRunner, planted: Planted) -> None:
     token = examples()["github-token"].split("'")[1]
     command = "echo " + "x" * 100 + " " + token

@@ -396,4 +396,10 @@ def as_text(value: object) -> str:
 
 
 def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """`text` within `limit` characters. What is cut is redacted first: a secret cut in two is no longer
+    recognised by the redaction the handoff applies later, and its head would be kept."""
+    if len(text) <= limit:
+        return text
+    from sfp.infra.redact import redact
+
+    return redact(text)[: limit - 1] + "…"
