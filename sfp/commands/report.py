@@ -31,12 +31,23 @@ def report(claude_dir: Path, *, out_file: Path | None, since_days: float | None,
     built = build(claude_dir, since_days, project, moment, tz)
     _write(target, built, claude_dir, default=out_file is None)
     if as_json:
-        out.write(json.dumps({"schema": SCHEMA, "path": str(target), "since_days": since_days,
-                              "project": built_project(project), "empty": built.empty, "counts": built.counts},
-                             indent=2, ensure_ascii=False) + "\n")
+        out.write(json.dumps(report_as_json(target, built, since_days, project, moment), indent=2,
+                             ensure_ascii=False) + "\n")
     else:
         out.write(f"{target}\n")
     return 0
+
+
+def report_as_json(target: Path, built: Report, since_days: float | None, project: Path | None,
+                   now: float) -> dict[str, object]:
+    from sfp.infra.redact import redact
+
+    return {"schema": SCHEMA, "path": redact(str(target)), "created_at": _utc(now), "since_days": since_days,
+            "project": redact(p) if (p := built_project(project)) else None, "empty": built.empty, **built.counts}
+
+
+def _utc(moment: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment))
 
 
 def default_path(claude_dir: Path) -> Path:

@@ -136,9 +136,9 @@ def build_report(records: Records, days: Days, tz: tzinfo | None, *, generated: 
         scopes += [project_scope(f"project-{n}", name or UNKNOWN_PROJECT,
                                  records.of_project(_is(name)), days, tz)
                    for n, name in enumerate(records.projects(), start=1)]
-    counts = {"gate_runs": len(records.gate_runs), "hook_calls": len(records.hook_timings),
-              "backups": len(records.backups), "handoffs": len(records.handoffs),
-              "projects": len(records.projects())}
+    counts = {"gate_run_count": len(records.gate_runs), "hook_call_count": len(records.hook_timings),
+              "backup_count": len(records.backups), "handoff_count": len(records.handoffs),
+              "project_count": len(records.projects())}
     return Report(generated, window, tuple(scopes), hook_rows(records.hook_timings),
                   hook_charts(records.hook_timings, days, tz), counts)
 

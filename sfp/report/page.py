@@ -115,7 +115,7 @@ def render_page(report: Report, *, version: str, source: str) -> str:
 
 
 def _header(report: Report) -> str:
-    projects = report.counts.get("projects", 0)
+    projects = report.counts.get("project_count", 0)
     links = [(scope.key, scope.title) for scope in report.scopes]
     if report.hook_rows:
         links.insert(1 if report.scopes else 0, ("hooks", "Hook latencies"))

@@ -37,8 +37,10 @@ def test_the_default_place_is_under_the_claude_dir(sfp: SfpRunner, planted: live
     answer = json.loads(run.out)
     page = planted.claude_dir / "sfp" / "report.html"
     assert run.code == 0 and answer["schema"] == "sfp.report/1" and answer["path"] == str(page)
-    assert answer["counts"] == {"gate_runs": len(lived_in.all_runs()), "hook_calls": len(lived_in.HOOK_TIMINGS),
-                                "backups": 1, "handoffs": 2, "projects": 3}
+    counts = {key: answer[key] for key in answer if key.endswith("_count")}
+    assert counts == {"gate_run_count": len(lived_in.all_runs()), "hook_call_count": len(lived_in.HOOK_TIMINGS),
+                      "backup_count": 1, "handoff_count": 2, "project_count": 3}
+    assert answer["created_at"].endswith("Z") and list(answer)[0] == "schema"
     assert answer["empty"] is False and answer["project"] is None and answer["since_days"] is None
     assert stat.S_IMODE(page.stat().st_mode) == 0o600 and stat.S_IMODE(page.parent.stat().st_mode) == 0o700
 
@@ -53,7 +55,7 @@ def test_project_keeps_only_that_project(sfp: SfpRunner, planted: lived_in.Lived
     out = tmp_path / "alpha.html"
     answer = json.loads(sfp("report", "--project", str(planted.alpha), "--out", str(out), "--json").out)
     assert answer["project"] == str(planted.alpha)
-    assert answer["counts"]["gate_runs"] == len(lived_in.ALPHA_RUNS) and answer["counts"]["handoffs"] == 1
+    assert answer["gate_run_count"] == len(lived_in.ALPHA_RUNS) and answer["handoff_count"] == 1
     html = out.read_text()
     assert str(planted.beta) not in html and "All projects" not in html
 
@@ -63,13 +65,13 @@ def test_project_through_a_link_is_the_same_project(sfp: SfpRunner, planted: liv
     link = tmp_path / "alpha-link"
     link.symlink_to(planted.alpha)
     answer = json.loads(sfp("report", "--project", str(link), "--out", str(tmp_path / "r.html"), "--json").out)
-    assert answer["counts"]["gate_runs"] == len(lived_in.ALPHA_RUNS)
+    assert answer["gate_run_count"] == len(lived_in.ALPHA_RUNS)
 
 
 def test_since_leaves_older_records_out(sfp: SfpRunner, planted: lived_in.LivedIn, tmp_path: Path) -> None:
     answer = json.loads(sfp("report", "--since", "0.5", "--out", str(tmp_path / "r.html"), "--json").out)
     assert answer["since_days"] == 0.5
-    assert answer["counts"]["gate_runs"] == sum(1 for days, _ in lived_in.all_runs() if days == 0)
+    assert answer["gate_run_count"] == sum(1 for days, _ in lived_in.all_runs() if days == 0)
 
 
 @pytest.mark.parametrize("value", ["0", "-3", "nan", "inf", "soon"])

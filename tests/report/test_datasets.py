@@ -102,7 +102,8 @@ def test_the_report_has_all_projects_then_each_and_the_unknown_last() -> None:
     assert [s.title for s in report.scopes] == ["All projects", "/p/a", "/p/b", UNKNOWN_PROJECT]
     assert [s.key for s in report.scopes] == ["all", "project-1", "project-2", "project-3"]
     assert dict(report.scopes[0].facts)["passed"] == "50%" and dict(report.scopes[2].facts)["passed"] == "–"
-    assert report.counts == {"gate_runs": 2, "hook_calls": 0, "backups": 0, "handoffs": 1, "projects": 3}
+    assert report.counts == {"gate_run_count": 2, "hook_call_count": 0, "backup_count": 0, "handoff_count": 1,
+                             "project_count": 3}
     one = build_report(records.of_project(lambda p: p == "/p/a"), Days(TODAY, TODAY), UTC, generated="g",
                        window="w", project="/p/a")
     assert [s.title for s in one.scopes] == ["/p/a"]
