@@ -4,7 +4,6 @@ Claude Code session changed, with live progress on a terminal."""
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import threading
 import time
@@ -16,6 +15,8 @@ from sfp.gates.changes import changed_files
 from sfp.gates.report import as_json, render_text
 from sfp.gates.runner import GateResult, GateSpec
 from sfp.gates.session import record_kpi, run_for_project, run_notes
+from sfp.infra.jsondoc import write_json
+from sfp.infra.terminal import Terminal, is_tty, terminal_for
 
 
 def gates(
@@ -38,7 +39,8 @@ def gates(
         changed = list(session_work(project, find_transcript(claude_dir, project, session)).files)
     else:
         changed = changed_files(project)
-    live = _Progress(out) if out.isatty() and not as_json_output else None
+    term = terminal_for(out)
+    live = _Progress(out, term) if is_tty(out) and not as_json_output else None
     try:
         run = run_for_project(claude_dir, project, tier=tier, changed=changed, all_files=all_files,
                               names=names or (), on_event=live.event if live else None)
@@ -50,13 +52,13 @@ def gates(
 
     if as_json_output:
         state = trust_state(claude_dir, project)
-        project_config = {"present": state.has_config, "trusted": state.trusted, "details": state.reason}
-        out.write(json.dumps({**as_json(run, code), "project_config": project_config}, indent=2, ensure_ascii=False) + "\n")
+        project_config = {"present": state.has_config, "trusted": state.trusted, "reason": state.reason}
+        write_json(out, {**as_json(run, code), "project_config": project_config})
     else:
         notice = untrusted_notice(claude_dir, project)
         if notice:
             out.write(notice.removeprefix("⚠️ sfp: ") + "\n")
-        out.write(_colour(render_text(run), out.isatty(), bool(run.failed())))
+        out.write(render_text(run, term))
     from sfp.infra.log import write_notes
 
     write_notes(claude_dir, "gates", run_notes(run) + record_kpi(claude_dir, run, None))
@@ -73,19 +75,12 @@ def _relative(name: str, project: Path) -> str:
     return path.as_posix()
 
 
-def _colour(text: str, tty: bool, failed: bool) -> str:
-    """The summary line red or green on a terminal, unless NO_COLOR is set (no-color.org)."""
-    if os.environ.get("NO_COLOR") or not tty:
-        return text
-    first, _, rest = text.partition("\n")
-    return f"\033[{31 if failed else 32}m{first}\033[0m\n{rest}"
-
-
 class _Progress:
     """One self-rewriting line: which gates run now and for how long."""
 
-    def __init__(self, out: IO[str]) -> None:
+    def __init__(self, out: IO[str], term: Terminal) -> None:
         self.out = out
+        self.hourglass = term.icon("⏳")
         self.running: dict[str, float] = {}
         self.done = 0
         self.lock = threading.Lock()
@@ -106,7 +101,7 @@ class _Progress:
             with self.lock:
                 now = time.monotonic()
                 parts = [f"{name} {now - since:.1f}s" for name, since in self.running.items()]
-                line = f"⏳ {self.done} done; running: {', '.join(parts)}" if parts else f"⏳ {self.done} done"
+                line = f"{self.hourglass}{self.done} done" + (f"; running: {', '.join(parts)}" if parts else "")
             self.out.write("\r\033[K" + line[: _width() - 1])
             self.out.flush()
 
@@ -132,7 +127,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--session", metavar="ID",
                         help="judge what this Claude Code session changed (its transcript under <claude-dir>/projects/)")
     parser.add_argument("--tier", help="fast or deep (default: settings.hook_tier in gates.yaml, i.e. fast)")
-    add_json(parser, "print the run as JSON (schema sfp.gates/1, see README)")
+    add_json(parser, "print the run as JSON (schema sfp.gates/1, see docs/json.md)")
     parser.add_argument("--all", action="store_true", help="run every gate of the tier, whatever changed")
     parser.add_argument("--files", nargs="+", metavar="F", help="treat these files as the changed ones")
     add_project(parser)

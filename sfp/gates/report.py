@@ -8,15 +8,18 @@ from typing import Any, Final
 
 from sfp.gates.run import GateRun
 from sfp.gates.runner import GateResult
+from sfp.infra.terminal import Terminal
 
 JSON_SCHEMA: Final = "sfp.gates/1"
-ICONS: Final = {"passed": "✅", "failed": "❌", "timeout": "⏱️", "skipped": "⏭️", "error": "💥"}
+MARKS: Final = {"passed": "ok", "failed": "fail", "timeout": "timeout", "skipped": "skip", "error": "error"}
+# What Claude Code shows (the Stop hook's line) is not our terminal: emoji, no color.
+HOOK_TEXT: Final = Terminal(color=False, emoji=True)
 _NOISE = re.compile(r"^\s*$|^\s*[-=_*#~]{3,}\s*$")
 
 
-def summary_line(run: GateRun) -> str:
+def summary_line(run: GateRun, term: Terminal = HOOK_TEXT) -> str:
     c = run.counts()
-    line = f"📊 Quality Gates: {c['passed']} passed, {c['failed']} failed, {c['timeout']} timeout, {c['skipped']} skipped"
+    line = f"{term.icon('📊')}Quality Gates: {c['passed']} passed, {c['failed']} failed, {c['timeout']} timeout, {c['skipped']} skipped"
     line += f", {c['error']} error" if c["error"] else ""
     return line + (f" (SFP_SKIP: {', '.join(run.skipped_by_request)})" if run.skipped_by_request else "")
 
@@ -27,21 +30,23 @@ def useful_lines(output: str, limit: int) -> list[str]:
     return lines[:limit]
 
 
-def render_text(run: GateRun, *, output_lines: int = 10) -> str:
-    lines = [summary_line(run)]
+def render_text(run: GateRun, term: Terminal, *, output_lines: int = 10) -> str:
+    """The run for a person: the summary (red or green where there is color), a line per gate, and
+    for each failure the head of its output and its fix."""
+    lines = [term.paint(summary_line(run, term), "red" if run.failed() else "green")]
     if not run.results:
         lines.append("  no gate applies to the changed files" if run.changed_files else "  no changed files")
     for result in run.results:
         why = (f"skipped ({result.reason})" if result.status == "skipped" and not result.reason.startswith("skipped")
                else result.reason) if result.reason and result.status != "passed" else None
-        lines.append(f"  {ICONS.get(result.status, '?')} {result.name} ({result.duration_ms / 1000:.1f}s)"
+        lines.append(f"  {term.mark(MARKS.get(result.status, 'info'))} {result.name} ({result.duration_ms / 1000:.1f}s)"
                      + (f" — {why}" if why else ""))
         if result.status in ("failed", "timeout", "error"):
             lines += [f"      {line}" for line in useful_lines(result.output, output_lines)]
             if result.fix:
                 lines.append(f"      fix: {result.fix}")
     if run.alerts:
-        lines.append("🚨 Quality Alerts")
+        lines.append(f"{term.icon('🚨')}Quality Alerts")
         lines += [f"  {alert.render()}" for alert in run.alerts]
     return "\n".join(lines) + "\n"
 
