@@ -34,7 +34,9 @@ def report(claude_dir: Path, *, out_file: Path | None, since_days: float | None,
         out.write(json.dumps(report_as_json(target, built, since_days, project, moment), indent=2,
                              ensure_ascii=False) + "\n")
     else:
-        out.write(f"{target}\n")
+        from sfp.infra.redact import redact
+
+        out.write(f"{redact(str(target))}\n")
     return 0
 
 
@@ -43,7 +45,7 @@ def report_as_json(target: Path, built: Report, since_days: float | None, projec
     from sfp.infra.redact import redact
 
     return {"schema": SCHEMA, "path": redact(str(target)), "created_at": _utc(now), "since_days": since_days,
-            "project": redact(p) if (p := built_project(project)) else None, "empty": built.empty, **built.counts}
+            "project": redact(p) if (p := project_path(project)) else None, "empty": built.empty, **built.counts}
 
 
 def _utc(moment: float) -> str:
@@ -69,7 +71,7 @@ def build(claude_dir: Path, since_days: float | None, project: Path | None, now:
     days = days_for(records, today.date(), local_day(since, tz) if since is not None else None, tz)
     window = f"the last {since_days:g} day(s)" if since_days is not None else "everything recorded"
     return build_report(records, days, tz, generated=f"generated {today:%Y-%m-%d %H:%M}", window=window,
-                        project=built_project(project))
+                        project=project_path(project))
 
 
 def _start(now: float, since_days: float | None) -> datetime | None:
@@ -78,13 +80,14 @@ def _start(now: float, since_days: float | None) -> datetime | None:
     return datetime.fromtimestamp(max(now - since_days * 86400, 0.0), timezone.utc)
 
 
-def built_project(project: Path | None) -> str | None:
+def project_path(project: Path | None) -> str | None:
+    """How the report names the --project folder: absolute, as gate runs record theirs."""
     return os.path.normpath(os.path.abspath(project)) if project is not None else None
 
 
 def same_project(project: Path, recorded: list[str | None]) -> Callable[[str | None], bool]:
     """Whether a recorded project is `project`: the same path, or one that leads to the same folder."""
-    wanted = {os.path.normpath(os.path.abspath(project)), os.path.realpath(project)}
+    wanted = {project_path(project), os.path.realpath(project)}
     chosen = {p for p in recorded if p is not None and (p in wanted or os.path.realpath(p) in wanted)}
     return lambda name: name in chosen
 
