@@ -132,7 +132,7 @@ def test_sfp_skip_is_in_the_summary_and_the_kpis(sfp: SfpRunner, project: Path, 
     run = sfp("gates", "--files", "a.py", cwd=project, env=clean_env(claude_dir, SFP_SKIP="lint,slow"))
     assert run.code == 0 and run.out.startswith(
         "Quality Gates: 1 passed, 0 failed, 0 timeout, 3 skipped (SFP_SKIP: lint, slow)\n")
-    assert any(l.startswith("  ⏭️ lint (") and l.endswith(" — skipped by SFP_SKIP") for l in run.out.splitlines())
+    assert any(l.startswith("  SKIP lint (") and l.endswith(" — skipped by SFP_SKIP") for l in run.out.splitlines())
     [event] = [json.loads(l) for l in (claude_dir / "kpis" / "events.jsonl").read_text().splitlines()]
     assert event["skipped_by_request"] == ["lint", "slow"]
     everything = sfp("gates", "--json", "--files", "a.py", cwd=project, env=clean_env(claude_dir, SFP_SKIP="all"))
