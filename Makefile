@@ -28,9 +28,12 @@ typecheck: $(STAMP)
 	$(VPY) -m mypy sfp tests
 
 # The whole suite, the real-client e2e tests included (they install the client
-# from the npm registry into .cache/, or are skipped with a loud reason); then
-# the unit suite under every other CPython >= 3.11 on the machine.
+# from the npm registry into .cache/, or are skipped with a loud reason), and the
+# report's browser test (Debian's chromium, installed here when missing; where it
+# can't be, that test is skipped with the reason); then the unit suite under every
+# other CPython >= 3.11 on the machine.
 test: build lean typecheck
+	-$(VPY) tests/report/browser.py install
 	$(VPY) -m pytest -rs
 	$(VPY) tests/interpreters.py --main $(VPY) --jobs $(INTERPRETER_JOBS)
 
@@ -58,7 +61,9 @@ bench: build lean
 	$(VPY) bench/transcript_bench.py
 	$(VPY) bench/gates_bench.py
 	$(VPY) bench/backup_bench.py
-	@if [ -f bench/secrets_bench.py ]; then $(VPY) bench/secrets_bench.py; fi
+	$(VPY) bench/secrets_corpus.py
+	@command -v rg > /dev/null || apt-get install -y -q ripgrep > /dev/null 2>&1 || echo "bench: ripgrep could not be installed"
+	$(VPY) bench/secrets_bench.py
 
 clean:
 	rm -rf dist build .mypy_cache .pytest_cache
