@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import time
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from sfp.commands.options import add_json
-from sfp.errors import UsageError
+from sfp.errors import StorageError, UsageError
+from sfp.infra.jsondoc import json_line, utc_moment
 from sfp.infra.log import log_path, parse_record, read_records
+
+SCHEMA = "sfp.log-record/1"
 
 
 def logs(claude_dir: Path, *, lines: int, follow: bool, as_json: bool, out: IO[str]) -> int:
     if lines < 0:
         raise UsageError("-n must be 0 or more")
     path = log_path(claude_dir)
+    if readable_folder(path.parent, "sfp's log"):
+        readable_file(path, "sfp's log")
     records = read_records(claude_dir, lines)
     if not records and not follow and lines > 0:
         if not as_json:  # JSON lines: no record is no line, so what is printed stays parseable
@@ -30,9 +35,59 @@ def logs(claude_dir: Path, *, lines: int, follow: bool, as_json: bool, out: IO[s
     return 0
 
 
+def readable_folder(folder: Path, what: str) -> bool:
+    """True when `folder` can be listed, False when it isn't there (nothing was ever written);
+    a folder that is there but can't be read is an error, never "nothing yet"."""
+    try:
+        os.listdir(folder)
+    except FileNotFoundError:
+        return False
+    except NotADirectoryError:
+        raise StorageError(f"{folder} should be the folder of {what}, and it is a file: "
+                           "move the file away (sfp makes the folder again)") from None
+    except OSError as exc:
+        raise StorageError(f"can't read {what} in {folder}: {exc.strerror}; "
+                           f"check its owner and permissions (`ls -ld {folder}`)") from None
+    return True
+
+
+def readable_file(path: Path, what: str) -> None:
+    """A file that is there must open; a missing one is fine (nothing written yet)."""
+    try:
+        with path.open("rb"):
+            pass
+    except FileNotFoundError:
+        return
+    except IsADirectoryError:
+        raise StorageError(f"{path} should be {what}, and it is a folder: move it away") from None
+    except OSError as exc:
+        raise StorageError(f"can't read {what} {path}: {exc.strerror}; "
+                           f"check its owner and permissions (`ls -l {path}`)") from None
+
+
+def record_json(record: dict[str, object]) -> dict[str, Any]:
+    """`sfp.log-record/1`: a stored record under the JSON convention's names; a line that wasn't a
+    record (a torn write, an old format) comes through as its `message`."""
+    duration = record.get("duration_ms")
+    moment = record.get("time")
+    return {
+        "schema": SCHEMA,
+        "created_at": utc_moment(moment) if isinstance(moment, str) else None,
+        "level": str(record.get("level") or "info"),
+        "event": _text(record.get("event")),
+        "session_id": _text(record.get("session")),
+        "message": str(record.get("message", "")),
+        "duration_ms": duration if isinstance(duration, (int, float)) and not isinstance(duration, bool) else None,
+    }
+
+
+def _text(value: object) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
 def format_line(record: dict[str, object], as_json: bool) -> str:
     if as_json:
-        return json.dumps(record, ensure_ascii=False)
+        return json_line(record_json(record))
     duration = record.get("duration_ms")
     session = record.get("session")
     parts = [
@@ -80,7 +135,7 @@ def _inode(path: Path) -> int | None:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-n", "--lines", type=int, default=20, metavar="N", help="how many records (default 20)")
     parser.add_argument("-f", "--follow", action="store_true", help="keep printing new records")
-    add_json(parser, "print the raw JSON records")
+    add_json(parser, f"print JSON lines, one record a line (schema {SCHEMA})")
 
 
 def run(args: argparse.Namespace, claude_dir: Path, out: IO[str]) -> int:
