@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from sfp.claude.projects import newest_transcript
+from sfp.commands.logs import readable_folder
 from sfp.commands.options import add_json, add_project, project_dir
-from sfp.errors import UsageError
-from sfp.handoff.checkpoint import checkpoint
-from sfp.handoff.record import to_json
+from sfp.errors import StorageError, UsageError
+from sfp.handoff.checkpoint import Checkpoint, checkpoint
+from sfp.handoff.record import Handoff, to_json
 from sfp.handoff.store import StoredHandoff, list_handoffs, load_handoff
+from sfp.infra import paths
+from sfp.infra.jsondoc import utc_moment, write_json
+
+SCHEMA = "sfp.handoff/1"
+LIST_SCHEMA = "sfp.handoff-list/1"
+CREATE_SCHEMA = "sfp.handoff-create/1"
+# The stored record's names for counts, as the JSON convention spells them.
+COUNT_NAMES = {"secret_files_changed": "changed_secret_file_count", "secret_files_read": "read_secret_file_count",
+               "compactions": "compaction_count"}
 
 
-def handoff_create(claude_dir: Path, project: Path, *, transcript: str | None, out: IO[str]) -> int:
+def handoff_create(claude_dir: Path, project: Path, *, transcript: str | None, out: IO[str],
+                   as_json: bool = False) -> int:
     """Handoff from the project's newest transcript (or --transcript), backup, prune — and say so."""
     if transcript and not Path(transcript).is_file():
         raise UsageError(f"{transcript}: no such transcript")
@@ -24,6 +34,9 @@ def handoff_create(claude_dir: Path, project: Path, *, transcript: str | None, o
     done = checkpoint(claude_dir, project, transcript_path=str(source) if source else None,
                       session_id=source.stem if source else None, cwd=str(project), trigger="command",
                       backup_reason="sfp handoff")
+    if as_json:
+        write_json(out, created_json(done, source))
+        return 0
     out.write(f"handoff  {done.handoff.markdown}\n")
     if source is None:
         out.write(f"         (no transcript of {project} found under {claude_dir / 'projects'}: git state only)\n")
@@ -34,24 +47,43 @@ def handoff_create(claude_dir: Path, project: Path, *, transcript: str | None, o
     return 0
 
 
+def created_json(done: Checkpoint, transcript: Path | None) -> dict[str, Any]:
+    """`sfp.handoff-create/1`: what was written, the backup made with it, and what was pruned."""
+    backup = done.backup
+    return {
+        "schema": CREATE_SCHEMA, "id": done.handoff.id, "path": str(done.handoff.markdown),
+        "json_path": str(done.handoff.json), "transcript": str(transcript) if transcript else None,
+        "backup": {"id": backup.backup_id, "path": str(backup.folder), "file_count": len(backup.files)}
+        if backup is not None else None,
+        "pruned_backup_count": done.pruned_backups, "pruned_handoff_count": done.pruned_handoffs,
+    }
+
+
 def handoff_list(claude_dir: Path, *, as_json: bool, out: IO[str]) -> int:
-    rows = []
-    for stored in list_handoffs(claude_dir):
-        handoff = load_handoff(stored)
-        if handoff is None:
-            continue
-        rows.append({"id": stored.id, "created": handoff.created, "project": handoff.cwd, "trigger": handoff.trigger,
-                     "open_tasks": len(handoff.open_tasks), "files_changed": len(handoff.files_changed),
-                     "path": str(stored.markdown)})
+    rows = [row_json(stored, handoff) for stored, handoff in readable_handoffs(claude_dir)]
     if as_json:
-        out.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+        write_json(out, {"schema": LIST_SCHEMA, "handoffs": rows})
     elif not rows:
-        out.write(f"no handoffs yet in {claude_dir / 'handoffs'}\n")
+        out.write(f"no handoffs yet in {paths.handoffs_dir(claude_dir)}\n")
     else:
         for row in rows:
-            out.write(f"{row['id']}  {row['created']}  {row['trigger']:<11} {row['open_tasks']} open task(s), "
-                      f"{row['files_changed']} file(s) changed  {row['project']}\n")
+            out.write(f"{row['id']}  {row['created_at']}  {row['trigger']:<11} {row['open_task_count']} open task(s), "
+                      f"{row['changed_file_count']} file(s) changed  {row['project']}\n")
     return 0
+
+
+def readable_handoffs(claude_dir: Path) -> list[tuple[StoredHandoff, Handoff]]:
+    """The handoffs kept, newest first; a folder that is there but can't be read is an error."""
+    if not readable_folder(paths.handoffs_dir(claude_dir), "the handoffs"):
+        return []
+    loaded = [(stored, load_handoff(stored)) for stored in list_handoffs(claude_dir)]
+    return [(stored, handoff) for stored, handoff in loaded if handoff is not None]
+
+
+def row_json(stored: StoredHandoff, handoff: Handoff) -> dict[str, Any]:
+    return {"id": stored.id, "created_at": utc_moment(handoff.created), "project": handoff.cwd,
+            "trigger": handoff.trigger, "open_task_count": len(handoff.open_tasks),
+            "changed_file_count": len(handoff.files_changed), "path": str(stored.markdown)}
 
 
 def handoff_show(claude_dir: Path, which: str | None, *, as_json: bool, out: IO[str]) -> int:
@@ -59,17 +91,26 @@ def handoff_show(claude_dir: Path, which: str | None, *, as_json: bool, out: IO[
     if as_json:
         handoff = load_handoff(stored)
         if handoff is None:
-            raise UsageError(f"{stored.json} can't be read")
-        out.write(json.dumps(to_json(handoff), indent=2, ensure_ascii=False) + "\n")
+            raise StorageError(f"{stored.json} can't be read: `sfp handoff show {stored.id}` shows its Markdown")
+        write_json(out, handoff_json(stored, handoff))
     else:
         out.write(stored.markdown.read_text(encoding="utf-8"))
     return 0
 
 
+def handoff_json(stored: StoredHandoff, handoff: Handoff) -> dict[str, Any]:
+    """`sfp.handoff/1`: the stored record under the JSON convention's names, with its id and files."""
+    record = {COUNT_NAMES.get(key, key): value for key, value in to_json(handoff).items()
+              if key not in ("schema", "created")}
+    return {"schema": SCHEMA, "id": stored.id, "created_at": utc_moment(handoff.created),
+            "path": str(stored.markdown), "json_path": str(stored.json), **record}
+
+
 def find(claude_dir: Path, which: str) -> StoredHandoff:
-    handoffs = list_handoffs(claude_dir)
+    folder = paths.handoffs_dir(claude_dir)
+    handoffs = list_handoffs(claude_dir) if readable_folder(folder, "the handoffs") else []
     if not handoffs:
-        raise UsageError(f"no handoffs yet in {claude_dir / 'handoffs'}")
+        raise UsageError(f"no handoffs yet in {folder}: `sfp handoff` writes one now")
     if which == "latest":
         return handoffs[0]
     name = os.path.basename(which).removesuffix(".md").removesuffix(".json")
@@ -85,7 +126,7 @@ def find(claude_dir: Path, which: str) -> StoredHandoff:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", nargs="?", choices=("list", "show"), help="list the handoffs, or show one")
     parser.add_argument("id", nargs="?", help="for show: a handoff id, or `latest` (default)")
-    add_json(parser, "for list and show: print JSON")
+    add_json(parser, f"print as JSON (schemas {CREATE_SCHEMA}, {LIST_SCHEMA}, {SCHEMA})")
     parser.add_argument("--transcript", metavar="FILE", help="build from this transcript (default: the project's newest)")
     add_project(parser)
 
@@ -95,4 +136,4 @@ def run(args: argparse.Namespace, claude_dir: Path, out: IO[str]) -> int:
         return handoff_list(claude_dir, as_json=args.json, out=out)
     if args.action == "show":
         return handoff_show(claude_dir, args.id, as_json=args.json, out=out)
-    return handoff_create(claude_dir, project_dir(args.project), transcript=args.transcript, out=out)
+    return handoff_create(claude_dir, project_dir(args.project), transcript=args.transcript, as_json=args.json, out=out)
