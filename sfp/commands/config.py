@@ -11,7 +11,11 @@ from sfp.commands.options import add_json, add_project, project_dir
 from sfp.config.layers import NAMES, Config, check_name, default_text, load_config
 from sfp.errors import UsageError
 from sfp.infra import paths
+from sfp.infra.jsondoc import write_json
 from sfp.infra.storage import ensure_private_dir, write_atomic
+
+SCHEMA = "sfp.config/1"
+INIT_SCHEMA = "sfp.config-init/1"
 
 
 def show(claude_dir: Path, project: Path | None, name: str | None, *, as_json: bool, out: IO[str]) -> int:
@@ -22,16 +26,21 @@ def show(claude_dir: Path, project: Path | None, name: str | None, *, as_json: b
     # Configs may hold tokens (a gate's env, an encrypt_command): shown text goes through redaction.
     # JSON is masked inside its strings, before it is printed, so what is printed stays JSON.
     if as_json:
-        payload = {c.name: {"layers": [redact(layer) for layer in c.layers], "data": masked(c.data),
-                            "sources": {redact(k): redact(v) for k, v in _sources(c).items()},
-                            "warnings": [redact(w) for w in c.warnings],
-                            "untrusted": redact(c.untrusted) if isinstance(c.untrusted, str) else c.untrusted}
-                   for c in configs}
-        out.write(json.dumps(payload if name is None else payload[names[0]], indent=2, ensure_ascii=False) + "\n")
+        write_json(out, {"schema": SCHEMA, "configs": [config_json(c) for c in configs]})
     else:
         for config in configs:
             out.write(redact(render_config(config)))
     return 0
+
+
+def config_json(config: Config) -> dict[str, Any]:
+    """One config of `sfp.config/1`; `data` is the YAML's own keys (the convention's one exception)."""
+    from sfp.infra.redact import redact
+
+    return {"name": config.name, "layers": [redact(layer) for layer in config.layers], "data": masked(config.data),
+            "sources": [{"key": redact(k), "source": redact(v)} for k, v in _sources(config).items()],
+            "warnings": [redact(w) for w in config.warnings],
+            "untrusted": redact(config.untrusted) if isinstance(config.untrusted, str) else config.untrusted}
 
 
 def render_config(config: Config) -> str:
@@ -82,7 +91,7 @@ def _sources(config: Config) -> dict[str, str]:
     return {".".join(str(p) for p in path): source for path, source in config.origins.items()}
 
 
-def init(claude_dir: Path, *, force: bool, out: IO[str]) -> int:
+def init(claude_dir: Path, *, force: bool, out: IO[str], as_json: bool = False) -> int:
     folder = ensure_private_dir(paths.sfp_dir(claude_dir))
     written, kept = [], []
     for name in NAMES:
@@ -92,6 +101,10 @@ def init(claude_dir: Path, *, force: bool, out: IO[str]) -> int:
             continue
         write_atomic(target, default_text(name))
         written.append(target)
+    if as_json:
+        files = [{"name": p.stem, "path": str(p), "written": p in written} for p in sorted(written + kept)]
+        write_json(out, {"schema": INIT_SCHEMA, "files": files})
+        return 0
     for path in written:
         out.write(f"wrote {path}\n")
     for path in kept:
@@ -145,10 +158,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions.required = True
     show_parser = actions.add_parser("show", help="print the effective config and where each part came from")
     show_parser.add_argument("name", nargs="?", help="one config: sfp, gates, alerts, evidence, fallback, auto_fix")
-    add_json(show_parser, "print as JSON with the source of each key")
+    add_json(show_parser, f"print as JSON with the source of each key (schema {SCHEMA})")
     add_project(show_parser, "project whose .sfp/ layer applies (default: current folder)")
     init_parser = actions.add_parser("init", help="write the default configs into <claude-dir>/sfp/ for editing")
     init_parser.add_argument("--force", action="store_true", help="overwrite files that already exist")
+    add_json(init_parser, f"print what was written and kept as JSON (schema {INIT_SCHEMA})")
     parse_parser = actions.add_parser("parse", help="print a YAML file parsed by sfp, as JSON")
     parse_parser.add_argument("file", help="the YAML file")
 
@@ -157,5 +171,5 @@ def run(args: argparse.Namespace, claude_dir: Path, out: IO[str]) -> int:
     if args.config_command == "show":
         return show(claude_dir, project_dir(args.project), args.name, as_json=args.json, out=out)
     if args.config_command == "init":
-        return init(claude_dir, force=args.force, out=out)
+        return init(claude_dir, force=args.force, out=out, as_json=args.json)
     return parse(args.file, out=out)

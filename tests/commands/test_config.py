@@ -24,9 +24,11 @@ def test_show_json_has_data_sources_and_layers(sfp: SfpRunner, project: Path) ->
     (project / ".sfp" / "gates.yaml").write_text("settings:\n  max_workers: 3\n  typo: 1\n")
     sfp("trust", str(project))
     run = sfp("config", "show", "gates", "--json", "--project", str(project))
-    shown = json.loads(run.out)
+    document = json.loads(run.out)
+    [shown] = document["configs"]
+    assert document["schema"] == "sfp.config/1" and shown["name"] == "gates"
     assert shown["data"]["settings"]["max_workers"] == 3
-    assert shown["sources"]["settings.max_workers"] == f"{project / '.sfp' / 'gates.yaml'}:2"
+    assert {"key": "settings.max_workers", "source": f"{project / '.sfp' / 'gates.yaml'}:2"} in shown["sources"]
     assert shown["layers"][0] == "built-in:gates.yaml"
     assert "unknown key `typo`" in shown["warnings"][0]
 
@@ -51,6 +53,16 @@ def test_init_writes_private_defaults_and_never_overwrites(sfp: SfpRunner, claud
     assert gates.read_text() == "# mine\n" and "kept" in again.out
     forced = sfp("config", "init", "--force")
     assert forced.code == 0 and gates.read_text() != "# mine\n"
+
+
+def test_init_json_names_each_file_and_whether_it_was_written(sfp: SfpRunner, claude_dir: Path) -> None:
+    (claude_dir / "sfp").mkdir()
+    (claude_dir / "sfp" / "gates.yaml").write_text("# mine\n")
+    document = sfp("config", "init", "--json").json()
+    assert isinstance(document, dict) and document["schema"] == "sfp.config-init/1"
+    files = {f["name"]: f for f in document["files"]}
+    assert files["gates"] == {"name": "gates", "path": str(claude_dir / "sfp" / "gates.yaml"), "written": False}
+    assert files["sfp"]["written"] is True and len(files) == 6
 
 
 def test_parse_prints_json(sfp: SfpRunner, tmp_path: Path) -> None:
@@ -92,7 +104,8 @@ def test_json_output_stays_json_with_secrets_masked_inside_its_strings(sfp: SfpR
     for run in (show_one, show_all, parse):
         assert run.code == 0, run.err
     # Each parses ("GITHUB_TOKEN": *** would not), and the values are masked inside their strings.
-    for data in (json.loads(show_one.out)["data"], json.loads(show_all.out)["gates"]["data"], json.loads(parse.out)):
+    every = {c["name"]: c for c in json.loads(show_all.out)["configs"]}
+    for data in (json.loads(show_one.out)["configs"][0]["data"], every["gates"]["data"], json.loads(parse.out)):
         gate = data["gates"][0]
         assert gate["env"] == {"GITHUB_TOKEN": "***", "DB_PASSWORD": "***", "DB_HOST": "db.local"}
         assert gate["command"] == "export API_KEY=*** && ./deploy"
