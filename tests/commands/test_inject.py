@@ -60,3 +60,16 @@ def test_nothing_to_add_prints_nothing(sfp: SfpRunner, project: Path) -> None:
 def test_prompt_is_required(sfp: SfpRunner) -> None:
     run = sfp("inject")
     assert run.code == 2 and "--prompt" in run.err
+
+
+def test_json_says_what_would_be_added_its_size_and_whether_the_session_had_it(sfp: SfpRunner, claude_dir: Path,
+                                                                                project: Path) -> None:
+    with_sample(claude_dir)
+    first = sfp("inject", "--prompt", "test", "--session", "s-json", "--json", cwd=project).json()
+    assert isinstance(first, dict) and first["schema"] == "sfp.inject/1" and first["session_id"] == "s-json"
+    assert first["added"] is True and first["already_added"] is False and first["tag_count"] > 0
+    assert first["context"] + "\n" == sfp("inject", "--prompt", "test", cwd=project).out
+    assert first["size_chars"] == len(first["context"])
+    again = sfp("inject", "--prompt", "test", "--session", "s-json", "--json", cwd=project).json()
+    assert again == {**first, "context": None, "size_chars": 0, "added": False, "already_added": True,
+                     "reason": "already added in this session", "tag_count": 0, "dropped_tag_count": 0}
