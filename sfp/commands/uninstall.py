@@ -1,21 +1,173 @@
-"""`sfp uninstall`: remove exactly sfp's hooks from a Claude Code settings file, backed up, atomic."""
+"""`sfp uninstall`: remove exactly sfp's hooks from a settings file and say what sfp left behind;
+`--purge`: sfp's hooks from every scope and every file and folder sfp made, asking first."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
-from sfp.claude import settings as cc
-from sfp.commands.install import add_target_arguments, apply_change, target_file
-from sfp.commands.options import project_dir
+from sfp.cleanup.footprint import Item, by_kind
+from sfp.cleanup.purge import Plan, apply_purge, hooked_files, plan_purge, settings_files, where_for
+from sfp.cleanup.unhook import Unhook, apply_unhook, plan_unhook
+from sfp.commands.backup import human_size, plural
+from sfp.commands.install import add_target_arguments, report_change, settings_diff, target_file
+from sfp.commands.options import add_json, project_dir
+from sfp.errors import UsageError
+
+SCHEMA = "sfp.uninstall/1"
+PURGE = "sfp uninstall --purge"
 
 
-def uninstall(claude_dir: Path, project: Path, *, scope: str, settings_file: str | None, dry_run: bool, out: IO[str]) -> int:
+def uninstall(claude_dir: Path, project: Path, *, scope: str, settings_file: str | None, dry_run: bool,
+              out: IO[str], as_json: bool = False) -> int:
+    from sfp.cleanup.footprint import footprint
+
     path = target_file(scope, settings_file, claude_dir, project)
-    before = cc.read_settings(path)
-    after = cc.without_sfp_hooks(before)
-    return apply_change(path, before, after, dry_run, out, "sfp hooks removed")
+    plan = plan_unhook(claude_dir, path)
+    backup = None if dry_run else apply_unhook(claude_dir, plan)
+    extra = [path] if settings_file else []
+    left = footprint(where_for(claude_dir, project, extra))
+    others, _ = hooked_files(claude_dir, [p for p in settings_files(claude_dir, project, extra) if p != path])
+    if as_json:
+        document = uninstall_json(False, dry_run, [(plan, backup)], removed=[], left=left.items + left.foreign)
+        write(out, {**document, "hooks_remaining": [str(u.path) for u in others]})
+        return 0
+    report_unhook(plan, backup, dry_run, out)
+    out.writelines(f"sfp hooks are still in {u.path} (`sfp uninstall --settings {u.path}`)\n" for u in others)
+    if left.items:
+        out.write(f"sfp left these behind ({human_size(left.total())}):\n")
+        out.writelines(summary_lines(left.items))
+        out.write(f"to remove them too, and sfp's hooks in every scope: {PURGE} (--dry-run lists them first)\n")
+    else:
+        out.write("sfp left nothing else behind\n")
+    return 0
+
+
+def report_unhook(plan: Unhook, backup: Path | None, dry_run: bool, out: IO[str]) -> None:
+    if plan.delete_file and plan.changed:
+        verb = "would remove it" if dry_run else "removed it"
+        out.write(f"{plan.path}: held only sfp's hooks, in a file sfp created: {verb}\n")
+        if dry_run:
+            out.write(settings_diff(plan.path, plan.before, plan.after, deleted=True) + "dry run: nothing written\n")
+        return
+    report_change(plan.path, plan.before, plan.after, dry_run, backup, "sfp hooks removed", out)
+
+
+def summary_lines(items: Sequence[Item]) -> list[str]:
+    return [f"  {s.label:<18} {plural(s.number, 'item'):>10} {human_size(s.size):>9}  {', '.join(s.folders)}\n"
+            for s in by_kind(items)]
+
+
+def purge(claude_dir: Path, project: Path, *, settings_file: str | None, dry_run: bool, yes: bool, out: IO[str],
+          stdin: IO[str], as_json: bool = False) -> int:
+    extra = [target_file("user", settings_file, claude_dir, project)] if settings_file else []
+    plan = plan_purge(claude_dir, project, extra)
+    items = plan.items()
+    if not plan.unhooks and not items:
+        if as_json:
+            write(out, uninstall_json(True, dry_run, [], removed=[], left=plan.found.foreign + plan.running))
+        else:
+            out.write("sfp has no hooks and no files here: nothing to remove\n")
+            out.writelines(left_alone_lines(plan))
+        return 0
+    if dry_run:
+        if as_json:
+            write(out, uninstall_json(True, True, [(u, None) for u in plan.unhooks], removed=items,
+                                      left=plan.found.foreign + plan.running))
+        else:
+            show_plan(plan, out)
+            out.write("dry run: nothing removed\n")
+        return 0
+    if as_json and not yes:
+        raise UsageError("--purge --json removes without asking only with --yes (--dry-run --json lists what would go)")
+    if not as_json:
+        show_plan(plan, out)
+    if not yes and not confirmed(plan, out, stdin):
+        out.write("nothing removed\n")
+        return 1
+    done = apply_purge(claude_dir, plan)
+    failed = {item.path: why for item, why in done.removal.failed}
+    if as_json:
+        left = [*plan.found.foreign, *plan.running, *(item for item, _ in done.removal.failed)]
+        write(out, uninstall_json(True, False, done.unhooked, removed=done.removal.removed, left=left, why=failed))
+        return 1 if failed else 0
+    out.writelines(f"removed sfp's hooks from {u.path}\n" for u, _ in done.unhooked)
+    removed = done.removal.removed
+    out.write(f"removed {plural(len(removed), 'item')} ({human_size(sum(i.size for i in removed))})\n")
+    out.writelines(f"could not remove {path}: {why}\n" for path, why in failed.items())
+    out.writelines(running_lines(plan) + [after_purge_note()])
+    return 1 if failed else 0
+
+
+def show_plan(plan: Plan, out: IO[str]) -> None:
+    out.write(f"{PURGE} removes:\n")
+    out.writelines(f"  sfp's hooks from {u.path}{' (then the file: sfp created it)' if u.delete_file else ''}\n"
+                   for u in plan.unhooks)
+    out.writelines(summary_lines(plan.items()))
+    out.writelines(left_alone_lines(plan))
+
+
+def left_alone_lines(plan: Plan) -> list[str]:
+    return [*(f"left alone, not made by sfp: {item.path}\n" for item in plan.found.foreign),
+            *(f"left alone, not valid JSON: {why}\n" for _, why in plan.unreadable), *running_lines(plan)]
+
+
+def running_lines(plan: Plan) -> list[str]:
+    import shlex
+
+    if not plan.running:
+        return []
+    doomed = " ".join(shlex.quote(item.path) for item in plan.running)
+    return [f"left alone, the shiv extraction this sfp runs from; once it exits: rm -rf {doomed}\n"]
+
+
+def after_purge_note() -> str:
+    from sfp.infra.runtime import running_zipapp
+
+    pyz = running_zipapp()
+    where = f" ({pyz})" if pyz else ""
+    return (f"sfp.pyz itself{where} stays where you put it; your context files, CLAUDE.md and other settings were "
+            "not touched. A plugin folder or marketplace install goes with `rm -r DIR` or `claude plugin uninstall`.\n")
+
+
+def confirmed(plan: Plan, out: IO[str], stdin: IO[str]) -> bool:
+    if not stdin.isatty():
+        raise UsageError("not purging without a confirmation, and stdin is not a terminal to ask on: look at the "
+                         "list above (or `sfp uninstall --purge --dry-run`), then run again with --yes")
+    items = plan.items()
+    out.write(f"Remove sfp's hooks from {plural(len(plan.unhooks), 'file')} and "
+              f"{plural(len(items), 'file or folder')} ({human_size(sum(i.size for i in items))})? [y/N] ")
+    out.flush()
+    return stdin.readline().strip().lower() in ("y", "yes")
+
+
+def uninstall_json(purging: bool, dry_run: bool, unhooked: Sequence[tuple[Unhook, Path | None]], *,
+                   removed: Sequence[Item], left: Sequence[Item], why: dict[str, str] | None = None) -> dict[str, Any]:
+    why = why or {}
+    return {
+        "schema": SCHEMA, "purge": purging, "dry_run": dry_run,
+        "settings": [{"path": str(u.path), "changed": u.changed, "file_removed": u.delete_file and u.changed,
+                      "backup_path": str(b) if b else None} for u, b in unhooked],
+        "removed": [item_json(item) for item in removed],
+        "removed_bytes": sum(item.size for item in removed),
+        "left_behind": [item_json(item, why.get(item.path)) for item in left],
+        "left_behind_bytes": sum(item.size for item in left),
+        "purge_command": None if purging else PURGE,
+    }
+
+
+def item_json(item: Item, message: str | None = None) -> dict[str, Any]:
+    return {"path": item.path, "kind": item.kind, "size_bytes": item.size, "is_folder": item.is_folder,
+            "message": message}
+
+
+def write(out: IO[str], document: dict[str, Any]) -> None:
+    from sfp.infra.jsondoc import write_json
+
+    write_json(out, document)
 
 
 # --- the command line -----------------------------------------------------------------------------------------
@@ -23,8 +175,19 @@ def uninstall(claude_dir: Path, project: Path, *, scope: str, settings_file: str
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_target_arguments(parser)
+    parser.add_argument("--purge", action="store_true",
+                        help="also remove sfp's hooks from every scope and every file and folder sfp made "
+                             "(kept builds, logs, KPIs, handoffs, backups, settings backups, shiv extractions)")
+    parser.add_argument("-y", "--yes", action="store_true", help="with --purge: don't ask (needed without a terminal)")
+    add_json(parser, f"print what was done as JSON (schema {SCHEMA})")
 
 
 def run(args: argparse.Namespace, claude_dir: Path, out: IO[str]) -> int:
-    return uninstall(claude_dir, project_dir(args.project), scope=args.scope, settings_file=args.settings,
-                     dry_run=args.dry_run, out=out)
+    project = project_dir(args.project)
+    if args.purge:
+        return purge(claude_dir, project, settings_file=args.settings, dry_run=args.dry_run, yes=args.yes, out=out,
+                     stdin=sys.stdin, as_json=args.json)
+    if args.yes:
+        raise UsageError("--yes only goes with --purge (uninstall itself asks nothing)")
+    return uninstall(claude_dir, project, scope=args.scope, settings_file=args.settings, dry_run=args.dry_run,
+                     out=out, as_json=args.json)
