@@ -77,7 +77,7 @@ BASH_FUNCTION: Final = r"""
 _sfp() {
     local cur="${COMP_WORDS[COMP_CWORD]}" prev="" cmdpath="" word i skip=0
     (( COMP_CWORD > 0 )) && prev="${COMP_WORDS[COMP_CWORD-1]}"
-    for (( i = 1; i < COMP_CWORD; i++ )); do
+    for (( i = 1; i < COMP_CWORD; i += 1 )); do
         word="${COMP_WORDS[i]}"
         if (( skip )); then skip=0; continue; fi
         case "$word" in
@@ -159,7 +159,7 @@ ZSH_FUNCTION: Final = r"""
 _sfp() {
     local cur="${words[CURRENT]}" prev="${words[CURRENT-1]}" cmdpath="" word i skip=0 option="" values
     local -a candidates
-    for (( i = 2; i < CURRENT; i++ )); do
+    for (( i = 2; i < CURRENT; i += 1 )); do
         word="${words[i]}"
         if (( skip )); then skip=0; continue; fi
         case "$word" in
