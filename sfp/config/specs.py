@@ -95,6 +95,8 @@ SFP = Map(
                         "recent_days": NUMBER.within(high=3650, above=0)}),
         "backup": Map({"keep": POSITIVE_INT, "keep_handoffs": POSITIVE_INT, "extra_paths": Seq(STR),
                        "encrypt_command": OPTIONAL_STR, "decrypt_command": OPTIONAL_STR}),
+        # `sfp prune`: sfp's own leftovers beyond these counts go (builds a hook runs never do).
+        "prune": Map({"keep_settings_backups": INT.within(1, 1000), "keep_builds": INT.within(1, 100)}),
         "secrets": Map({"exclude": Seq(STR), "max_file_bytes": POSITIVE_INT, "guard": Scalar((str, bool), choices=("deny", "warn", "off", False))}),
         # Folders whose projects' .sfp/ config is trusted without `sfp trust` (your own sfp.yaml only).
         "trust": Map({"paths": Seq(STR)}),
