@@ -197,7 +197,20 @@ def _item(entry: os.DirEntry[str], kind: str) -> Item:
         return Item(entry.path, kind, 0, False, 0.0)
     is_folder = stat.S_ISDIR(info.st_mode)
     size = tree_size(entry.path) if is_folder else info.st_size
-    return Item(entry.path, kind, size, is_folder, info.st_mtime)
+    when = last_used(entry.path, info.st_mtime) if kind == "shiv" and is_folder else info.st_mtime
+    return Item(entry.path, kind, size, is_folder, when)
+
+
+def last_used(extraction: str, since: float) -> float:
+    """When a process last imported sfp from this extraction: the access time of its bytecode (a relatime
+    mount updates it at least daily), else when it was unpacked."""
+    cache = os.path.join(extraction, "site-packages", "sfp", "__pycache__")
+    try:
+        with os.scandir(cache) as scan:
+            times = [e.stat(follow_symlinks=False).st_atime for e in scan if e.name.startswith("__init__.")]
+    except OSError:
+        times = []
+    return max([since, *times])
 
 
 def tree_size(folder: str) -> int:

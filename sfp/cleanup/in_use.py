@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -43,6 +44,8 @@ def hook_pyz_files(claude_dir: Path, project: Path | None, environ: Mapping[str,
             files.append(pyz)
     files += [str(Path(route.where) / "sfp.pyz") for route in found.routes if route.kind == "plugin-dir"]
     files += _plugin_copies(claude_dir / "plugins")
+    # The sfp on PATH is what a person runs by hand (and what another claude dir's hooks may name).
+    files += [on_path for name in ("sfp.pyz", "sfp") if (on_path := shutil.which(name, path=environ.get("PATH")))]
     return files
 
 

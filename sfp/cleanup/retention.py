@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from sfp.cleanup.footprint import Item, extraction_of, settings_file_of
+from sfp.cleanup.footprint import EXTRACTION, Item, extraction_of, settings_file_of
 
 
 class InUse(NamedTuple):
@@ -40,9 +40,16 @@ def old_builds(items: Sequence[Item], keep: int, in_use: InUse) -> list[Item]:
             if str(Path(item.path).resolve()) not in in_use.pyz and _digest_part(item) not in used]
 
 
-def unused_extractions(items: Sequence[Item], in_use: InUse) -> list[Item]:
-    """Shiv's unpacked copies (and their locks) of builds that nothing in use unpacks to."""
-    return [item for item in items if item.kind == "shiv" and extraction_of(item) not in in_use.extractions]
+def unused_extractions(items: Sequence[Item], in_use: InUse, *, now: float, idle_s: float) -> list[Item]:
+    """Shiv's unpacked copies (with their locks) that nothing in use unpacks to and no process used for
+    `idle_s`: ~/.shiv is shared by every claude dir on the machine, and a hook of another one may run it."""
+    wholes = {Path(i.path).name: i for i in items if i.kind == "shiv" and EXTRACTION.fullmatch(Path(i.path).name)}
+
+    def doomed(name: str) -> bool:
+        whole = wholes.get(name)
+        return name not in in_use.extractions and (whole is None or now - whole.mtime > idle_s)
+
+    return [item for item in items if item.kind == "shiv" and doomed(extraction_of(item))]
 
 
 def _digest_part(item: Item) -> str:

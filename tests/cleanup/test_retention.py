@@ -25,8 +25,12 @@ def test_builds_beyond_the_newest_go_unless_in_use_by_path_or_content() -> None:
     assert old_builds(builds, 2, in_use) == [builds[2]]
 
 
-def test_extractions_go_with_their_lock_unless_something_in_use_unpacks_to_them() -> None:
-    used, old = "a" * 64, "b" * 64
+def test_extractions_go_with_their_lock_unless_in_use_or_used_lately() -> None:
+    used, old, recent = "a" * 64, "b" * 64, "c" * 64
     items = [item(f"/s/sfp.pyz_{used}", "shiv"), item(f"/s/.sfp.pyz_{used}_lock", "shiv"),
-             item(f"/s/sfp.pyz_{old}", "shiv"), item(f"/s/.sfp.pyz_{old}_lock", "shiv"), item("/c/logs/sfp.log", "log")]
-    assert unused_extractions(items, InUse(frozenset(), frozenset(), frozenset({f"sfp.pyz_{used}"}))) == items[2:4]
+             item(f"/s/sfp.pyz_{old}", "shiv", mtime=100), item(f"/s/.sfp.pyz_{old}_lock", "shiv", mtime=5000),
+             item(f"/s/sfp.pyz_{recent}", "shiv", mtime=900), item(f"/s/.sfp.pyz_{'d' * 64}_lock", "shiv"),
+             item("/c/logs/sfp.log", "log")]
+    in_use = InUse(frozenset(), frozenset(), frozenset({f"sfp.pyz_{used}"}))
+    # `recent` was imported from 100 s ago; the lone lock has no extraction left to protect.
+    assert unused_extractions(items, in_use, now=1000, idle_s=500) == [items[2], items[3], items[5]]

@@ -176,6 +176,11 @@ def test_shiv_extractions_no_hook_runs_go(sfp: SfpRunner, claude_dir: Path, tmp_
         (root / name / "site-packages").mkdir(parents=True)
     for name in (f".sfp.pyz_{used}_lock", f".sfp.pyz_{old}_lock"):
         (root / name).write_text("")
+    recent = root / f"sfp.pyz_{'c' * 64}"  # no hook here runs it, but a process imported from it lately
+    (recent / "site-packages" / "sfp" / "__pycache__").mkdir(parents=True)
+    (recent / "site-packages" / "sfp" / "__pycache__" / "__init__.cpython-311.pyc").write_text("")
+    for folder in [root / f"sfp.pyz_{old}", root / f"sfp.pyz_{used}", recent]:
+        os.utime(folder, (1000, 1000))  # unpacked long ago
     looked = sfp("prune", "--dry-run", "--json")
     assert looked.code == 0, looked.err
     document = json.loads(looked.out)
@@ -184,4 +189,4 @@ def test_shiv_extractions_no_hook_runs_go(sfp: SfpRunner, claude_dir: Path, tmp_
         sorted([f"sfp.pyz_{old}", f"sfp.pyz_{old}.tmp", f".sfp.pyz_{old}_lock"])
     assert sfp("prune").code == 0
     assert sorted(p.name for p in root.iterdir()) == sorted([f"sfp.pyz_{used}", f".sfp.pyz_{used}_lock",
-                                                            f"other.pyz_{old}"])
+                                                            f"other.pyz_{old}", recent.name])
