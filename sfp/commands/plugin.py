@@ -12,6 +12,7 @@ from typing import IO
 from sfp import __version__
 from sfp.claude import settings as cc
 from sfp.commands.install import hook_timeouts
+from sfp.commands.options import add_json
 from sfp.errors import UsageError
 from sfp.infra.runtime import interpreter, require_zipapp
 from sfp.infra.storage import write_atomic
@@ -21,8 +22,11 @@ DESCRIPTION = "Skills-Fabrik Patterns: session health, context tags, auto-format
 LICENSE_ID = "MIT"
 
 
+SCHEMA = "sfp.plugin/1"
+
+
 def plugin(claude_dir: Path, project: Path, target: str, *, force: bool, out: IO[str],
-           marketplace: str | None = None) -> int:
+           marketplace: str | None = None, as_json: bool = False) -> int:
     """A plugin folder at `target`; with `marketplace`, a marketplace at `target` whose one plugin is sfp."""
     pyz = require_zipapp()
     top = Path(target).expanduser().absolute()
@@ -36,13 +40,21 @@ def plugin(claude_dir: Path, project: Path, target: str, *, force: bool, out: IO
     version = build_version(pyz)
     write_plugin(folder, pyz, version, hook_timeouts(claude_dir, project), marketplace)
     q = shlex.quote
+    if marketplace is not None:
+        _folder(top / ".claude-plugin")
+        write_atomic(top / ".claude-plugin" / "marketplace.json", _json(marketplace_manifest(marketplace, version)),
+                     mode=0o644)
+    if as_json:
+        from sfp.infra.jsondoc import write_json
+
+        write_json(out, {"schema": SCHEMA, "path": str(top), "plugin_path": str(folder), "version": version,
+                         "marketplace": marketplace, "pyz_path": str(folder / "sfp.pyz")})
+        return 0
     if marketplace is None:
         out.write(f"wrote a Claude Code plugin to {folder} (sfp {version})\n"
                   f"  check it:  claude plugin validate {q(str(folder))}\n"
                   f"  try it:    claude --plugin-dir {q(str(folder))}\n")
         return 0
-    _folder(top / ".claude-plugin")
-    write_atomic(top / ".claude-plugin" / "marketplace.json", _json(marketplace_manifest(marketplace, version)), mode=0o644)
     out.write(f"wrote a Claude Code marketplace `{marketplace}` to {top}, holding sfp {version}\n"
               f"  check it:  claude plugin validate {q(str(top))}\n"
               f"  add it:    claude plugin marketplace add {q(str(top))}\n"
@@ -187,7 +199,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--marketplace", metavar="NAME",
                         help="lay DIR out as marketplace NAME holding sfp: `claude plugin marketplace add DIR`, "
                              "then `claude plugin install sfp@NAME`")
+    add_json(parser, f"print what was written as JSON (schema {SCHEMA})")
 
 
 def run(args: argparse.Namespace, claude_dir: Path, out: IO[str]) -> int:
-    return plugin(claude_dir, Path.cwd(), args.dir, force=args.force, out=out, marketplace=args.marketplace)
+    return plugin(claude_dir, Path.cwd(), args.dir, force=args.force, out=out, marketplace=args.marketplace,
+                  as_json=args.json)

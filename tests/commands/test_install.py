@@ -252,3 +252,17 @@ def test_an_event_that_is_not_a_list_is_refused(sfp_pyz, claude_dir: Path) -> No
     run = sfp_pyz("install")
     assert run.code == 2 and "`hooks.Stop`" in run.err
     assert (claude_dir / "settings.json").read_text() == '{"hooks": {"Stop": {"a": 1}}}'
+
+
+def test_install_json_says_what_changed_and_which_build_is_kept(sfp_pyz, claude_dir: Path, built: dict[str, Path]) -> None:  # type: ignore[no-untyped-def]
+    planned = json.loads(sfp_pyz("install", "--dry-run", "--json").out)
+    assert planned["schema"] == "sfp.install/1" and planned["dry_run"] is True and planned["changed"] is True
+    assert '+  "hooks": {' in planned["diff"] and not (claude_dir / "settings.json").exists()
+    done = sfp_pyz("install", "--json")
+    document = json.loads(done.out)
+    assert done.code == 0 and document["path"] == str(claude_dir / "settings.json") and document["changed"] is True
+    assert document["events"] == EVENTS and document["pyz"] == str(built["shiv"].resolve())
+    assert Path(document["kept_build"]["path"]).read_bytes() == built["shiv"].read_bytes()
+    assert document["backup_path"] is None and document["previous_build"] is None
+    again = json.loads(sfp_pyz("install", "--json").out)
+    assert again["changed"] is False and again["diff"] is None

@@ -92,3 +92,14 @@ def test_under_umask_000_nothing_the_hooks_run_is_writable_by_others(built: dict
     assert len(written) > 8
     open_to_others = [p for p in written if p.stat().st_mode & 0o022]
     assert open_to_others == []
+
+
+def test_plugin_json_says_what_was_written(built: dict[str, Path], tmp_path: Path) -> None:
+    done = run_plugin(built, tmp_path, str(tmp_path / "market"), "--marketplace", "local", "--json")
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert document["schema"] == "sfp.plugin/1" and document["marketplace"] == "local"
+    assert document["plugin_path"] == str(tmp_path / "market" / "plugins" / "sfp")
+    assert Path(document["pyz_path"]).read_bytes() == built["shiv"].read_bytes()
+    manifest = json.loads((tmp_path / "market" / ".claude-plugin" / "marketplace.json").read_text())
+    assert manifest["plugins"][0]["version"] == document["version"]
