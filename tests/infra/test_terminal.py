@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import io
 import os
+import pty
+import re
+import subprocess
+import sys
+from pathlib import Path
 
+from conftest import SfpRunner
+from helpers import ROOT, clean_env
 from sfp.infra.terminal import MARKS, Terminal, terminal_for
 
 
@@ -65,3 +72,71 @@ def test_icon_and_paint_follow_the_decision() -> None:
     assert Terminal(color=False, emoji=True).icon("📊") == "📊 "
     assert Terminal.plain().paint("failed", "red") == "failed"
     assert Terminal(color=True, emoji=False).paint("failed", "red") == "\033[31mfailed\033[0m"
+
+
+# --- through the CLI: a pipe, a pseudo-terminal, and NO_COLOR on it ---------------------------------------------
+
+EMOJI = re.compile("[\u2139\u23e9-\u23fa\u2600-\u27bf\ufe0f\U0001f300-\U0001faff]")
+SGR = re.compile(r"\x1b\[[0-9;]*m")  # a color or style escape (cursor moves are not color)
+
+
+def lived_in(sfp: SfpRunner, claude_dir: Path, project: Path) -> None:
+    """Something for every command to mark: a failing gate, a warning, a backup, a KPI history."""
+    (claude_dir / ".context").mkdir()
+    (claude_dir / ".context" / "CLAUDE.md").write_text("# Identity\n- me\n")
+    (claude_dir / ".context" / "rules.md").write_bytes(b"\x00binary")
+    (project / "app.py").write_text("x = 1\n")
+    (project / ".sfp").mkdir()
+    (project / ".sfp" / "gates.yaml").write_text("tiers:\n  fast:\n    gates:\n      - name: broken\n"
+                                                 "        command: 'exit 1'\n      - name: fine\n        command: 'true'\n")
+    assert sfp("trust", str(project)).code == 0
+    assert sfp("backup", "create", "--project", str(project)).code == 0
+    assert sfp("gates", "--files", "app.py", "--project", str(project)).code == 1
+
+
+COMMANDS = (("status",), ("health",), ("doctor", "--no-probe"), ("evidence",), ("kpi",), ("backup", "verify"),
+            ("tags",), ("gates", "--files", "app.py"))
+
+
+def on_a_terminal(args: tuple[str, ...], env: dict[str, str], cwd: Path) -> str:
+    """What `sfp ARGS` writes to a pseudo-terminal as its stdout."""
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "sfp", *args], stdin=subprocess.DEVNULL, stdout=slave,
+                                stderr=subprocess.DEVNULL, env={**env, "PYTHONPATH": str(ROOT)}, cwd=cwd)
+    finally:
+        os.close(slave)
+    chunks = []
+    try:
+        while data := _read(master):
+            chunks.append(data)
+    finally:
+        os.close(master)
+        proc.wait(timeout=60)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def _read(fd: int) -> bytes:
+    try:
+        return os.read(fd, 65536)
+    except OSError:  # EIO: the other side closed
+        return b""
+
+
+def test_a_pipe_gets_no_emoji_and_no_escapes(sfp: SfpRunner, claude_dir: Path, project: Path) -> None:
+    lived_in(sfp, claude_dir, project)
+    for args in COMMANDS:
+        run = sfp(*args, cwd=project)
+        assert run.out and not EMOJI.search(run.out) and "\x1b" not in run.out, (args, run.out)
+
+
+def test_a_terminal_gets_emoji_and_color_and_no_color_takes_both_away(sfp: SfpRunner, claude_dir: Path,
+                                                                     project: Path) -> None:
+    lived_in(sfp, claude_dir, project)
+    env = clean_env(claude_dir)
+    for args in COMMANDS:
+        fancy = on_a_terminal(args, env, project)
+        assert EMOJI.search(fancy), (args, fancy)
+        plain = on_a_terminal(args, {**env, "NO_COLOR": "1"}, project)
+        assert plain.strip() and not EMOJI.search(plain) and not SGR.search(plain), (args, plain)
+    assert SGR.search(on_a_terminal(("gates", "--files", "app.py"), env, project))  # the summary in red
