@@ -289,7 +289,7 @@ def test_a_missing_tool_on_a_critical_gate_is_a_failure(sfp: SfpRunner, project:
 
 def test_secrets_are_checked_at_stop_by_default(sfp: SfpRunner, project: Path) -> None:
     subprocess.run(["git", "init", "-q", str(project)], check=True)
-    key = "AKIA" + "ABCDEFGHIJ123456"
+    key = "AKIA" + "Q3EGRIXZ" * 2  # a sequential body reads as a placeholder, not a key
     (project / "settings.py").write_text(f"x = 1\naws = '{key}'\n")
     (project / "old.py").write_text(f"aws = '{key}'\n")  # not this session's
     text = json.loads(sfp("hook", input=stop_event(project, wrote(project, "settings.py"))).out)[
