@@ -28,12 +28,13 @@ typecheck: $(STAMP)
 	$(VPY) -m mypy sfp tests
 
 # The whole suite, the real-client e2e tests included (they install the client
-# from the npm registry into .cache/, or are skipped with a loud reason), and the
-# report's browser test (Debian's chromium, installed here when missing; where it
-# can't be, that test is skipped with the reason); then the unit suite under every
-# other CPython >= 3.11 on the machine.
+# from the npm registry into .cache/, or are skipped with a loud reason), the
+# report's browser test and the zsh completion test (Debian's chromium and zsh,
+# installed here when missing; where they can't be, those tests are skipped with
+# the reason); then the unit suite under every other CPython >= 3.11 on the machine.
 test: build lean typecheck
 	-$(VPY) tests/report/browser.py install
+	@command -v zsh > /dev/null || apt-get install -y -q zsh > /dev/null 2>&1 || echo "test: zsh could not be installed: the zsh completion tests will be skipped"
 	$(VPY) -m pytest -rs
 	$(VPY) tests/interpreters.py --main $(VPY) --jobs $(INTERPRETER_JOBS)
 

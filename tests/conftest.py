@@ -34,12 +34,13 @@ SfpRunner = Callable[..., Run]
 
 @pytest.fixture
 def sfp(claude_dir: Path, tmp_path: Path) -> SfpRunner:
-    """Run `python -m sfp ARGS` from the source tree with a private claude dir."""
+    """Run `python -m sfp ARGS` from the source tree with a private claude dir and a private shiv cache
+    (`sfp prune` and `uninstall --purge` clean shiv extractions: never this machine's)."""
 
     def run(*args: str, input: bytes | str | None = None, env: dict[str, str] | None = None,
             cwd: Path | None = None, timeout: float = 60) -> Run:
         data = input.encode() if isinstance(input, str) else input
-        environ = env if env is not None else clean_env(claude_dir)
+        environ = env if env is not None else clean_env(claude_dir, SHIV_ROOT=str(tmp_path / "shiv"))
         environ = {**environ, "PYTHONPATH": str(ROOT)}
         done = subprocess.run([sys.executable, "-m", "sfp", *args], input=data, capture_output=True,
                               env=environ, cwd=cwd or tmp_path, timeout=timeout)

@@ -207,7 +207,9 @@ def check_disk(claude_dir: Path) -> Finding:
 
 
 def check_shiv_cache(environ: Mapping[str, str]) -> Finding:
-    root = Path(environ.get("SHIV_ROOT") or Path(environ.get("HOME", str(Path.home()))) / ".shiv")
+    from sfp.cleanup.footprint import shiv_root
+
+    root = shiv_root(environ)
     existing = root if root.exists() else next((p for p in root.parents if p.exists()), Path("/"))
     if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
         return Finding(BROKEN, f"the shiv cache {root} is not writable",
