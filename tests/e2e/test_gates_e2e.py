@@ -5,7 +5,9 @@ The project's `.sfp/gates.yaml` has one fast-tier critical gate that fails while
 sends the model a new request carrying the gate's name, its output, its fix and the command that re-runs
 it. The model's next turn fixes the file and the session ends: the Stop that answers the feedback
 (`stop_hook_active: true`) is never judged again.
-A second session shows the same holds when the model does NOT fix the file: no loop. A third does a
+A second session shows the same holds when the model does NOT fix the file: no loop. Another has a
+gates.yaml sfp can't parse: the person sees the file:line:col at each Stop, the model is told once, and
+nothing blocks. A third does a
 `cd src` in Bash first: the project's gates must still apply (the Stop payload's `cwd` follows the `cd`;
 sfp takes the project from CLAUDE_PROJECT_DIR).
 
@@ -334,3 +336,38 @@ def test_the_persons_files_are_not_judged_and_a_passing_turn_is_silent(sandbox: 
     shown = [r for r in sandbox.transcript(result.session_id)
              if SUMMARY_PREFIX in json.dumps(r.get("attachment") or {}, ensure_ascii=False)]
     assert shown == [], "a passing turn showed the person a 📊 line"
+
+
+# ---------------------------------------------------------------------------------------------
+# A config file sfp can't use
+
+
+BROKEN_GATES_YAML = "tiers:\n  fast:\n    gates: [\n"  # the `[` is never closed
+CONFIG_PROBLEM_HEAD = "sfp could not use a config file: "
+
+
+def test_a_broken_gates_yaml_is_named_with_its_line_to_the_person_and_once_to_the_model(
+        sandbox: Sandbox, model: ModelServer, sfp_pyz: Path) -> None:
+    sandbox.install_sfp(sfp_pyz, context=CONTEXT_TEXT)
+    broken = sandbox.claude_dir / "sfp" / "gates.yaml"
+    broken.parent.mkdir(exist_ok=True)
+    broken.write_text(BROKEN_GATES_YAML, encoding="utf-8")
+    new = sandbox.project / "new.py"
+    # The context keeps the model going for one more turn; the next Stop says nothing more.
+    model.push(call("Write", file_path=str(new), content=GOOD_APP), say("done"), say("Noted."))
+
+    result = sandbox.run("write new.py", timeout=RUN_TIMEOUT)
+
+    assert result.code == 0 and result.output["result"] == "Noted.", result.describe()
+    told = [text for r in model.main_requests() for text in feedback_messages(r)]
+    last = model.main_requests()[-1]
+    assert len(feedback_messages(last)) == 1, f"the model was told {len(told)} times: {told}"
+    context = feedback_messages(last)[0]
+    assert context.startswith(CONFIG_PROBLEM_HEAD) and f"{broken}:3:" in context, context
+    assert "sfp config show gates" in context
+    shown = [json.dumps(r.get("attachment") or {}, ensure_ascii=False) for r in sandbox.transcript(result.session_id)]
+    assert any(f"{broken}:3:" in s and "sfp config show gates" in s for s in shown), (
+        "the person was not shown the located problem", shown)
+    stops = [line["message"] for line in sfp_log(sandbox.claude_dir)
+             if line.get("event") == "Stop" and line["message"].startswith("handled")]
+    assert len(stops) == 2 and not any("exit " in m or "blocked" in m for m in stops), stops  # never a block
