@@ -155,3 +155,21 @@ def test_hostile_backups_are_reported_damaged_and_every_command_goes_on(sfp: Sfp
     pruned = sfp("backup", "prune", "--keep", "1", cwd=project)
     assert pruned.code == 0 and f"removed backup {good.backup_id}" in pruned.out
     assert nested.is_dir() and nul.folder.is_dir()  # a damaged folder is reported, never removed as a backup
+
+
+def test_verify_and_prune_json(claude_dir: Path, project: Path) -> None:
+    populate(claude_dir, project)
+    good = create_backup(claude_dir, project, SETTINGS, reason="manual", clock=lambda: 1770721192.0)
+    bad = create_backup(claude_dir, project, SETTINGS, reason="manual", clock=lambda: 1770721252.0)
+    bad.stored_path(bad.files[0]).write_text("bit rot")
+    code, out = run(backup_verify, claude_dir, project, None, as_json=True, settings=SETTINGS)
+    verified = json.loads(out)
+    assert code == 1 and verified["schema"] == "sfp.backup-verify/1" and verified["ok"] is False
+    assert [(b["id"], b["ok"], b["file_count"]) for b in verified["backups"]] == [
+        (good.backup_id, True, 2), (bad.backup_id, False, 2)]
+    assert "does not match its checksum" in verified["backups"][1]["problems"][0]
+    code, out = run(backup_prune, claude_dir, project, keep=1, dry_run=True, as_json=True, settings=SETTINGS)
+    planned = json.loads(out)
+    assert code == 0 and planned["schema"] == "sfp.backup-prune/1" and planned["dry_run"] is True
+    assert [b["id"] for b in planned["removed"]] == [good.backup_id] and planned["keep"] == 1
+    assert len(list_backups(claude_dir)) == 2

@@ -169,3 +169,23 @@ def test_cli_restores_project_files_only_into_the_project_named(sfp: SfpRunner, 
     assert done.code == 0, done.err
     assert (project / "CLAUDE.md").read_text() == "project\n"
     assert sfp("restore", str(created["id"]), "--yes", cwd=project).code == 0  # the cwd names it too
+
+
+def test_json_dry_run_is_the_plan_and_yes_says_what_changed(sfp: SfpRunner, claude_dir: Path) -> None:
+    context = claude_dir / "CLAUDE.md"
+    context.write_text("# good\n")
+    created = sfp("backup", "create", "--json").json()
+    assert isinstance(created, dict)
+    context.write_text("# bad\n")
+    asked = sfp("restore", "--latest", "--json")
+    assert asked.code == 2 and asked.out == "" and "--dry-run" in asked.err and "--yes" in asked.err
+    plan = sfp("restore", "--latest", "--dry-run", "--json").json()
+    assert isinstance(plan, dict) and plan["schema"] == "sfp.restore/1" and plan["dry_run"] is True
+    assert plan["backup"]["id"] == created["id"] and plan["pending_count"] == 1 and plan["written"] == []
+    assert {"path": str(context), "status": "changed"} in plan["changes"] and context.read_text() == "# bad\n"
+    done = sfp("restore", "--latest", "--yes", "--json").json()
+    assert isinstance(done, dict) and done["dry_run"] is False and done["written"] == [str(context)]
+    assert done["pre_restore_backup"]["reason"] == "pre-restore" and context.read_text() == "# good\n"
+    again = sfp("restore", str(created["id"]), "--yes", "--json").json()
+    assert isinstance(again, dict) and again["pending_count"] == 0 and again["written"] == []
+    assert again["pre_restore_backup"] is None
