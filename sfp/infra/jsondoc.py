@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import datetime, timezone
 from typing import IO, Any
 
@@ -36,7 +35,3 @@ def utc_moment(value: str | float | None) -> str | None:
     text = moment.strftime("%Y-%m-%dT%H:%M:%S")
     millis = moment.microsecond // 1000
     return text + (f".{millis:03d}Z" if millis else "Z")
-
-
-def utc_now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
