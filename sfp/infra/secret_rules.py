@@ -59,15 +59,20 @@ def _value(groups: dict[str, str]) -> str:
 
 
 def _assignment(groups: dict[str, str]) -> bool:
-    if groups.get("op") == "," and not groups.get("quote"):
-        return False  # `f(token, x)`: only a quoted name before a comma is a key ("X_TOKEN", "value")
+    op, value = groups.get("op"), groups["value"]
+    if op == "," and not (groups.get("quote") and sense.looks_generated(value.strip("'\"`"))):
+        return False  # `f(token, x)`, ('Token', 'copy_context'): only ("X_TOKEN", "<a generated value>") is a key
+    if op in ("==", "!=", "===", "!==") and not _compared(groups):
+        return False  # `token == 'async'` is parsing, not a password written out
     if groups.get("op") == ":" and "." in groups["name"] and not groups["0"].split(":", 1)[1][:1].isspace():
         return False  # io.jsonwebtoken:jjwt-api, a Maven coordinate or a qualified name, not `key: value`
     return sense.plausible_assignment(groups["name"], groups["value"], bool(groups.get("strict")))
 
 
 def _compared(groups: dict[str, str]) -> bool:
-    return sense.plausible_assignment(groups["name"], groups["value"], bool(groups.get("strict")))
+    value = groups["value"]
+    return value[:1] in "'\"`" and sense.looks_random(value.strip("'\"`"), 8) \
+        and sense.plausible_assignment(groups["name"], value, bool(groups.get("strict")))
 
 
 def _k8s_data(groups: dict[str, str]) -> bool:
@@ -89,8 +94,8 @@ def _user_password(groups: dict[str, str]) -> bool:
     if groups["user"].startswith("<") or groups["value"].endswith(">"):
         return False  # curl -u <user:password>
     user, value = groups["user"].strip("'\"{}"), groups["value"].strip("'\"{}")
-    if value.isdigit() or sense.is_placeholder(value):
-        return False  # docker -u 1000:1000 is a uid:gid
+    if value.isdigit() or sense.is_placeholder(value) or not sense.is_literal(groups["value"]):
+        return False  # docker -u 1000:1000 is a uid:gid; a regex that describes the form
     if groups.get("strict") and value.lower() in (user.lower(), *sense.DEFAULT_PASSWORDS):
         return False  # curl -u test:test, admin:admin: a stand-in, or a default nobody chose
     return not (value.startswith("[") or value.startswith("$"))
@@ -146,7 +151,9 @@ CORE_ROWS: Final = (
         example="curl -H 'Authorization: Bearer " + "q8ZrT1kx7Wm2Pd4LsV9n'"),
     # Authorization: Basic|Bearer|Token|Api-Token|Digest <value>, as a header or a config entry; or a bare value.
     Row("authorization-header",
-        r"\bAuthorization[\"']?[ \t]*[:=][ \t]*[\"']?(?:(?:Basic|Bearer|Token|Api-Token|Digest)[ \t]+)?"
+        # a bare value only in quotes: 'Authorization': '<value>' or 'Authorization: <value>'
+        r"(?P<q>[\"'])?\bAuthorization(?P<closed>[\"'])?[ \t]*[:=][ \t]*[\"']?"
+        r"(?:(?:Basic|Bearer|Token|Api-Token|Digest)[ \t]+|(?<=[\"'])|(?(closed)(?!)|(?(q)[ \t]*|(?!))))"
         r"(?P<value>[A-Za-z0-9._~+/=-]{4,})", "value", ignore_case=True,
         lower_anchors=(rb"authorization[\"']?[ \t]*[:=][ \t]*[\"']?[a-z0-9._~+/=-]{4}",), triggers=("authorization",),
         check=lambda g: g["value"].lower() not in ("basic", "bearer", "token", "api-token", "digest"),
@@ -184,7 +191,7 @@ CORE_ROWS: Final = (
         lower_anchors=tuple(word + _XML_AFTER for word in _GENERIC_WORDS),
         triggers=("token", "secret", "credential", "pass", "pwd", "key", "auth"),
         check=lambda g: sense.plausible_assignment(g["name"], g["value"].strip(), bool(g.get("strict"))),
-        example="<dbPassword>\n    Tr0ub4" + "dor&3x\n</dbPassword>"),
+        example="<db" + "Password>\n    Tr0ub4" + "dor&3x\n</dbPassword>"),
     # <add key="ApiKey" value="..."/> (.NET config, NuGet.Config).
     Row("xml-secret-attribute",
         r"\bkey=[\"'](?P<name>[^\"'\n]{1,100})[\"'][ \t]+value=(?P<value>\"[^\"\n]{3,1024}\"|'[^'\n]{3,1024}')",

@@ -88,7 +88,12 @@ class _Shapes:
         self.base64 = re.compile(r"[A-Za-z0-9+/]+={0,2}", re.ASCII)
         self.repeated = re.compile(r"(.)\1{5}", re.ASCII | re.DOTALL)
         # a dotted or dashed name (jetbrains.mps.v8_elimination), not a generated value
-        self.dotted_name = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:[.-][A-Za-z][A-Za-z0-9_]*)+", re.ASCII)
+        self.dotted_name = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[._-][A-Za-z][A-Za-z0-9]*)+", re.ASCII)
+        # what a generated value doesn't hold: spaces, escapes, entities, a host:port, key=value, a file name
+        self.not_generated = re.compile(r"[\s:\\]|&[a-z]+;|=[^=]|\.[a-z]{2,4}$", re.ASCII)
+        self.code_characters = re.compile(r"[\[\](){}|^$*<>]", re.ASCII)
+        # regex syntax: a pattern that describes secrets is code, not one
+        self.regex_syntax = re.compile(r"\(\?|\\[sdwbSDWB.]|\[\^|\[[A-Za-z0-9]-[A-Za-z0-9]", re.ASCII)
 
 
 @functools.cache
@@ -180,13 +185,28 @@ def entropy(text: str) -> float:
 
 def looks_random(value: str, min_length: int = 16) -> bool:
     """A generated value: long enough, letters mixed with digits (or very varied), high entropy."""
-    if len(value) < min_length or looks_fake(value) or _shapes().dotted_name.fullmatch(value):
+    shapes = _shapes()
+    if len(value) < min_length or looks_fake(value) or shapes.dotted_name.fullmatch(value) \
+            or shapes.not_generated.search(value):
         return False
+    words = name_words(value)
+    if value.isalpha() and len(words) >= 2 and all(len(w) >= 3 for w in words):
+        return False  # a CamelCase name: HTTPPasswordMgrWithDefaultRealm
     has_digit = any(c.isdigit() for c in value)
     has_alpha = any(c.isalpha() for c in value)
     if not has_alpha:
         return len(value) >= 16 and entropy(value) >= 3.0
     return entropy(value) >= (3.0 if has_digit else 3.8)
+
+
+def looks_generated(value: str) -> bool:
+    """Looser than `looks_random`: 12+ characters mixing letters and digits, not a snake_case name or key=value."""
+    shapes = _shapes()
+    if len(value) < 12 or looks_fake(value) or shapes.not_generated.search(value) or shapes.code_characters.search(value):
+        return False
+    if re.fullmatch(r"_*[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+", value):
+        return False  # PKCS7_ISSUER_AND_SERIAL
+    return any(c.isdigit() for c in value) and any(c.isalpha() for c in value) and entropy(value) >= 3.0
 
 
 # --- the generic rows: is the name a secret's name, and the value a literal? --------------------------------
@@ -213,6 +233,10 @@ def is_literal(value: str, strict: bool = False) -> bool:
     words = shapes.value_words.findall(bare.lower())
     if not bare or words and _FAKE_WORDS.issuperset(words):
         return False  # a test's stand-in ("sk-test", "fake-token")
+    if shapes.regex_syntax.search(bare):
+        return False  # a pattern for secrets, not one
+    if re.fullmatch(r"[a-z]+(?:_[a-z0-9]+)+", bare) and shapes.secret_word.search(bare):
+        return False  # another name: "read_secret_file_count"
     if value[0] not in "'\"`":
         if bare[0] in "([{&*" or shapes.call_or_index.match(bare) or shapes.dotted.fullmatch(bare.rstrip(";,")):
             return False  # input(...), request.headers[...], self.token, (a, b), &buf, my_passwd->pw_uid
@@ -220,6 +244,8 @@ def is_literal(value: str, strict: bool = False) -> bool:
             return False  # a variable, a type or `lambda:` (`token = token`, `password: str`): quote a literal
         if re.fullmatch(r"[a-z]+(?:[-_][a-z]+)+", bare):
             return False  # a kebab-case name: shorter-version
+        if "*" in bare or re.fullmatch(r"0x[0-9a-fA-F]{1,8}", bare):
+            return False  # a grammar (token = 1*tchar), a pointer, a glob, a small hex number
         if bare.count("{") == 1 and re.search(r"\{[A-Za-z_]\w*$", bare):
             return False  # cut at a template's `}`: f'token=ghp_{x}' 
     elif " " in bare.strip() and (shapes.secret_word.search(bare.lower()) or strict and len(bare.split()) >= 3):
