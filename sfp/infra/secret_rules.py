@@ -93,8 +93,8 @@ def _k8s_data(groups: dict[str, str]) -> bool:
 def _user_password(groups: dict[str, str]) -> bool:
     if groups["user"].startswith("<") or groups["value"].endswith(">"):
         return False  # curl -u <user:password>
-    user, value = groups["user"].strip("'\"{}"), groups["value"].strip("'\"{}")
-    if value.isdigit() or sense.is_placeholder(value) or not sense.is_literal(groups["value"]):
+    user, value = groups["user"].strip("'\"{}"), groups["value"].strip("'\"{}").rstrip(",.;")
+    if value.isdigit() or sense.is_placeholder(value) or sense.is_pattern(groups["value"]):
         return False  # docker -u 1000:1000 is a uid:gid; a regex that describes the form
     if groups.get("strict") and value.lower() in (user.lower(), *sense.DEFAULT_PASSWORDS):
         return False  # curl -u test:test, admin:admin: a stand-in, or a default nobody chose

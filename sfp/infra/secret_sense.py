@@ -256,6 +256,11 @@ def is_literal(value: str, strict: bool = False) -> bool:
     return not (shapes.url.match(bare) and ("@" in bare or not shapes.random_part.search(bare)))
 
 
+def is_pattern(value: str) -> bool:
+    """Regex syntax: a pattern that describes secrets (in a scanner's own source) is code, not one."""
+    return _shapes().regex_syntax.search(value) is not None
+
+
 def _looks_generated_word(word: str) -> bool:
     """A bare word that reads as a generated value rather than a name: it has digits, or is long and unbroken."""
     return any(c.isdigit() for c in word) or (len(word) >= 24 and "_" not in word)
