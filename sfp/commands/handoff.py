@@ -8,8 +8,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from sfp.claude.projects import newest_transcript
-from sfp.commands.logs import readable_folder
-from sfp.commands.options import add_json, add_project, project_dir
+from sfp.commands.options import add_json, add_project, project_dir, readable_folder
 from sfp.errors import StorageError, UsageError
 from sfp.handoff.checkpoint import Checkpoint, checkpoint
 from sfp.handoff.record import Handoff, to_json

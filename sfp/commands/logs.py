@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from pathlib import Path
 from typing import IO, Any
 
-from sfp.commands.options import add_json
-from sfp.errors import StorageError, UsageError
+from sfp.commands.options import add_json, readable_file, readable_folder
+from sfp.errors import UsageError
 from sfp.infra.jsondoc import json_line, utc_moment
 from sfp.infra.log import log_path, parse_record, read_records
 
@@ -33,36 +32,6 @@ def logs(claude_dir: Path, *, lines: int, follow: bool, as_json: bool, out: IO[s
     if follow:
         _follow(path, as_json, out)
     return 0
-
-
-def readable_folder(folder: Path, what: str) -> bool:
-    """True when `folder` can be listed, False when it isn't there (nothing was ever written);
-    a folder that is there but can't be read is an error, never "nothing yet"."""
-    try:
-        os.listdir(folder)
-    except FileNotFoundError:
-        return False
-    except NotADirectoryError:
-        raise StorageError(f"{folder} should be the folder of {what}, and it is a file: "
-                           "move the file away (sfp makes the folder again)") from None
-    except OSError as exc:
-        raise StorageError(f"can't read {what} in {folder}: {exc.strerror}; "
-                           f"check its owner and permissions (`ls -ld {folder}`)") from None
-    return True
-
-
-def readable_file(path: Path, what: str) -> None:
-    """A file that is there must open; a missing one is fine (nothing written yet)."""
-    try:
-        with path.open("rb"):
-            pass
-    except FileNotFoundError:
-        return
-    except IsADirectoryError:
-        raise StorageError(f"{path} should be {what}, and it is a folder: move it away") from None
-    except OSError as exc:
-        raise StorageError(f"can't read {what} {path}: {exc.strerror}; "
-                           f"check its owner and permissions (`ls -l {path}`)") from None
 
 
 def record_json(record: dict[str, object]) -> dict[str, Any]:

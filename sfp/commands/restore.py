@@ -7,11 +7,17 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
-from sfp.backup.model import BackupInfo, BackupSettings, RestorePlan, RestoreResult, load_backup_settings
+from sfp.backup.model import (
+    BackupInfo,
+    BackupSettings,
+    RestorePlan,
+    RestoreResult,
+    load_backup_settings,
+)
 from sfp.backup.restore import apply_restore, plan_restore
 from sfp.backup.store import latest_backup, load_backup
 from sfp.commands.backup import local_time, plural
-from sfp.commands.options import add_json, add_project, project_dir
+from sfp.commands.options import add_json, add_project, confirmed, project_dir
 from sfp.errors import UsageError
 from sfp.infra.jsondoc import utc_moment, write_json
 
@@ -40,7 +46,9 @@ def restore(claude_dir: Path, project: Path | None, backup_id: str | None, *, la
     if dry_run:
         out.write(f"dry run: would write {plural(len(plan.pending), 'file')}; nothing written\n")
         return 0
-    if not yes and not confirmed(f"Restore {plural(len(plan.pending), 'file')}?", out, stdin):
+    refusal = ("not restoring without a confirmation, and stdin is not a terminal to ask on: "
+               "look at the list above, then run again with --yes (or --dry-run to only look)")
+    if not yes and not confirmed(f"Restore {plural(len(plan.pending), 'file')}?", refusal, out, stdin):
         out.write("not restored: nothing written\n")
         return 1
     result = apply_restore(claude_dir, plan, settings)
@@ -66,15 +74,6 @@ def restore_json(plan: RestorePlan, done: RestoreResult | None, *, dry_run: bool
 def _backup_ref(info: BackupInfo) -> dict[str, Any]:
     return {"id": info.backup_id, "created_at": utc_moment(info.timestamp), "reason": info.reason,
             "restore_command": info.restore_command}
-
-
-def confirmed(question: str, out: IO[str], stdin: IO[str]) -> bool:
-    if not stdin.isatty():
-        raise UsageError("not restoring without a confirmation, and stdin is not a terminal to ask on: "
-                         "look at the list above, then run again with --yes (or --dry-run to only look)")
-    out.write(f"{question} [y/N] ")
-    out.flush()
-    return stdin.readline().strip().lower() in ("y", "yes")
 
 
 # --- the command line -----------------------------------------------------------------------------------------

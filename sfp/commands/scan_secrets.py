@@ -14,7 +14,12 @@ from typing import IO, NamedTuple
 from sfp.commands.options import add_json, add_project, project_dir
 from sfp.errors import UsageError
 from sfp.gates.secret_baseline import (
-    Baseline, Fingerprinted, compare, fingerprint_findings, read_baseline, write_baseline,
+    Baseline,
+    Fingerprinted,
+    compare,
+    fingerprint_findings,
+    read_baseline,
+    write_baseline,
 )
 from sfp.gates.secret_scan import ScanReport, SecretFinding, load_scan_settings, scan
 
@@ -166,12 +171,13 @@ def report_as_json(report: ScanReport, outcome: Outcome, max_file_bytes: int) ->
         "schema": SCHEMA,
         "findings": [{"path": f.path, "line": f.line, "kind": f.kind, "masked": f.masked, "fingerprint": e.fingerprint}
                      for e in outcome.entries for f in [e.finding]],
-        "files_scanned": report.files_scanned,
-        "files_with_secrets": len({f.path for f in outcome.findings}),
-        "skipped": {"binary": report.skipped_binary, "too_large": report.skipped_large},
+        "scanned_file_count": report.files_scanned,
+        "secret_file_count": len({f.path for f in outcome.findings}),
+        "skipped_binary_count": report.skipped_binary,
+        "skipped_large_count": report.skipped_large,
         "max_file_bytes": max_file_bytes,
-        "baseline": None if note is None else {"file": str(note.file), "recorded": note.recorded,
-                                               "known": note.known},
+        "baseline": None if note is None else {"path": str(note.file), "recorded": note.recorded,
+                                               "known_count": note.known},
     }
 
 

@@ -10,11 +10,23 @@ from pathlib import Path
 from typing import IO, Any
 
 from sfp.cleanup.footprint import Item, by_kind
-from sfp.cleanup.purge import Plan, apply_purge, hooked_files, plan_purge, settings_files, where_for
+from sfp.cleanup.purge import (
+    Plan,
+    apply_purge,
+    hooked_files,
+    plan_purge,
+    settings_files,
+    where_for,
+)
 from sfp.cleanup.unhook import Unhook, apply_unhook, plan_unhook
 from sfp.commands.backup import human_size, plural
-from sfp.commands.install import add_target_arguments, report_change, settings_diff, target_file
-from sfp.commands.options import add_json, project_dir
+from sfp.commands.install import (
+    add_target_arguments,
+    report_change,
+    settings_diff,
+    target_file,
+)
+from sfp.commands.options import add_json, confirmed, project_dir
 from sfp.errors import UsageError
 
 SCHEMA = "sfp.uninstall/1"
@@ -85,7 +97,7 @@ def purge(claude_dir: Path, project: Path, *, settings_file: str | None, dry_run
         raise UsageError("--purge --json removes without asking only with --yes (--dry-run --json lists what would go)")
     if not as_json:
         show_plan(plan, out)
-    if not yes and not confirmed(plan, out, stdin):
+    if not yes and not confirmed(purge_question(plan), PURGE_REFUSAL, out, stdin):
         out.write("nothing removed\n")
         return 1
     done = apply_purge(claude_dir, plan)
@@ -133,15 +145,14 @@ def after_purge_note() -> str:
             "not touched. A plugin folder or marketplace install goes with `rm -r DIR` or `claude plugin uninstall`.\n")
 
 
-def confirmed(plan: Plan, out: IO[str], stdin: IO[str]) -> bool:
-    if not stdin.isatty():
-        raise UsageError("not purging without a confirmation, and stdin is not a terminal to ask on: look at the "
-                         "list above (or `sfp uninstall --purge --dry-run`), then run again with --yes")
+def purge_question(plan: Plan) -> str:
     items = plan.items()
-    out.write(f"Remove sfp's hooks from {plural(len(plan.unhooks), 'file')} and "
-              f"{plural(len(items), 'file or folder')} ({human_size(sum(i.size for i in items))})? [y/N] ")
-    out.flush()
-    return stdin.readline().strip().lower() in ("y", "yes")
+    return (f"Remove sfp's hooks from {plural(len(plan.unhooks), 'file')} and "
+            f"{plural(len(items), 'file or folder')} ({human_size(sum(i.size for i in items))})?")
+
+
+PURGE_REFUSAL = ("not purging without a confirmation, and stdin is not a terminal to ask on: look at the "
+                 "list above (or `sfp uninstall --purge --dry-run`), then run again with --yes")
 
 
 def uninstall_json(purging: bool, dry_run: bool, unhooked: Sequence[tuple[Unhook, Path | None]], *,

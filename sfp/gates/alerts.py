@@ -20,10 +20,11 @@ class Alert(Record):
     value: float
     threshold: float | None
 
-    def render(self) -> str:
+    def render(self, emoji: bool = True) -> str:
         name = dict((m, label) for m, label, _ in METRICS)[self.metric]
         bound = f" >= {self.threshold:.0%}" if self.threshold is not None else ""
-        return f"{EMOJI[self.level]} [{self.level}] {name}: {self.value:.0%}{bound}"
+        mark = f"{EMOJI[self.level]} " if emoji else ""
+        return f"{mark}[{self.level}] {name}: {self.value:.0%}{bound}"
 
 
 def evaluate(statuses: Sequence[str], thresholds: Mapping[str, Any]) -> list[Alert]:

@@ -47,13 +47,8 @@ def render_text(run: GateRun, term: Terminal, *, output_lines: int = 10) -> str:
                 lines.append(f"      fix: {result.fix}")
     if run.alerts:
         lines.append(f"{term.icon('🚨')}Quality Alerts")
-        lines += [f"  {_alert_line(alert.render(), term)}" for alert in run.alerts]
+        lines += [f"  {alert.render(term.emoji)}" for alert in run.alerts]
     return "\n".join(lines) + "\n"
-
-
-def _alert_line(rendered: str, term: Terminal) -> str:
-    """An alert's line (`🔴 [CRITICAL] …`) without its leading emoji where there are none."""
-    return rendered if term.emoji else rendered.partition(" ")[2]
 
 
 def as_json(run: GateRun, exit_code: int) -> dict[str, Any]:

@@ -68,9 +68,10 @@ def test_json_lists_findings_and_counts(sfp: SfpRunner, project: Path) -> None:
             {"path": "src/settings.py", "line": 3, "kind": "secret-assignment", "masked": "Tr0u***",
              "fingerprint": fingerprint("src/settings.py", "secret-assignment", VALUE)},
         ],
-        "files_scanned": 3,
-        "files_with_secrets": 2,
-        "skipped": {"binary": 1, "too_large": 0},
+        "scanned_file_count": 3,
+        "secret_file_count": 2,
+        "skipped_binary_count": 1,
+        "skipped_large_count": 0,
         "max_file_bytes": 5 * 1024 * 1024,
         "baseline": None,
     }
@@ -164,8 +165,8 @@ def test_a_changed_secret_is_new_to_the_baseline(sfp: SfpRunner, project: Path) 
     report = json.loads(run.out)
     assert [(f["path"], f["line"], f["fingerprint"]) for f in report["findings"]] == [
         ("src/app.py", 3, fingerprint("src/app.py", "github-token", OTHER_PAT))]
-    assert report["baseline"] == {"file": "base.json", "recorded": False, "known": 1}
-    assert report["files_with_secrets"] == 1
+    assert report["baseline"] == {"path": "base.json", "recorded": False, "known_count": 1}
+    assert report["secret_file_count"] == 1
 
 
 def test_the_same_baseline_serves_a_scan_from_elsewhere_with_project(sfp: SfpRunner, project: Path) -> None:
