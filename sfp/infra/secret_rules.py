@@ -124,6 +124,11 @@ _K8S_DATA = (r"^[ \t]*data:[ \t]*\n(?:[ \t]*\#.*\n)*[ \t]+[\"']?[\w.-]+[\"']?:[ 
              r"[\"']?(?P<value>[A-Za-z0-9+/]{8,}={0,2})[\"']?[ \t]*")
 _GENERIC_WORDS = (rb"ken(?<=token)", rb"cret(?<=secret)", rb"credential", rb"creds", rb"passw(?:or)?d",
                   rb"passphrase", rb"pwd", rb"pswd", rb"pass(?!w)", rb"key", rb"auth")
+# `key` and `auth` name a secret only with a generated value (12+ characters) unless they end api_key and the like:
+# in code they are mostly dict keys and auth objects, and anchoring them loosely would decode every such line.
+_STRONG_KEY = rb"key(?:(?<=apikey)|(?<=api[_-]key)|(?<=privatekey)|(?<=private[_-]key)|(?<=accesskey)|(?<=access[_-]key))"
+_ASSIGNMENT_ANCHORS = tuple(word + _ASSIGNED for word in _GENERIC_WORDS[:-2]) + (_STRONG_KEY + _ASSIGNED,) + tuple(
+    word + _ASSIGNED + rb"[=:>]*[ \t]*[@$bru]{0,2}[\"'`]?[a-z0-9+/=_.~-]{12}" for word in (rb"key", rb"auth"))
 
 CORE_ROWS: Final = (
     # A key block up to its END line (at most 16 KiB on), or without one the header line and the next.
@@ -209,7 +214,7 @@ CORE_ROWS: Final = (
     # var NAME string = "v", setProperty("NAME", "v"), NAME == "v"; all on one line.
     Row("secret-assignment", _ASSIGNMENT, "value", ignore_case=True,
         # Each anchored on the word's rarest letter (k, c, p, a): a pass over the text costs per candidate letter.
-        lower_anchors=tuple(word + after for word in _GENERIC_WORDS for after in (_ASSIGNED,)),
+        lower_anchors=_ASSIGNMENT_ANCHORS,
         triggers=("token", "secret", "credential", "creds", "pass", "pwd", "pswd", "key", "auth"),
         check=_assignment, example="DB_PASS" + "WORD = 'Tr0ub4dor&3x'"),
 )
