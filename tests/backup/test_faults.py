@@ -229,7 +229,7 @@ def test_every_hostile_backup_at_once_leaves_the_commands_working(sfp: SfpRunner
     assert len(scan_backups(claude_dir)[0]) + len(scan_backups(claude_dir)[1]) == len(HOSTILE)
     assert sfp("backup", "list", cwd=project).code == 0
     verified = sfp("backup", "verify", cwd=project)
-    assert verified.code == 1 and f"✅ {good.backup_id}" in verified.out, verified.err
+    assert verified.code == 1 and f"ok   {good.backup_id}" in verified.out, verified.err
     hook = sfp("hook", input=json.dumps({"hook_event_name": "PreCompact", "session_id": "s", "cwd": str(project),
                                           "trigger": "manual"}), cwd=project)
     assert hook.code == 0, hook.err
