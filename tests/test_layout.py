@@ -84,3 +84,16 @@ def test_no_module_is_named_like_a_standard_library_module() -> None:
 
     clashes = {name for name in modules() if name.rsplit(".", 1)[-1] in sys.stdlib_module_names}
     assert clashes == set()
+
+
+def test_records_are_built_one_way() -> None:
+    """`sfp.infra.record.Record`, never `typing.NamedTuple`, whose run-time cost every hook would pay;
+    the one module that names NamedTuple is the one that stands in for it."""
+    offenders = []
+    for name, path in modules().items():
+        if name == "sfp.infra.record":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "typing":
+                offenders += [name for alias in node.names if alias.name == "NamedTuple"]
+    assert offenders == []

@@ -13,9 +13,9 @@ import re
 import stat
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Final, NamedTuple
+from typing import Final
 
-from sfp.infra import paths
+from sfp.infra.record import Record
 
 # The kinds, in the order a person reads them.
 KINDS: Final = {
@@ -68,7 +68,7 @@ FOLDER_RULES: Final[Mapping[str, tuple[Rule, ...]]] = {
 OWN_FOLDERS: Final = ("sfp/versions", "logs", "kpis", "handoffs", "backups", "sfp")
 
 
-class Item(NamedTuple):
+class Item(Record):
     path: str
     kind: str  # a key of KINDS, or "foreign" for what sfp didn't make
     size: int  # bytes; a folder's is everything in it
@@ -76,7 +76,7 @@ class Item(NamedTuple):
     mtime: float
 
 
-class Footprint(NamedTuple):
+class Footprint(Record):
     items: list[Item]  # sfp's own
     foreign: list[Item]  # in sfp's folders, not made by sfp: never removed
     folders: list[str]  # sfp's folders themselves, to remove once empty (deepest first)
@@ -85,7 +85,7 @@ class Footprint(NamedTuple):
         return sum(item.size for item in self.items)
 
 
-class Where(NamedTuple):
+class Where(Record):
     """Where sfp may have left things: the claude dir, the settings files it may have backed up, shiv's cache."""
 
     claude_dir: Path
@@ -225,7 +225,7 @@ def tree_size(folder: str) -> int:
     return total
 
 
-class KindSummary(NamedTuple):
+class KindSummary(Record):
     kind: str
     label: str
     number: int

@@ -6,16 +6,16 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple
 
 from sfp.claude import settings as cc
 from sfp.cleanup.footprint import Footprint, Item, Where, footprint, shiv_root
 from sfp.cleanup.remove import Removal, remove_items
 from sfp.cleanup.unhook import Unhook, apply_unhook, plan_unhook
 from sfp.errors import UsageError
+from sfp.infra.record import Record
 
 
-class Plan(NamedTuple):
+class Plan(Record):
     unhooks: list[Unhook]  # the settings files holding sfp's hooks
     unreadable: list[tuple[str, str]]  # settings files that aren't valid JSON (path, why): left untouched
     found: Footprint
@@ -25,7 +25,7 @@ class Plan(NamedTuple):
         return [item for item in self.found.items if item not in self.running]
 
 
-class Done(NamedTuple):
+class Done(Record):
     unhooked: list[tuple[Unhook, Path | None]]  # each changed settings file, and the backup that change wrote
     removal: Removal
 

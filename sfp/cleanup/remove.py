@@ -7,12 +7,12 @@ import os
 import shutil
 import stat
 from collections.abc import Iterable
-from typing import NamedTuple
 
 from sfp.cleanup.footprint import Item
+from sfp.infra.record import Record
 
 
-class Removal(NamedTuple):
+class Removal(Record):
     removed: list[Item]
     failed: list[tuple[Item, str]]  # what could not be removed, and why
     folders: list[str]  # sfp's folders removed because nothing was left in them

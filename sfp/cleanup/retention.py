@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple
 
 from sfp.cleanup.footprint import EXTRACTION, Item, extraction_of, settings_file_of
+from sfp.infra.record import Record
 
 
-class InUse(NamedTuple):
+class InUse(Record):
     """What the installed hooks (and this very process) run."""
 
     pyz: frozenset[str]  # the sfp.pyz files, resolved

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NamedTuple
+
+from sfp.infra.record import Record
 
 
-class PruneSettings(NamedTuple):
+class PruneSettings(Record):
     keep_settings_backups: int = 5
     keep_builds: int = 3
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from sfp.claude import settings as cc
 from sfp.cleanup.created import created_by_sfp, forget_created
+from sfp.infra.record import Record
 
 
-class Unhook(NamedTuple):
+class Unhook(Record):
     path: Path
     before: dict[str, Any]
     after: dict[str, Any]

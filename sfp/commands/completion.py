@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Final, NamedTuple
+from typing import IO, Final
+
+from sfp.infra.record import Record
 
 SHELLS: Final = ("bash", "zsh")
 PROGRAMS: Final = ("sfp", "sfp.pyz")  # the README runs it under both names
@@ -20,14 +22,14 @@ DIR_METAVARS: Final = frozenset({"DIR", "PROJECT"})
 FILE_METAVARS: Final = frozenset({"FILE", "F", "PATH"})
 
 
-class Option(NamedTuple):
+class Option(Record):
     flags: tuple[str, ...]
     help: str
     value: str  # "" (a flag), "choices", "dir", "file" or "text"
     choices: tuple[str, ...] = ()
 
 
-class Node(NamedTuple):
+class Node(Record):
     path: tuple[str, ...]  # () for sfp itself, ("backup", "show") for a subcommand
     help: str
     options: tuple[Option, ...]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import IO, NamedTuple
+from typing import IO
 
 from sfp.commands.options import add_json, add_project, project_dir
 from sfp.errors import UsageError
@@ -22,17 +22,18 @@ from sfp.gates.secret_baseline import (
     write_baseline,
 )
 from sfp.gates.secret_scan import ScanReport, SecretFinding, load_scan_settings, scan
+from sfp.infra.record import Record
 
 SCHEMA = "sfp.secrets/1"
 
 
-class Output(NamedTuple):
+class Output(Record):
     format: str  # "text", "json" or "sarif"
     baseline: Path | None = None
     update_baseline: bool = False
 
 
-class Outcome(NamedTuple):
+class Outcome(Record):
     """What one run reports: the findings that count, with their fingerprints when they were needed."""
 
     findings: tuple[SecretFinding, ...]
@@ -40,7 +41,7 @@ class Outcome(NamedTuple):
     baseline: BaselineNote | None = None
 
 
-class BaselineNote(NamedTuple):
+class BaselineNote(Record):
     file: Path
     recorded: bool  # written now, rather than compared with
     known: int  # findings the baseline holds, left out of `findings`

@@ -34,7 +34,9 @@ import stat
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
+
+from sfp.infra.record import Record
 
 OK: Final = "ok"
 WARNING: Final = "warning"
@@ -61,7 +63,7 @@ MAX_PARENT_LEVELS: Final = 32
 
 
 # NamedTuples, not dataclasses: this runs inside the prompt hook, where defining a dataclass costs ~1 ms.
-class CheckSpec(NamedTuple):
+class CheckSpec(Record):
     name: str
     critical: bool = False
     enabled: bool = True
@@ -70,7 +72,7 @@ class CheckSpec(NamedTuple):
 DEFAULT_CHECKS: Final = tuple(CheckSpec(name) for name in CHECK_NAMES)
 
 
-class EvidenceSettings(NamedTuple):
+class EvidenceSettings(Record):
     checks: tuple[CheckSpec, ...] = DEFAULT_CHECKS
     required_files: tuple[str, ...] = ()
     manifests: Mapping[str, tuple[str, ...]] = DEFAULT_MANIFESTS
@@ -78,7 +80,7 @@ class EvidenceSettings(NamedTuple):
     timeout_ms: int = 30000
 
 
-class CheckResult(NamedTuple):
+class CheckResult(Record):
     name: str
     status: str  # ok | warning | failed | skipped
     message: str
@@ -86,7 +88,7 @@ class CheckResult(NamedTuple):
     fix: str | None = None
 
 
-class EvidenceReport(NamedTuple):
+class EvidenceReport(Record):
     project: Path
     checks: tuple[CheckResult, ...]
     duration_ms: float

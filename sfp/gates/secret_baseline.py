@@ -16,10 +16,11 @@ import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Final, NamedTuple
+from typing import Final
 
 from sfp.errors import UsageError
 from sfp.gates.secret_scan import SecretFinding
+from sfp.infra.record import Record
 from sfp.infra.redact import find_secrets
 
 SCHEMA: Final = "sfp.secrets-baseline/1"
@@ -31,13 +32,13 @@ MULTILINE_REACH_BYTES: Final = 4 * 16384 + 1024
 _HEX: Final = frozenset("0123456789abcdef")
 
 
-class Fingerprinted(NamedTuple):
+class Fingerprinted(Record):
     finding: SecretFinding
     path: str  # relative to the project, with "/" (the finding's own path when outside it)
     fingerprint: str  # 64 hex digits
 
 
-class Baseline(NamedTuple):
+class Baseline(Record):
     """The recorded fingerprints, counted: a secret pasted a second time into the same file is new."""
 
     fingerprints: Counter[str]
@@ -46,7 +47,7 @@ class Baseline(NamedTuple):
         return sum(self.fingerprints.values())
 
 
-class Comparison(NamedTuple):
+class Comparison(Record):
     new: tuple[Fingerprinted, ...]
     known: int  # findings the baseline holds
 

@@ -16,9 +16,10 @@ import stat
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Final, NamedTuple
+from typing import Final
 
 from sfp.errors import UsageError
+from sfp.infra.record import Record
 from sfp.infra.redact import anchors, find_secrets, mask_value
 
 # Folders of other people's code, caches and build output; also any folder holding pyvenv.cfg (a virtualenv).
@@ -33,20 +34,20 @@ PARALLEL_MIN_FILES: Final = 1000  # below this, starting worker processes costs 
 GIT_TIMEOUT_S: Final = 60
 
 
-class SecretFinding(NamedTuple):
+class SecretFinding(Record):
     path: str
     line: int
     kind: str
     masked: str  # the value's first characters and ***, never the whole value
 
 
-class ScanSettings(NamedTuple):
+class ScanSettings(Record):
     exclude: tuple[str, ...] = ()  # project-relative globs (sfp/gates/globs.py)
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     jobs: int | None = None  # worker processes; None: one per CPU when there are many files
 
 
-class ScanReport(NamedTuple):
+class ScanReport(Record):
     findings: tuple[SecretFinding, ...]  # sorted by path, then line
     files_scanned: int
     skipped_binary: int
@@ -266,7 +267,7 @@ def _without_allowed(findings: list[SecretFinding], data: bytes) -> list[SecretF
             if f.line not in marked and not (f.line - 1 in marked and f.line - 1 not in with_findings)]
 
 
-class _Read(NamedTuple):
+class _Read(Record):
     status: str  # "text", "binary", "large" or "unreadable" (gone, a folder, a pipe, no permission)
     data: bytes = b""
 
@@ -312,7 +313,7 @@ def _read_rest(fd: int, expected: int) -> bytes:
 # --- a whole scan ------------------------------------------------------------------------------------------
 
 
-class _Tally(NamedTuple):
+class _Tally(Record):
     findings: list[SecretFinding]
     scanned: int
     binary: int

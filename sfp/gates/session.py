@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from sfp.config.layers import load_config
-from sfp.gates.run import EventHook, GateRun, applicable, run_tier
 from sfp.gates.definitions import hook_tier, tier_gates
+from sfp.gates.run import EventHook, GateRun, applicable, run_tier
 from sfp.infra.notes import Note
+from sfp.infra.record import Record
 
 
 def gate_config(claude_dir: Path, project: Path) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -45,7 +46,7 @@ def run_for_project(
                     builtins=builtins(load_scan_settings(claude_dir, project)))
 
 
-class SessionWork(NamedTuple):
+class SessionWork(Record):
     files: tuple[str, ...]  # project-relative: what the session wrote, and what its commands changed
     acted: bool  # it wrote a file or ran a command
 

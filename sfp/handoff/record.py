@@ -13,8 +13,9 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final
 
+from sfp.infra.record import Record
 from sfp.infra.redact import redact
 
 if TYPE_CHECKING:  # the transcript reader is only needed to make a handoff, not to find one
@@ -35,26 +36,26 @@ SECRET_PATH_PATTERNS: Final = (
 )
 
 
-class FileChange(NamedTuple):
+class FileChange(Record):
     path: str
     added: int | None = None
     removed: int | None = None
 
 
-class TaskNote(NamedTuple):
+class TaskNote(Record):
     id: str
     subject: str
     status: str
 
 
-class SubagentNote(NamedTuple):
+class SubagentNote(Record):
     agent_type: str  # "" when the call that started it was not found
     description: str
     files_written: tuple[str, ...] = ()
     result: str = ""  # the first lines of its final answer, on one line
 
 
-class Handoff(NamedTuple):
+class Handoff(Record):
     created: str  # ISO 8601, UTC
     session_id: str | None
     trigger: str  # manual | auto | session_end | command

@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Mapping
-from types import MappingProxyType
 from pathlib import Path
-from typing import Any, Final, NamedTuple
+from types import MappingProxyType
+from typing import Any, Final
 
 from sfp.infra import paths
+from sfp.infra.record import Record
 
 HEALTHY: Final = "healthy"
 DEGRADED: Final = "degraded"
@@ -29,7 +30,7 @@ DEFAULT_THRESHOLDS: Final[Mapping[str, Mapping[str, float]]] = {
 }
 
 
-class Check(NamedTuple):
+class Check(Record):
     name: str
     status: str
     message: str
@@ -37,7 +38,7 @@ class Check(NamedTuple):
     fix: str | None = None
 
 
-class HealthReport(NamedTuple):
+class HealthReport(Record):
     status: str
     checks: tuple[Check, ...]
 

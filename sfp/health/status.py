@@ -7,22 +7,23 @@ import os
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
 from sfp.infra.jsondoc import utc_moment
+from sfp.infra.record import Record
 
 BACKUP_MAX_AGE_S: Final = 24 * 3600  # the runbook's daily check: a backup was created (today)
 LOG_RECORDS_READ: Final = 2000
 
 
-class DailyCheck(NamedTuple):
+class DailyCheck(Record):
     name: str
     ok: bool
     summary: str
     details: Mapping[str, Any]
 
 
-class Status(NamedTuple):
+class Status(Record):
     checks: tuple[DailyCheck, ...]
 
     @property

@@ -11,7 +11,9 @@ searched for each row's triggers first, and only the rows whose trigger is there
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Final, NamedTuple
+from typing import TYPE_CHECKING, Final
+
+from sfp.infra.record import Record
 
 if TYPE_CHECKING:
     from sfp.infra.secret_rules import Row
@@ -20,7 +22,7 @@ if TYPE_CHECKING:
 MASK: Final = "***"
 
 
-class SecretPattern(NamedTuple):
+class SecretPattern(Record):
     kind: str
     regex: re.Pattern[str]
     group: int  # the group holding the secret value; 0 = the whole match
@@ -119,7 +121,7 @@ def may_hold_secret(text: str) -> bool:
     return any(trigger in lowered for trigger in _triggers()) or _shapes().search(text) is not None
 
 
-class SecretMatch(NamedTuple):
+class SecretMatch(Record):
     kind: str
     start: int  # span of the secret value itself
     end: int

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import IO, Final, NamedTuple
+from typing import IO, Final
+
+from sfp.infra.record import Record
 
 # Plain words are four wide so columns line up as they do with the (two-column) emoji.
 MARKS: Final = {
@@ -25,7 +27,7 @@ MARKS: Final = {
 COLORS: Final = {"red": 31, "green": 32, "yellow": 33, "bold": 1, "dim": 2}
 
 
-class Terminal(NamedTuple):
+class Terminal(Record):
     """What one output stream can show. `Terminal.plain()` for anything that isn't a person's terminal."""
 
     color: bool
