@@ -234,8 +234,6 @@ def test_tags_and_the_prompt_hook_keep_and_send_no_secret(sfp: SfpRunner, plante
     assert_nothing_leaked(planted, tags_and_prompt(sfp, planted), expect=("logs/", "sfp/state/"))
 
 
-@pytest.mark.xfail(strict=True, reason="sfp/context/tags.py redacts item by item: a key block's body lines, "
-                                       "each an item of its own, become TAGs")
 def test_a_key_block_in_a_context_file_becomes_no_tag(sfp: SfpRunner, planted: Planted) -> None:
     planted.session()
     planted.context(blocks=True)

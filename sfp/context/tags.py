@@ -223,12 +223,18 @@ def _patterns() -> _Patterns:
 
 def extract_tags(text: str, file: str, base_section: str | None = None, max_chars: int = 100) -> list[Tag]:
     """The tags of one Markdown text; `base_section` is the file's own section, if it is named after one."""
+    from sfp.infra.redact import redact
+
     tags: list[Tag] = []
-    for item in markdown_items(text, base_section):
+    # The whole text first: item by item, a key block's body lines would each be an item of their own.
+    for item in markdown_items(redact(text, keep_lines=True), base_section):
         tag = item_tag(item, file, max_chars)
         if tag is not None:
             tags.append(tag)
     return tags
+
+
+_KEPT_MASK = "\ue000"  # a private-use character no Markdown rule touches
 
 
 def item_tag(item: _Item, file: str, max_chars: int) -> Tag | None:
@@ -239,10 +245,11 @@ def item_tag(item: _Item, file: str, max_chars: int) -> Tag | None:
         kind, category, text = SECTION_TYPES[item.section], item.section, item.text
     else:
         return None
-    from sfp.infra.redact import redact
+    from sfp.infra.redact import MASK, redact
 
-    # Redacted before it is cut: a cut could leave a secret too short to be recognised.
-    value = redact(clean_value(text))
+    # The file's masks kept through the Markdown clean-up (which reads `***` as emphasis), then
+    # redacted again before it is cut: a cut could leave a secret too short to be recognised.
+    value = redact(clean_value(text.replace(MASK, _KEPT_MASK)).replace(_KEPT_MASK, MASK))
     if not any(c.isalnum() for c in value):
         return None  # only punctuation or markup left: nothing to say
     return Tag(kind, category, cut_value(value, max_chars), file, item.line)

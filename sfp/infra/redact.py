@@ -184,8 +184,10 @@ def _plausible(row: Row, match: re.Match[str], value: str, strict: bool) -> bool
     return row.check(groups)
 
 
-def redact(text: str) -> str:
-    """`text` with every secret value replaced by `***` (stand-ins too: see `find_secrets`)."""
+def redact(text: str, *, keep_lines: bool = False) -> str:
+    """`text` with every secret value replaced by `***` (stand-ins too: see `find_secrets`). With
+    `keep_lines`, a mask over several lines (a key block) keeps their line breaks, so what is read
+    line by line afterwards (a context file's items) keeps its line numbers and never sees a body line."""
     matches = find_secrets(text, stand_ins=True)
     if not matches:
         return text
@@ -193,7 +195,7 @@ def redact(text: str) -> str:
     last = 0
     for match in matches:
         parts.append(text[last:match.start])
-        parts.append(MASK)
+        parts.append(MASK + "\n" * text.count("\n", match.start, match.end) if keep_lines else MASK)
         last = match.end
     parts.append(text[last:])
     return "".join(parts)

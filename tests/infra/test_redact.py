@@ -190,3 +190,12 @@ def test_every_row_has_an_example_found_as_its_own_kind_and_masked() -> None:
         assert [m.kind for m in found] == [kind], text
         value = text[found[0].start:found[0].end]
         assert value not in redact(text) and MASK in redact(text)
+
+
+def test_keep_lines_masks_a_key_block_and_keeps_its_line_breaks() -> None:
+    body = "\n".join("MIIEow" + "Q3EGRIXZ" * 7 for _ in range(3))
+    block = "-----BEGIN RSA PRIVATE KEY-----\n" + body + "\n-----END RSA PRIVATE KEY-----"
+    text = f"one\n{block}\nlast"
+    kept = redact(text, keep_lines=True)
+    assert "Q3EGRIXZ" not in kept and kept.count("\n") == text.count("\n")
+    assert kept.splitlines()[-1] == "last" and "Q3EGRIXZ" not in redact(text)
