@@ -161,3 +161,10 @@ def test_a_project_folder_that_is_not_there_is_a_usage_error(sfp: SfpRunner, tmp
     run = sfp(*filled)
     assert run.code == 2, run
     assert run.err.startswith("sfp: error: ") and "is not a folder" in run.err and run.err.count("\n") == 1
+
+
+def test_a_file_given_to_gates_that_is_not_there_is_a_usage_error(sfp: SfpRunner, project: Path) -> None:
+    (project / "real.py").write_text("x = 1\n")
+    run = sfp("gates", "--files", "real.py", "typo.py", "--project", str(project))
+    assert run.code == 2 and "no such file" in run.err and "typo.py" in run.err and "real.py" not in run.err
+    assert sfp("gates", "--files", "real.py", "--project", str(project)).code in (0, 1)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO
 
 from sfp.commands.options import add_json, add_project, project_dir
+from sfp.errors import UsageError
 from sfp.gates.changes import changed_files
 from sfp.gates.report import as_json, render_text
 from sfp.gates.runner import GateResult, GateSpec
@@ -33,6 +34,10 @@ def gates(
 ) -> int:
     if files:
         changed = [_relative(f, project) for f in files]
+        missing = [name for name, rel in zip(files, changed) if not (project / rel).exists()]
+        if missing:
+            raise UsageError(f"--files: no such file in {project}: {', '.join(missing)} "
+                             "(names are relative to the project; `git status` lists what changed)")
     elif session is not None:
         from sfp.gates.session import find_transcript, session_work
 
