@@ -140,13 +140,7 @@ def bash_script(tree: Node) -> str:
         "    esac",
         "}",
         "",
-        "# _sfp_value PATH OPTION: fails when OPTION takes no value; else prints its choices, or @dir, @file, @text.",
-        "_sfp_value() {",
-        '    case "$1|$2" in',
-        *values,
-        "        *) return 1 ;;",
-        "    esac",
-        "}",
+        *value_function(values),
         BASH_FUNCTION.rstrip("\n"),
         "",
         f"complete -o bashdefault -o default -F _sfp {' '.join(PROGRAMS)}",
@@ -245,13 +239,7 @@ def zsh_script(tree: Node) -> str:
         "    esac",
         "}",
         "",
-        "# _sfp_value PATH OPTION: fails when OPTION takes no value; else prints its choices, or @dir, @file, @text.",
-        "_sfp_value() {",
-        '    case "$1|$2" in',
-        *values,
-        "        *) return 1 ;;",
-        "    esac",
-        "}",
+        *value_function(values),
         ZSH_FUNCTION.rstrip("\n"),
         "",
         "# Autoloaded from $fpath, this file is the body of _sfp: complete now. Sourced: register the function.",
@@ -276,6 +264,19 @@ def completion(shell: str, out: IO[str]) -> int:
 
     out.write(RENDERERS[shell](command_tree(build_parser())))
     return 0
+
+
+def value_function(values: list[str]) -> list[str]:
+    """The shell function both scripts share: what an option's value may be."""
+    return [
+        "# _sfp_value PATH OPTION: fails when OPTION takes no value; else prints its choices, or @dir, @file, @text.",
+        "_sfp_value() {",
+        '    case "$1|$2" in',
+        *values,
+        "        *) return 1 ;;",
+        "    esac",
+        "}",
+    ]
 
 
 # --- the command line -----------------------------------------------------------------------------------------
