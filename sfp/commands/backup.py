@@ -10,7 +10,7 @@ from sfp.backup.create import create_backup
 from sfp.backup.model import BackupInfo, BackupSettings, VerifyResult, load_backup_settings
 from sfp.backup.restore import verify_all, verify_backup
 from sfp.backup.store import disk_usage, load_backup, prune_backups, scan_backups
-from sfp.commands.options import add_json, add_project, project_dir
+from sfp.commands.options import add_actions, add_json, add_project, project_dir
 from sfp.errors import UsageError
 from sfp.infra.jsondoc import utc_moment, write_json
 from sfp.infra.terminal import terminal_for
@@ -168,8 +168,7 @@ def plural(count: int, noun: str) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    actions = parser.add_subparsers(dest="backup_command", metavar="ACTION", parser_class=type(parser))
-    actions.required = True
+    actions = add_actions(parser, "backup_command")
     create = actions.add_parser("create", help="back up the context files, CLAUDE.md files and newest handoff now")
     create.add_argument("--reason", default="manual", help="why, recorded in metadata.json (default: manual)")
     add_json(create, f"print what was stored as JSON (schema {SCHEMA})")

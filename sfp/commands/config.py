@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import IO, Any
 
-from sfp.commands.options import add_json, add_project, project_dir
+from sfp.commands.options import add_actions, add_json, add_project, project_dir
 from sfp.config.layers import NAMES, Config, check_name, default_text, load_config
 from sfp.errors import UsageError
 from sfp.infra import paths
@@ -154,8 +154,7 @@ def masked(node: Any) -> Any:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    actions = parser.add_subparsers(dest="config_command", metavar="ACTION", parser_class=type(parser))
-    actions.required = True
+    actions = add_actions(parser, "config_command")
     show_parser = actions.add_parser("show", help="print the effective config and where each part came from")
     show_parser.add_argument("name", nargs="?", help="one config: sfp, gates, alerts, evidence, fallback, auto_fix")
     add_json(show_parser, f"print as JSON with the source of each key (schema {SCHEMA})")

@@ -19,6 +19,13 @@ def add_project(parser: argparse.ArgumentParser, help: str = PROJECT_HELP) -> No
     parser.add_argument("--project", metavar="DIR", help=help)
 
 
+def add_actions(parser: argparse.ArgumentParser, dest: str) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+    """A command's required actions (`backup create|list|…`), parsed by the same parser class as the command."""
+    actions = parser.add_subparsers(dest=dest, metavar="ACTION", parser_class=type(parser))
+    actions.required = True
+    return actions
+
+
 def add_json(parser: argparse.ArgumentParser, help: str = "print as JSON") -> None:
     parser.add_argument("--json", action="store_true", help=help)
 
