@@ -139,9 +139,9 @@ def find_secrets(text: str, *, stand_ins: bool = False) -> list[SecretMatch]:
     if not shaped and not any(trigger in lowered for trigger in _triggers()):
         return []
     found: list[tuple[int, int, int]] = []  # start, end, row
-    for index, row in enumerate(_rows()):
-        if any(trigger in lowered for trigger in row.triggers) or shaped and row.shape:
-            found += _matches_of(index, row, text, not stand_ins)
+    rows = _rows()
+    for index in _rows_to_run(lowered, shaped):
+        found += _matches_of(index, rows[index], text, not stand_ins)
     found.sort(key=lambda m: (m[0], -m[1]))
     merged: list[list[int]] = []
     for start, end, index in found:
@@ -151,8 +151,32 @@ def find_secrets(text: str, *, stand_ins: bool = False) -> list[SecretMatch]:
             last[1], last[2] = max(last[1], end), min(last[2], index)
             continue
         merged.append([start, end, index])
-    rows = _rows()
     return [SecretMatch(rows[index].kind, start, end) for start, end, index in merged]
+
+
+def _rows_to_run(lowered: str, shaped: bool) -> list[int]:
+    """The rows one of whose triggers is in `lowered` (and the shape rows when `shaped`), in table order."""
+    by_trigger, shape_rows = _trigger_rows()
+    # One substring test per distinct trigger, not a generator per row: a scanned file asks this per region.
+    chosen = {index for trigger, indices in by_trigger if trigger in lowered for index in indices}
+    if shaped:
+        chosen.update(shape_rows)
+    return sorted(chosen)
+
+
+def _trigger_rows() -> tuple[tuple[tuple[str, tuple[int, ...]], ...], tuple[int, ...]]:
+    global _TRIGGER_ROWS
+    if _TRIGGER_ROWS is None:
+        by_trigger: dict[str, list[int]] = {}
+        for index, row in enumerate(_rows()):
+            for trigger in row.triggers:
+                by_trigger.setdefault(trigger, []).append(index)
+        shape_rows = tuple(index for index, row in enumerate(_rows()) if row.shape)
+        _TRIGGER_ROWS = tuple((t, tuple(indices)) for t, indices in by_trigger.items()), shape_rows
+    return _TRIGGER_ROWS
+
+
+_TRIGGER_ROWS: tuple[tuple[tuple[str, tuple[int, ...]], ...], tuple[int, ...]] | None = None
 
 
 def _matches_of(index: int, row: Row, text: str, strict: bool) -> list[tuple[int, int, int]]:
