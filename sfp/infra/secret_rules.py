@@ -142,17 +142,17 @@ CORE_ROWS: Final = (
         example="t = 'eyJ" + "hbGciOiJIUzI1NiJ9.eyJ" + "zdWIiOiIxMjM0.SflKxwRJSMeKKF2QT4'"),
     # A Discord bot token: the user id in base64, a timestamp, an HMAC.
     Row("discord-bot-token", r"(?<![\w.-])(?P<value>[MNO][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38})(?![\w-])",
-        "value", anchors=(rb".[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27}",), shape=r"[MNO][\w-]{23,25}\.[\w-]{6}\.",
+        "value", anchors=(rb".(?<=\.[A-Za-z0-9_-]{6}\.)[A-Za-z0-9_-]{27}",), shape=r"[MNO][\w-]{23,25}\.[\w-]{6}\.",
         example="bot = 'M{A23}.{A6}.{w27}q'"),
     # A JWT base64-encoded once more (as Kubernetes and CI variables hold them): "eyJ" encodes to "ZXlK".
     Row("jwt-base64", r"(?<![A-Za-z0-9+/])(?P<value>ZXlK[A-Za-z0-9+/]{60,}={0,2})", "value",
         lower_anchors=(rb"k(?<=zxlk)[a-z0-9+/]{60}",), triggers=("zxlk",), check=lambda g: sense.decodes_to_jwt(g["value"]),
         example="JWT_B64=ZXlK" + "aGJHY2lPaUpJVXpJMU5pSjkuZXlKemRXSWlPaUl4TWpNMElu" + "MC5hYmNkZWZnaGlqa2xtbm9w"),
     Row("url-credentials", r"\b[a-z][a-z0-9+.-]*://(?P<user>[^\s:/@'\"]*):(?P<value>[^\s@/'\"]+)@", "value",
-        anchors=(rb"://[^\s:/@'\"]*:[^\s@/'\"]+@",), triggers=("://",), check=_url_credentials,
+        anchors=(rb"//(?<=://)[^\s:/@'\"]*:[^\s@/'\"]+@",), triggers=("://",), check=_url_credentials,
         example="DSN = 'postgres://app:" + "Qw3rty9z@db:5432/app'"),
     Row("bearer-token", r"\b(?:Bearer|Basic)[ \t]+(?P<value>[A-Za-z0-9._~+/=-]{16,})", "value",
-        lower_anchors=(rb"a(?:rer(?<=bearer)|sic(?<=basic))[ \t]+[a-z0-9._~+/=-]{16}",), triggers=("bearer", "basic"),
+        lower_anchors=(rb"arer(?<=bearer)[ \t]+[a-z0-9._~+/=-]{16}", rb"asic(?<=basic)[ \t]+[a-z0-9._~+/=-]{16}"), triggers=("bearer", "basic"),
         example="curl -H 'Authorization: Bearer " + "q8ZrT1kx7Wm2Pd4LsV9n'"),
     # Authorization: Basic|Bearer|Token|Api-Token|Digest <value>, as a header or a config entry; or a bare value.
     Row("authorization-header",
@@ -180,7 +180,7 @@ CORE_ROWS: Final = (
     # curl -u user:password, --user user:password, quoted or not.
     Row("user-password",
         r"(?:\s-u|--user)(?:[ \t]+|=)[\"']?(?P<user>[^\s:\"']*)[\"']?:[\"']?(?P<value>[^\s\"'@]{3,})", "value",
-        anchors=(rb"-(?:u|-user)(?:[ \t]+|=)[\"']?[^\s:\"']*[\"']?:[\"']?[^\s\"'@]{3}",), triggers=("-u",),
+        anchors=tuple(flag + rb"(?:[ \t]+|=)[\"']?[^\s:\"']*[\"']?:[\"']?[^\s\"'@]{3}" for flag in (rb"-u", rb"--user")), triggers=("-u",),
         check=_user_password, example="curl -u alice:" + "Wond3rl4nd https://api"),
     # "value" == password: a literal compared with a secret's name is that secret, written out.
     Row("secret-comparison",

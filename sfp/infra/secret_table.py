@@ -8,6 +8,7 @@ merged into one byte regex, so the scanner makes one pass over a file per distin
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from typing import Final
@@ -15,9 +16,11 @@ from typing import Final
 from sfp.infra.secret_providers import PROVIDERS, Spec
 from sfp.infra.secret_rules import CORE_ROWS, Row
 
-# First bytes an anchor may start with: searched in the text as it is, and in the text lowercased.
-EXACT_FIRST_BYTES: Final = "-_.:A~"
-LOWER_FIRST_BYTES: Final = "akcp"
+# The bytes a pass over a file starts from, rarest first in source code (counted over a Python tree): a pass costs
+# about a scan of memory, plus a little per occurrence of its byte, so a prefix is anchored on the first of these
+# it holds. Lowercase letters are searched in the text lowercased, the other bytes in the text as it is.
+ANCHOR_BYTES: Final = "~/-Akp._ac"
+_LOWERCASE_PASSES: Final = frozenset("kpac")
 # What follows a prefix in every token the anchors stand for (at least this many characters of it).
 _BODY: Final = rb"[A-Za-z0-9+/=_.~-]"
 _LOWER_BODY: Final = rb"[a-z0-9+/=_.~-]"
@@ -54,48 +57,96 @@ class Anchor:
 
 
 def prefix_anchor(prefix: str, ignore_case: bool) -> tuple[bool, str, str]:
-    """(lowercase?, first byte, literal rest) for a token prefix: a rest that is not empty rejects faster."""
+    """(lowercase?, anchor byte, literal rest) for a token prefix: its rarest anchor byte, one with a rest if it can."""
     choices = []
-    if not ignore_case:
-        choices += [(False, i) for i, c in enumerate(prefix) if c in EXACT_FIRST_BYTES]
-    choices += [(True, i) for i, c in enumerate(prefix.lower()) if c in LOWER_FIRST_BYTES]
+    for rank, byte in enumerate(ANCHOR_BYTES):
+        lowercase = byte in _LOWERCASE_PASSES
+        if lowercase or not (ignore_case and byte.isalpha()):
+            text = prefix.lower() if lowercase else prefix
+            # A rest that is not empty rejects the byte's other occurrences in one comparison.
+            choices += [(at == len(prefix) - 1, rank, at, lowercase) for at, c in enumerate(text) if c == byte]
     if not choices:
         raise ValueError(f"no anchor byte in the prefix {prefix!r}")
-    lowercase, at = min(choices, key=lambda choice: (choice[1] == len(prefix) - 1, choice[0], choice[1]))
+    _, _, at, lowercase = min(choices)
     text = prefix.lower() if lowercase else prefix
     return lowercase, text[at], text[at + 1:]
 
 
+_Item = tuple[int, bytes, bytes]  # the item's place in the table, its literal start, the regex after it
+
+
 def merge_anchors(rows: Iterable[Row]) -> tuple[Anchor, ...]:
     """The rows' anchors merged by first byte: one pass over a text per distinct first byte."""
-    grouped: dict[tuple[bool, bytes], list[bytes]] = {}
+    grouped: dict[tuple[bool, bytes], list[_Item]] = {}
     by_rest: dict[tuple[bool, str, str], set[str]] = {}
+    places = itertools.count()
     for row in rows:
         for lowercase, sources in ((False, row.anchors), (True, row.lower_anchors)):
             for source in sources:
-                grouped.setdefault((lowercase, source[:1]), []).append(source[1:])
+                grouped.setdefault((lowercase, source[:1]), []).append((next(places), *split_literal(source[1:])))
         for prefix in row.prefixes:
             lowercase, byte, rest = prefix_anchor(prefix, row.ignore_case)
             by_rest.setdefault((lowercase, byte, rest), set()).add(prefix.lower() if lowercase else prefix)
     for (lowercase, first_char, rest), prefixes in sorted(by_rest.items()):
-        grouped.setdefault((lowercase, first_char.encode()), []).append(_prefix_alternative(rest, prefixes, lowercase))
+        grouped.setdefault((lowercase, first_char.encode()), []).append(
+            (1 << 30, rest.encode(), _prefix_tail(prefixes, first_char + rest, lowercase)))
     merged = []
-    for (lowercase, first), rests in grouped.items():
+    for (lowercase, first), items in grouped.items():
         # A leading literal lets the regex engine jump from one `first` byte to the next.
-        source = re.escape(first) + b"(?:" + b"|".join(rests) + b")"
-        merged.append(Anchor(first, re.compile(source), lowercase))
+        merged.append(Anchor(first, re.compile(re.escape(first) + _trie(items)), lowercase))
     return tuple(merged)
 
 
-def _prefix_alternative(rest: str, prefixes: set[str], lowercase: bool) -> bytes:
+def split_literal(source: bytes) -> tuple[bytes, bytes]:
+    """A byte regex as (the literal it starts with, the rest of the regex)."""
+    literal, at = bytearray(), 0
+    while at < len(source):
+        char = source[at:at + 1]
+        if char == b"\\" and at + 1 < len(source) and not source[at + 1:at + 2].isalnum():
+            char, width = source[at + 1:at + 2], 2
+        elif char in b".^$*+?{}[]()|\\":
+            break
+        else:
+            width = 1
+        if source[at + width:at + width + 1] in (b"*", b"+", b"?", b"{"):
+            break  # the byte is quantified: it belongs to the regex
+        literal += char
+        at += width
+    return bytes(literal), source[at:]
+
+
+def _trie(items: list[_Item]) -> bytes:
+    """Alternatives (place, literal, tail) as a trie on their literals: at each byte the engine tests one
+    literal per distinct next byte and goes on into one branch, not into every alternative."""
+    entries: list[tuple[int, bytes]] = []
+    by_byte: dict[int, list[_Item]] = {}
+    for place, literal, tail in items:
+        if literal:
+            by_byte.setdefault(literal[0], []).append((place, literal[1:], tail))
+        else:
+            entries.append((place, tail))
+    # Kept in table order where one alternative's literal starts another's: the first that matches gives the span.
+    entries += [(group[0][0], re.escape(bytes([byte])) + _trie(group)) for byte, group in by_byte.items()]
+    parts = list(dict.fromkeys(regex for _, regex in sorted(entries, key=lambda entry: entry[0])))
+    return b"(?:" + b"|".join(parts) + b")"
+
+
+def _prefix_tail(prefixes: set[str], anchored: str, lowercase: bool) -> bytes:
+    """What follows `anchored` (the anchor byte and the rest of the prefix): a look-behind for the whole prefix,
+    then a few body characters. A prefix that is `anchored` itself needs no look-behind."""
     body = (_LOWER_BODY if lowercase else _BODY) + b"{%d}" % _BODY_LENGTH
+    if anchored in prefixes:
+        return body
     by_length: dict[int, list[str]] = {}
     for prefix in sorted(prefixes):
         by_length.setdefault(len(prefix), []).append(prefix)
-    # One look-behind per prefix length (a look-behind must have one width), checked after the cheap body.
-    behind = b"|".join(b"(?<=(?:" + b"|".join(re.escape(p.encode()) for p in group) + b").{%d})" % _BODY_LENGTH
+    # One look-behind per prefix length (a look-behind has one width), after a one-byte guard that most
+    # occurrences of the anchor fail: engines test a look-behind per occurrence when the rest is empty.
+    before = sorted({p[-len(anchored) - 1] for p in prefixes})
+    guard = b"(?<=[" + b"".join(re.escape(c.encode()) for c in before) + b"]" + re.escape(anchored.encode()) + b")"
+    behind = b"|".join(b"(?<=" + b"|".join(re.escape(p.encode()) for p in group) + b")"
                        for _, group in sorted(by_length.items()))
-    return re.escape(rest.encode()) + body + b"(?:" + behind + b")"
+    return guard + b"(?:" + behind + b")" + body
 
 
 # --- examples: generated fills, so no source file holds a token whole ----------------------------------------
