@@ -93,7 +93,7 @@ def _run_command(args: list[str], out: IO[str], err: IO[str]) -> int:
 
     try:
         if not [a for a in args if not a.startswith("--claude-dir")] or args == ["help"]:
-            out.write(build_parser().format_help())  # bare `sfp` is a request for help, as with pip
+            out.write(build_parser(only="").format_help())  # bare `sfp` is a request for help, as with pip
             return 0
         namespace = parse(args)
         return dispatch(namespace, out)
@@ -132,7 +132,8 @@ def parse(args: list[str]) -> argparse.Namespace:
         close = difflib.get_close_matches(word, commands, n=2, cutoff=0.6)
         hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else " See `sfp --help`."
         raise _UsageExit(f"{word!r} is not a command.{hint}")
-    namespace, extra = build_parser(only=word).parse_known_args(args)
+    # Without a command word (`sfp --version`, `sfp --help`) no command's options are needed.
+    namespace, extra = build_parser(only=word or "").parse_known_args(args)
     if extra:
         where = " ".join(filter(None, ("sfp", getattr(namespace, "command", None))))
         raise _UsageExit(f"unrecognized arguments: {' '.join(extra)} (see `{where} --help`)")
@@ -189,8 +190,8 @@ COMMANDS: Final = (
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The whole parser; with `only`, the options of that one command alone, so a command imports
-    its own module and no other."""
+    """The whole parser; with `only`, the options of that one command alone (none for ""), so a command
+    imports its own module and no other."""
     import argparse
 
     from sfp import __version__

@@ -168,3 +168,20 @@ def test_a_file_given_to_gates_that_is_not_there_is_a_usage_error(sfp: SfpRunner
     run = sfp("gates", "--files", "real.py", "typo.py", "--project", str(project))
     assert run.code == 2 and "no such file" in run.err and "typo.py" in run.err and "real.py" not in run.err
     assert sfp("gates", "--files", "real.py", "--project", str(project)).code in (0, 1)
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], []])
+def test_the_top_level_imports_no_command_module(args: list[str]) -> None:
+    import subprocess
+    import sys
+
+    probe = ("import sys, io, contextlib\n"
+             "from sfp.cli import _run_command\n"
+             "with contextlib.redirect_stdout(io.StringIO()):\n"
+             "    try:\n"
+             f"        _run_command({args!r}, sys.stdout, io.StringIO())\n"
+             "    except SystemExit:\n"  # argparse ends --version and --help so
+             "        pass\n"
+             "print(sorted(m for m in sys.modules if m.startswith('sfp.commands.')))\n")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.startswith("[") and "sfp.commands." not in loaded.replace("'sfp.commands.options'", ""), loaded
