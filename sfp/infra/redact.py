@@ -156,27 +156,48 @@ def find_secrets(text: str, *, stand_ins: bool = False) -> list[SecretMatch]:
 
 def _rows_to_run(lowered: str, shaped: bool) -> list[int]:
     """The rows one of whose triggers is in `lowered` (and the shape rows when `shaped`), in table order."""
-    by_trigger, shape_rows = _trigger_rows()
-    # One substring test per distinct trigger, not a generator per row: a scanned file asks this per region.
-    chosen = {index for trigger, indices in by_trigger if trigger in lowered for index in indices}
+    groups, shape_rows = _trigger_groups()
+    # A substring test per group's pair of letters, and per trigger only in the groups whose pair is there:
+    # the scanner asks this for every region it decodes.
+    chosen = {index for pair, members in groups if pair in lowered
+              for trigger, indices in members if trigger in lowered for index in indices}
     if shaped:
         chosen.update(shape_rows)
     return sorted(chosen)
 
 
-def _trigger_rows() -> tuple[tuple[tuple[str, tuple[int, ...]], ...], tuple[int, ...]]:
-    global _TRIGGER_ROWS
-    if _TRIGGER_ROWS is None:
+_Members = tuple[tuple[str, tuple[int, ...]], ...]  # triggers and the rows each stands for
+
+
+def _trigger_groups() -> tuple[tuple[tuple[str, _Members], ...], tuple[int, ...]]:
+    global _TRIGGER_GROUPS
+    if _TRIGGER_GROUPS is None:
         by_trigger: dict[str, list[int]] = {}
         for index, row in enumerate(_rows()):
             for trigger in row.triggers:
                 by_trigger.setdefault(trigger, []).append(index)
-        shape_rows = tuple(index for index, row in enumerate(_rows()) if row.shape)
-        _TRIGGER_ROWS = tuple((t, tuple(indices)) for t, indices in by_trigger.items()), shape_rows
-    return _TRIGGER_ROWS
+        groups = [(pair, tuple((t, tuple(by_trigger[t])) for t in members))
+                  for pair, members in _pair_cover(list(by_trigger))]
+        _TRIGGER_GROUPS = tuple(groups), tuple(i for i, row in enumerate(_rows()) if row.shape)
+    return _TRIGGER_GROUPS
 
 
-_TRIGGER_ROWS: tuple[tuple[tuple[str, tuple[int, ...]], ...], tuple[int, ...]] | None = None
+def _pair_cover(triggers: list[str]) -> list[tuple[str, list[str]]]:
+    """Triggers grouped under two letters each holds, greedily the pair most of those left hold."""
+    groups = []
+    left = triggers
+    while left:
+        counts: dict[str, int] = {}
+        for trigger in left:
+            for pair in {trigger[i:i + 2] for i in range(max(len(trigger) - 1, 1))}:
+                counts[pair] = counts.get(pair, 0) + 1
+        pair = max(sorted(counts), key=counts.__getitem__)
+        groups.append((pair, [t for t in left if pair in t]))
+        left = [t for t in left if pair not in t]
+    return groups
+
+
+_TRIGGER_GROUPS: tuple[tuple[tuple[str, _Members], ...], tuple[int, ...]] | None = None
 
 
 def _matches_of(index: int, row: Row, text: str, strict: bool) -> list[tuple[int, int, int]]:

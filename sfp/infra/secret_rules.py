@@ -108,7 +108,10 @@ def _url_credentials(groups: dict[str, str]) -> bool:
 # Names a generic assignment takes (the regex's side; secret_sense.name_strength has the last word).
 _NAME_WORDS = (r"SECRET|PASSW(?:OR)?D|PASSPHRASE|PASS|PWD|PSWD|TOKEN|CREDENTIALS?|CREDS|AUTH|API[_-]?KEY|KEY")
 # name, then a closing quote or bracket, an optional type (`var x string =`, `x: String =`) and the operator
+# The name starts where its run of name characters does, or 100 on into a longer run: a start per character
+# made the search quadratic in the length of every identifier.
 _ASSIGNMENT = (
+    r"(?:(?<![A-Za-z0-9_.$@-])|(?<=[A-Za-z0-9_.$@-]{100}))"
     rf"(?P<name>[A-Za-z0-9_.$@-]{{0,100}}(?:{_NAME_WORDS})[A-Za-z0-9_.-]{{0,100}})\b(?P<quote>[\"'`])?(?:\]|\[\d*\])?"
     r"(?:[ \t]*:?[ \t]*[A-Za-z][\w.<>*]{0,30}(?=[ \t]+=[^=>]))?"
     r"(?:[ \t]*(?P<op>:::=|::=|:=|\?=|\.=|\+=|\|\|=|=>|===?|!==?|=|:|,)|[ \t]+(?=\"[^\"\n]{3,}\";?[ \t]*$))[ \t]*"
