@@ -87,28 +87,19 @@ _ANCHORS: tuple[Anchor, ...] | None = None
 
 
 def _triggers() -> tuple[str, ...]:
-    global _TRIGGERS
-    if _TRIGGERS is None:
-        from sfp.infra.secret_rules import CORE_ROWS
-        from sfp.infra.secret_table import provider_triggers
+    # A literal module, not derived from the rows here: a clean log line must not import the table.
+    from sfp.infra.secret_triggers import TRIGGERS
 
-        found = [*provider_triggers(), *(t for row in CORE_ROWS for t in row.triggers)]
-        # A trigger holding a shorter one adds nothing to `any(... in text)`.
-        unique = sorted(set(found), key=len)
-        _TRIGGERS = tuple(t for i, t in enumerate(unique) if not any(u in t for u in unique[:i]))
-    return _TRIGGERS
-
-
-_TRIGGERS: tuple[str, ...] | None = None
+    return TRIGGERS
 
 
 def _shapes() -> re.Pattern[str]:
     """One small regex for the rows whose tokens hold no literal to trigger on (compiled on first use)."""
     global _SHAPES
     if _SHAPES is None:
-        from sfp.infra.secret_rules import CORE_ROWS
+        from sfp.infra.secret_triggers import SHAPES
 
-        _SHAPES = re.compile("|".join(row.shape for row in CORE_ROWS if row.shape) or "(?!)", re.ASCII)
+        _SHAPES = re.compile(SHAPES, re.ASCII)
     return _SHAPES
 
 

@@ -177,3 +177,44 @@ def fill(template: str, seed: str) -> str:
         return "".join(out)
 
     return _FILL.sub(draw, template)
+
+
+# --- the pre-check's literals, kept in sfp/infra/secret_triggers.py -------------------------------------------
+
+
+def derived_triggers() -> tuple[str, ...]:
+    """The substrings one of which every match of the table holds, lowercased, none holding another."""
+    from sfp.infra.secret_rules import CORE_ROWS
+
+    found = [*provider_triggers(), *(t for row in CORE_ROWS for t in row.triggers)]
+    unique = sorted(set(found), key=lambda t: (len(t), t))
+    return tuple(t for i, t in enumerate(unique) if not any(u in t for u in unique[:i]))
+
+
+def derived_shapes() -> str:
+    """The one regex for the rows whose tokens hold no literal to trigger on."""
+    from sfp.infra.secret_rules import CORE_ROWS
+
+    return "|".join(row.shape for row in CORE_ROWS if row.shape) or "(?!)"
+
+
+def trigger_module_text() -> str:
+    """sfp/infra/secret_triggers.py as the rows say it should read (a test compares; `write_trigger_module()`
+    rewrites it after a change to the rows)."""
+    items = [repr(t) for t in derived_triggers()]
+    lines = "".join(f"    {', '.join(items[i:i + 12])},\n" for i in range(0, len(items), 12))
+    return (
+        '"""The secret table\'s pre-check, as literals: what `may_hold_secret` looks for without importing the\n'
+        "table (every hook logs, and a clean line must cost a few substring scans, not the table's import).\n"
+        "Written by `sfp.infra.secret_table.write_trigger_module()` from the rows; tests/infra/test_redact.py\n"
+        'checks it still matches them."""\n\n'
+        "from typing import Final\n\n"
+        f"TRIGGERS: Final = (\n{lines})\n"
+        f"SHAPES: Final = {derived_shapes()!r}\n"
+    )
+
+
+def write_trigger_module() -> None:
+    from pathlib import Path
+
+    Path(__file__).with_name("secret_triggers.py").write_text(trigger_module_text(), encoding="utf-8")

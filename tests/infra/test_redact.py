@@ -199,3 +199,24 @@ def test_keep_lines_masks_a_key_block_and_keeps_its_line_breaks() -> None:
     kept = redact(text, keep_lines=True)
     assert "Q3EGRIXZ" not in kept and kept.count("\n") == text.count("\n")
     assert kept.splitlines()[-1] == "last" and "Q3EGRIXZ" not in redact(text)
+
+
+def test_the_pre_checks_literals_are_the_rows_own() -> None:
+    from pathlib import Path
+
+    from sfp.infra.secret_table import trigger_module_text
+
+    written = (Path(__file__).resolve().parents[2] / "sfp" / "infra" / "secret_triggers.py").read_text(encoding="utf-8")
+    assert written == trigger_module_text(), (
+        "the rows changed: run `python -c 'from sfp.infra.secret_table import write_trigger_module; "
+        "write_trigger_module()'`")
+
+
+def test_a_clean_line_is_redacted_without_importing_the_table() -> None:
+    import subprocess
+    import sys
+
+    probe = ("import sys; from sfp.infra.redact import redact; assert redact('handled: health healthy') == "
+             "'handled: health healthy'; print(sorted(m for m in sys.modules if m.startswith('sfp.infra.secret')))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "['sfp.infra.secret_triggers']", loaded
