@@ -138,7 +138,10 @@ def read_settings(path: Path) -> dict[str, Any]:
     if not text.strip():
         return {}
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_float=_finite_float, parse_constant=_refuse_constant)
+    except _NotWritable as exc:
+        raise UsageError(f"{path}: the number {exc} can't be written back as JSON (too large, NaN or Infinity); "
+                         "change it first, sfp left the file untouched") from None
     except ValueError as exc:
         line, col = getattr(exc, "lineno", 0), getattr(exc, "colno", 0)
         reason = getattr(exc, "msg", str(exc))
@@ -233,6 +236,21 @@ def _current_entries(settings: Mapping[str, Any]) -> list[tuple[str, str | None,
                 if isinstance(hook, dict) and is_sfp_command(hook.get("command")):
                     found.append((event, group.get("matcher"), hook["command"], hook.get("timeout")))
     return found
+
+
+class _NotWritable(Exception):
+    """A number JSON reads but can't write back as it was (1e400 becomes Infinity, which isn't JSON)."""
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise _NotWritable(text)
+    return value
+
+
+def _refuse_constant(text: str) -> float:
+    raise _NotWritable(text)
 
 
 def render_settings(settings: Mapping[str, Any]) -> str:
