@@ -253,8 +253,17 @@ def _refuse_constant(text: str) -> float:
     raise _NotWritable(text)
 
 
-def render_settings(settings: Mapping[str, Any]) -> str:
-    return json.dumps(settings, indent=2, ensure_ascii=False) + "\n"
+def render_settings(settings: Mapping[str, Any], indent: int | str = 2) -> str:
+    return json.dumps(settings, indent=indent, ensure_ascii=False) + "\n"
+
+
+def indent_of(text: str) -> int | str:
+    """The indent a settings file is written with (2 when it shows none): sfp writes it back the same way."""
+    found = re.search(r"^\{[ \t]*\r?\n([ \t]+)\S", text)
+    if found is None:
+        return 2
+    unit = found.group(1)
+    return unit if "\t" in unit else len(unit)
 
 
 def save_settings(path: Path, value: Mapping[str, Any], *, new_file_mode: int = 0o600) -> Path | None:
@@ -280,5 +289,6 @@ def save_settings(path: Path, value: Mapping[str, Any], *, new_file_mode: int = 
     if old is not None:
         backup = path.with_name(f"{path.name}.sfp-backup-{time.strftime('%Y%m%d-%H%M%S')}")
         write_atomic(backup, old, mode=0o600)
-    write_atomic(path, render_settings(value), mode=mode)
+    indent = indent_of(old.decode("utf-8", "replace")) if old is not None else 2
+    write_atomic(path, render_settings(value, indent), mode=mode)
     return backup

@@ -122,8 +122,12 @@ def report_change(path: Path, before: dict[str, object], after: dict[str, object
 
 
 def settings_diff(path: Path, before: dict[str, object], after: dict[str, object], *, deleted: bool = False) -> str:
-    old = cc.render_settings(before).splitlines(keepends=True) if path.exists() else []
-    new = [] if deleted else cc.render_settings(after).splitlines(keepends=True)
+    try:
+        indent = cc.indent_of(path.read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        indent = 2
+    old = cc.render_settings(before, indent).splitlines(keepends=True) if path.exists() else []
+    new = [] if deleted else cc.render_settings(after, indent).splitlines(keepends=True)
     return "".join(difflib.unified_diff(old, new, f"{path} (now)", f"{path} (after)"))
 
 

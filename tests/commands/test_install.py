@@ -268,3 +268,15 @@ def test_install_json_says_what_changed_and_which_build_is_kept(sfp_pyz, claude_
     assert document["backup_path"] is None and document["previous_build"] is None
     again = json.loads(sfp_pyz("install", "--json").out)
     assert again["changed"] is False and again["diff"] is None
+
+
+@pytest.mark.parametrize("indent", [4, "\t"])
+def test_install_and_uninstall_keep_the_files_own_indent(sfp_pyz, claude_dir: Path, indent: int | str) -> None:  # type: ignore[no-untyped-def]
+    path = claude_dir / "settings.json"
+    original = json.dumps({"model": "opus", "env": {"A": "1"}}, indent=indent) + "\n"
+    path.write_text(original, encoding="utf-8")
+    assert sfp_pyz("install").code == 0
+    unit = " " * indent if isinstance(indent, int) else indent
+    assert path.read_text(encoding="utf-8").startswith("{\n" + unit + '"model"')
+    assert sfp_pyz("uninstall").code == 0
+    assert path.read_text(encoding="utf-8") == original
