@@ -32,20 +32,38 @@ def remove_items(items: Iterable[Item], folders: Iterable[str] = ()) -> Removal:
 
 def _remove(item: Item) -> str:
     """'' once `item` is gone (or was already), else why it stays."""
+    parent, name = os.path.split(item.path)
     try:
-        mode = os.lstat(item.path).st_mode
+        folder = os.open(parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except FileNotFoundError:
         return ""
     except OSError as exc:
         return exc.strerror or str(exc)
-    if stat.S_ISLNK(mode) or stat.S_ISDIR(mode) != item.is_folder:
+    try:
+        # Everything below is relative to the folder held open: a link swapped in above it changes nothing.
+        info = os.fstat(folder)
+        if item.folder_id is not None and (info.st_dev, info.st_ino) != item.folder_id:
+            return f"{parent} is not the folder it was listed in (a link or another folder now): left as it is"
+        return _remove_in(folder, name, item.is_folder)
+    finally:
+        os.close(folder)
+
+
+def _remove_in(folder: int, name: str, is_folder: bool) -> str:
+    try:
+        mode = os.lstat(name, dir_fd=folder).st_mode
+    except FileNotFoundError:
+        return ""
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    if stat.S_ISLNK(mode) or stat.S_ISDIR(mode) != is_folder:
         return "it changed since it was listed (now a link or another type): left as it is"
     try:
-        if item.is_folder:
+        if is_folder:
             # rmtree never follows a link inside the folder, and on Linux resists one swapped in meanwhile.
-            shutil.rmtree(item.path)
+            shutil.rmtree(name, dir_fd=folder)
         else:
-            os.unlink(item.path)
+            os.unlink(name, dir_fd=folder)
     except FileNotFoundError:
         return ""
     except OSError as exc:

@@ -140,3 +140,21 @@ def test_purge_json_lists_what_went(pyz, source, claude_dir: Path) -> None:  # t
     assert all(not Path(item["path"]).exists() for item in document["removed"])
     nothing = json.loads(source("uninstall", "--purge", "--yes", "--json").out)
     assert nothing["removed"] == [] and nothing["settings"] == []
+
+
+def test_purge_never_enters_a_linked_folder_and_leaves_the_persons_files(source, claude_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "dot" / "sfp"
+    (target / "versions").mkdir(parents=True)
+    keep = [target / "versions" / "installed.json", target / "versions" / "sfp-my-0123456789ab.pyz"]
+    for path in keep:
+        path.write_text("keep")
+    (claude_dir / "sfp").symlink_to(target)
+    mine = [claude_dir / "backups" / "20260101-120000" / "mine.txt", claude_dir / "handoffs" / "handoff-my-notes.md"]
+    for path in mine:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("mine")
+    run = source("uninstall", "--purge", "--yes")
+    assert all(path.read_text() == "keep" for path in keep) and (target / "versions").is_dir()
+    assert all(path.read_text() == "mine" for path in mine)
+    for path in [claude_dir / "sfp", claude_dir / "handoffs" / "handoff-my-notes.md", mine[0].parent]:
+        assert f"left alone, not made by sfp: {path}\n" in run.out, run.out
