@@ -20,7 +20,8 @@ PLUGIN_SEARCH_DEPTH = 6  # <claude-dir>/plugins/cache/<marketplace>/<plugin>/<ve
 def builds_in_use(claude_dir: Path, project: Path | None, environ: Mapping[str, str] = os.environ) -> InUse:
     from sfp.infra.runtime import running_zipapp
 
-    files = {str(Path(pyz).resolve()) for pyz in hook_pyz_files(claude_dir, project, environ)}
+    files = {str(Path(pyz).resolve()) for pyz in [*hook_pyz_files(claude_dir, project, environ),
+                                                  *recorded_builds(claude_dir)]}
     running = running_zipapp()
     if running is not None:
         files.add(str(running))
@@ -47,6 +48,18 @@ def hook_pyz_files(claude_dir: Path, project: Path | None, environ: Mapping[str,
     # The sfp on PATH is what a person runs by hand (and what another claude dir's hooks may name).
     files += [on_path for name in ("sfp.pyz", "sfp") if (on_path := shutil.which(name, path=environ.get("PATH")))]
     return files
+
+
+def recorded_builds(claude_dir: Path) -> list[str]:
+    """The current and previous builds `<claude-dir>/sfp/versions/installed.json` names (the rollback target)."""
+    from sfp.infra.versions import RECORD
+
+    try:
+        value = json.loads((claude_dir / "sfp" / "versions" / RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    builds = [value.get(key) for key in ("current", "previous")] if isinstance(value, dict) else []
+    return [build["copy"] for build in builds if isinstance(build, dict) and isinstance(build.get("copy"), str)]
 
 
 def _plugin_copies(root: Path) -> list[str]:

@@ -32,12 +32,12 @@ def old_settings_backups(items: Sequence[Item], keep: int) -> list[Item]:
 
 
 def old_builds(items: Sequence[Item], keep: int, in_use: InUse) -> list[Item]:
-    """Kept builds beyond the newest `keep`, never one a hook runs (by path, or by content: a kept copy is
-    named for the first 12 hex of its sha256)."""
+    """Kept builds beyond the newest `keep` of those no hook runs; never one a hook runs (by path, or by
+    content: a kept copy is named for the first 12 hex of its sha256), and those don't count in `keep`."""
     used = {digest[:12] for digest in in_use.digests}
     builds = sorted((item for item in items if item.kind == "kept-build"), key=lambda item: item.mtime, reverse=True)
-    return [item for item in builds[keep:]
-            if str(Path(item.path).resolve()) not in in_use.pyz and _digest_part(item) not in used]
+    return [item for item in builds
+            if str(Path(item.path).resolve()) not in in_use.pyz and _digest_part(item) not in used][keep:]
 
 
 def unused_extractions(items: Sequence[Item], in_use: InUse, *, now: float, idle_s: float) -> list[Item]:

@@ -23,6 +23,9 @@ def test_builds_beyond_the_newest_go_unless_in_use_by_path_or_content() -> None:
     assert old_builds(builds, 2, NOTHING) == [builds[2], builds[1], builds[0]]
     in_use = InUse(frozenset({builds[0].path}), frozenset({"2" * 64}), frozenset())
     assert old_builds(builds, 2, in_use) == [builds[2]]
+    # The build a hook runs is not one of the `keep`: with keep 1 the newest other one stays too.
+    newest = InUse(frozenset({builds[4].path}), frozenset(), frozenset())
+    assert old_builds(builds, 1, newest) == [builds[2], builds[1], builds[0]]
 
 
 def test_extractions_go_with_their_lock_unless_in_use_or_used_lately() -> None:

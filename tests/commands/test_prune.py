@@ -190,3 +190,15 @@ def test_shiv_extractions_no_hook_runs_go(sfp: SfpRunner, claude_dir: Path, tmp_
     assert sfp("prune").code == 0
     assert sorted(p.name for p in root.iterdir()) == sorted([f"sfp.pyz_{used}", f".sfp.pyz_{used}_lock",
                                                             f"other.pyz_{old}", recent.name])
+
+
+def test_the_builds_the_install_record_names_stay(sfp: SfpRunner, claude_dir: Path, tmp_path: Path) -> None:
+    sfp = isolated(sfp, claude_dir, tmp_path)
+    builds = kept_builds(claude_dir, 4)
+    record = {"current": {"version": "0.1.1", "sha256": "x", "copy": str(builds[1])},
+              "previous": {"version": "0.1.0", "sha256": "y", "copy": str(builds[0])}}
+    (claude_dir / "sfp" / "versions" / "installed.json").write_text(json.dumps(record))
+    # No hook in this folder's scopes runs them (another project's may): the record keeps them.
+    run = sfp("prune", "--keep-builds", "1")
+    assert run.code == 0, run.err
+    assert [p.exists() for p in builds] == [True, True, False, True]
