@@ -266,6 +266,20 @@ def indent_of(text: str) -> int | str:
     return unit if "\t" in unit else len(unit)
 
 
+def _free_backup_name(path: Path, now: float) -> Path:
+    """`<file>.sfp-backup-<time>`, a second on when that name is taken: two saves in one second (install,
+    then uninstall) must not put the second backup over the first, which holds the file as it was."""
+    import os
+    import time
+
+    for second in range(3600):
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now + second))
+        candidate = path.with_name(f"{path.name}.sfp-backup-{stamp}")
+        if not os.path.lexists(candidate):
+            return candidate
+    raise UsageError(f"{path}: an hour of backup names beside it are taken; `sfp prune` removes old ones")
+
+
 def save_settings(path: Path, value: Mapping[str, Any], *, new_file_mode: int = 0o600) -> Path | None:
     """Back up the current file (when there is one), then write `value` atomically. Returns the backup.
 
@@ -287,7 +301,7 @@ def save_settings(path: Path, value: Mapping[str, Any], *, new_file_mode: int = 
     path.parent.mkdir(parents=True, exist_ok=True)
     backup = None
     if old is not None:
-        backup = path.with_name(f"{path.name}.sfp-backup-{time.strftime('%Y%m%d-%H%M%S')}")
+        backup = _free_backup_name(path, time.time())
         write_atomic(backup, old, mode=0o600)
     indent = indent_of(old.decode("utf-8", "replace")) if old is not None else 2
     write_atomic(path, render_settings(value, indent), mode=mode)

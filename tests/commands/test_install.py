@@ -280,3 +280,26 @@ def test_install_and_uninstall_keep_the_files_own_indent(sfp_pyz, claude_dir: Pa
     assert path.read_text(encoding="utf-8").startswith("{\n" + unit + '"model"')
     assert sfp_pyz("uninstall").code == 0
     assert path.read_text(encoding="utf-8") == original
+
+
+def test_two_saves_in_one_second_keep_both_backups(sfp_pyz, claude_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    path = claude_dir / "settings.json"
+    path.write_text('{"model": "opus"}\n', encoding="utf-8")
+    assert sfp_pyz("install").code == 0 and sfp_pyz("uninstall").code == 0  # well within a second or two
+    backups = sorted(claude_dir.glob("settings.json.sfp-backup-*"))
+    assert len(backups) == 2
+    assert backups[0].read_text(encoding="utf-8") == '{"model": "opus"}\n'  # the file as it was, kept
+    assert "sfp.pyz" in backups[1].read_text(encoding="utf-8")
+
+
+def test_a_taken_backup_name_moves_on_a_second(tmp_path: Path) -> None:
+    import time
+
+    from sfp.claude.settings import _free_backup_name
+
+    path = tmp_path / "settings.json"
+    now = time.time()
+    first = _free_backup_name(path, now)
+    first.write_text("as it was")
+    second = _free_backup_name(path, now)
+    assert second != first and second.name == f"settings.json.sfp-backup-{time.strftime('%Y%m%d-%H%M%S', time.localtime(now + 1))}"
