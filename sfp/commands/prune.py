@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -41,14 +41,16 @@ def prune(claude_dir: Path, project: Path | None, *, keep_backups: int | None, k
         check_keep(value, option)
     backups = prune_backups(claude_dir, keep_backups, dry_run=dry_run)
     handoffs = prune_handoffs(claude_dir, keep_handoffs, dry_run=dry_run)
-    doomed = leftovers(claude_dir, project, keep_settings_backups=keep_settings_backups, keep_builds=keep_builds,
-                       environ=environ)
+    found = leftovers(claude_dir, project, keep_settings_backups=keep_settings_backups, keep_builds=keep_builds,
+                      environ=environ)
+    doomed = found.items
     failed = [] if dry_run else remove_items(doomed).failed
+    code = 1 if failed or found.unreadable else 0
     if as_json:
         from sfp.infra.jsondoc import write_json
 
-        write_json(out, prune_json(dry_run, backups, handoffs, doomed, failed))
-        return 1 if failed else 0
+        write_json(out, prune_json(dry_run, backups, handoffs, doomed, failed, found.blind, found.unreadable))
+        return code
     report_pruned_backups(backups, dry_run, out)
     verb = "would remove" if dry_run else "removed"
     out.writelines(f"{verb} {path}\n" for path in handoffs)
@@ -59,13 +61,17 @@ def prune(claude_dir: Path, project: Path | None, *, keep_backups: int | None, k
     out.writelines(f"could not remove {item.path}: {why}\n" for item, why in failed)
     if not doomed:
         out.write("no settings backups, kept builds or shiv extractions to remove\n")
+    out.writelines(f"kept every build and shiv extraction: {why} (a hook in it may run any of them)\n"
+                   for _, why in found.blind)
+    out.writelines(f"cannot list {path}: {why}\n" for path, why in found.unreadable)
     if dry_run:
         out.write("dry run: nothing removed\n")
-    return 1 if failed else 0
+    return code
 
 
 def prune_json(dry_run: bool, backups: list[Any], handoffs: list[Path], doomed: list[Item],
-               failed: list[tuple[Item, str]]) -> dict[str, Any]:
+               failed: list[tuple[Item, str]], blind: Sequence[tuple[str, str]] = (),
+               unreadable: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
     why = {item.path: reason for item, reason in failed}
     return {
         "schema": SCHEMA, "dry_run": dry_run,
@@ -74,6 +80,8 @@ def prune_json(dry_run: bool, backups: list[Any], handoffs: list[Path], doomed: 
         "leftovers": [{"path": item.path, "kind": item.kind, "size_bytes": item.size, "is_folder": item.is_folder,
                        "removed": not dry_run and item.path not in why, "message": why.get(item.path)}
                       for item in doomed],
+        "unreadable_settings": [{"path": path, "message": reason} for path, reason in blind],
+        "unlisted_folders": [{"path": path, "message": reason} for path, reason in unreadable],
     }
 
 

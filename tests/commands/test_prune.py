@@ -202,3 +202,35 @@ def test_the_builds_the_install_record_names_stay(sfp: SfpRunner, claude_dir: Pa
     run = sfp("prune", "--keep-builds", "1")
     assert run.code == 0, run.err
     assert [p.exists() for p in builds] == [True, True, False, True]
+
+
+def test_a_settings_file_that_cant_be_read_keeps_every_build(sfp: SfpRunner, claude_dir: Path, tmp_path: Path) -> None:
+    sfp = isolated(sfp, claude_dir, tmp_path)
+    builds = kept_builds(claude_dir, 3)
+    hooked(claude_dir, builds[0])
+    with open(claude_dir / "settings.json", "a") as file:
+        file.write(",")  # its hooks can no longer be read
+    (tmp_path / "shiv" / f"sfp.pyz_{'b' * 64}").mkdir(parents=True)
+    os.utime(tmp_path / "shiv" / f"sfp.pyz_{'b' * 64}", (1000, 1000))
+    run = sfp("prune", "--keep-builds", "1")
+    assert run.code == 0, run.err
+    assert all(p.exists() for p in builds) and (tmp_path / "shiv" / f"sfp.pyz_{'b' * 64}").exists()
+    [line] = [line for line in run.out.splitlines() if line.startswith("kept every build")]
+    assert "not valid JSON" in line and str(claude_dir / "settings.json") in line
+
+
+def test_a_folder_that_cant_be_listed_fails_the_prune(claude_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    kept_builds(claude_dir, 2)
+    real = os.scandir
+
+    def scandir(path: object) -> object:
+        if str(path) == str(claude_dir / "sfp" / "versions"):
+            raise PermissionError(13, "Permission denied")
+        return real(path)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    out = io.StringIO()
+    environ = {"HOME": str(claude_dir / "home"), "SHIV_ROOT": str(claude_dir / "shiv")}
+    assert prune(claude_dir, None, keep_backups=5, keep_handoffs=5, dry_run=False, out=out, environ=environ,
+                 settings=BackupSettings()) == 1
+    assert f"cannot list {claude_dir / 'sfp' / 'versions'}: Permission denied\n" in out.getvalue()
