@@ -28,6 +28,7 @@ class Plan(Record):
 class Done(Record):
     unhooked: list[tuple[Unhook, Path | None]]  # each changed settings file, and the backup that change wrote
     removal: Removal
+    not_unhooked: list[tuple[Unhook, str]] = []  # the settings files sfp's hooks stay in, and why (never mutated)
 
 
 def settings_files(claude_dir: Path, project: Path | None, extra: Sequence[Path] = ()) -> list[Path]:
@@ -73,7 +74,19 @@ def plan_purge(claude_dir: Path, project: Path | None, extra: Sequence[Path] = (
 
 
 def apply_purge(claude_dir: Path, plan: Plan) -> Done:
-    unhooked = [(unhook, apply_unhook(claude_dir, unhook)) for unhook in plan.unhooks]
+    """Unhook every file it can; only when all are unhooked, remove sfp's files (hooks left somewhere would
+    run the builds and extractions, and name the logs and state, that a removal takes)."""
+    from sfp.errors import StorageError
+
+    unhooked: list[tuple[Unhook, Path | None]] = []
+    not_unhooked: list[tuple[Unhook, str]] = []
+    for unhook in plan.unhooks:
+        try:
+            unhooked.append((unhook, apply_unhook(claude_dir, unhook)))
+        except StorageError as exc:
+            not_unhooked.append((unhook, str(exc)))
+    if not_unhooked:
+        return Done(unhooked, Removal([], [], []), not_unhooked)
     # The backups those changes just wrote are sfp's too.
     fresh = [Item(str(backup), "settings-backup", 0, False, 0.0) for _, backup in unhooked if backup is not None]
     return Done(unhooked, remove_items([*plan.items(), *fresh], plan.found.folders))

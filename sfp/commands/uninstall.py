@@ -45,10 +45,12 @@ def uninstall(claude_dir: Path, project: Path, *, scope: str, settings_file: str
     others, _ = hooked_files(claude_dir, [p for p in settings_files(claude_dir, project, extra) if p != path])
     if as_json:
         document = uninstall_json(False, dry_run, [(plan, backup)], removed=[], left=left.items + left.foreign)
-        write(out, {**document, "hooks_remaining": [str(u.path) for u in others]})
+        write(out, {**document, "hooks_remaining": [str(u.path) for u in others],
+                    "unlisted_folders": unlisted_json(left.unreadable)})
         return 0
     report_unhook(plan, backup, dry_run, out)
     out.writelines(f"sfp hooks are still in {u.path} (`sfp uninstall --settings {u.path}`)\n" for u in others)
+    out.writelines(unlisted_lines(left.unreadable))
     if left.items:
         out.write(f"sfp left these behind ({human_size(left.total())}):\n")
         out.writelines(summary_lines(left.items))
@@ -78,21 +80,25 @@ def purge(claude_dir: Path, project: Path, *, settings_file: str | None, dry_run
     extra = [target_file("user", settings_file, claude_dir, project)] if settings_file else []
     plan = plan_purge(claude_dir, project, extra)
     items = plan.items()
+    blind = 1 if plan.found.unreadable else 0  # a folder sfp can't list may hold what it made
     if not plan.unhooks and not items:
         if as_json:
-            write(out, uninstall_json(True, dry_run, [], removed=[], left=plan.found.foreign + plan.running))
+            write(out, {**uninstall_json(True, dry_run, [], removed=[], left=plan.found.foreign + plan.running),
+                        "unlisted_folders": unlisted_json(plan.found.unreadable)})
         else:
-            out.write("sfp has no hooks and no files here: nothing to remove\n")
+            out.write("sfp has no hooks and no files here: nothing to remove\n" if not blind else
+                      "sfp has no hooks and no files it could list here: nothing removed\n")
             out.writelines(left_alone_lines(plan))
-        return 0
+        return blind
     if dry_run:
         if as_json:
-            write(out, uninstall_json(True, True, [(u, None) for u in plan.unhooks], removed=items,
-                                      left=plan.found.foreign + plan.running))
+            write(out, {**uninstall_json(True, True, [(u, None) for u in plan.unhooks], removed=items,
+                                         left=plan.found.foreign + plan.running),
+                        "unlisted_folders": unlisted_json(plan.found.unreadable)})
         else:
             show_plan(plan, out)
             out.write("dry run: nothing removed\n")
-        return 0
+        return blind
     if as_json and not yes:
         raise UsageError("--purge --json removes without asking only with --yes (--dry-run --json lists what would go)")
     if not as_json:
@@ -102,16 +108,24 @@ def purge(claude_dir: Path, project: Path, *, settings_file: str | None, dry_run
         return 1
     done = apply_purge(claude_dir, plan)
     failed = {item.path: why for item, why in done.removal.failed}
+    code = 1 if failed or done.not_unhooked or blind else 0
     if as_json:
         left = [*plan.found.foreign, *plan.running, *(item for item, _ in done.removal.failed)]
-        write(out, uninstall_json(True, False, done.unhooked, removed=done.removal.removed, left=left, why=failed))
-        return 1 if failed else 0
+        document = uninstall_json(True, False, done.unhooked, removed=done.removal.removed, left=left, why=failed)
+        write(out, {**document, "unlisted_folders": unlisted_json(plan.found.unreadable),
+                    "hooks_remaining": [{"path": str(u.path), "message": why} for u, why in done.not_unhooked]})
+        return code
     out.writelines(f"removed sfp's hooks from {u.path}\n" for u, _ in done.unhooked)
+    out.writelines(f"could not remove sfp's hooks from {u.path}: {why}\n" for u, why in done.not_unhooked)
+    if done.not_unhooked:
+        out.write("removed no file or folder of sfp's: its hooks still run them; fix the above and run "
+                  f"`{PURGE}` again\n")
+        return code
     removed = done.removal.removed
     out.write(f"removed {plural(len(removed), 'item')} ({human_size(sum(i.size for i in removed))})\n")
     out.writelines(f"could not remove {path}: {why}\n" for path, why in failed.items())
     out.writelines(running_lines(plan) + [after_purge_note()])
-    return 1 if failed else 0
+    return code
 
 
 def show_plan(plan: Plan, out: IO[str]) -> None:
@@ -122,8 +136,16 @@ def show_plan(plan: Plan, out: IO[str]) -> None:
     out.writelines(left_alone_lines(plan))
 
 
+def unlisted_lines(unreadable: Sequence[tuple[str, str]]) -> list[str]:
+    return [f"cannot list {path}: {why}\n" for path, why in unreadable]
+
+
+def unlisted_json(unreadable: Sequence[tuple[str, str]]) -> list[dict[str, str]]:
+    return [{"path": path, "message": why} for path, why in unreadable]
+
+
 def left_alone_lines(plan: Plan) -> list[str]:
-    return [*(f"left alone, not made by sfp: {item.path}\n" for item in plan.found.foreign),
+    return [*unlisted_lines(plan.found.unreadable), *(f"left alone, not made by sfp: {item.path}\n" for item in plan.found.foreign),
             *(f"left alone, not valid JSON: {why}\n" for _, why in plan.unreadable), *running_lines(plan)]
 
 

@@ -3,14 +3,18 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from helpers import ROOT, Run, clean_env
+from sfp.cleanup.unhook import Unhook
 
 
 @pytest.fixture
@@ -158,3 +162,69 @@ def test_purge_never_enters_a_linked_folder_and_leaves_the_persons_files(source,
     assert all(path.read_text() == "mine" for path in mine)
     for path in [claude_dir / "sfp", claude_dir / "handoffs" / "handoff-my-notes.md", mine[0].parent]:
         assert f"left alone, not made by sfp: {path}\n" in run.out, run.out
+
+
+def in_process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, claude_dir: Path, project: Path) -> Callable[[], tuple[int, str]]:
+    """`sfp uninstall --purge --yes` in this process, with HOME and SHIV_ROOT private."""
+    from sfp.commands.uninstall import purge
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SHIV_ROOT", str(tmp_path / "shiv"))
+
+    def run() -> tuple[int, str]:
+        out = io.StringIO()
+        code = purge(claude_dir, project, settings_file=None, dry_run=False, yes=True, out=out, stdin=io.StringIO())
+        return code, out.getvalue()
+
+    return run
+
+
+def hook_into(path: Path) -> None:
+    from sfp.claude import settings as cc
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    command = cc.hook_command(sys.executable, "/opt/sfp.pyz")
+    path.write_text(json.dumps({"model": "opus", **cc.with_sfp_hooks({}, cc.hook_entries(command, {}))}))
+
+
+def test_purge_says_what_it_did_when_a_settings_file_cannot_be_unhooked(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, claude_dir: Path, project: Path) -> None:
+    from sfp.cleanup import purge as purging
+    from sfp.errors import StorageError
+
+    user, shared = claude_dir / "settings.json", project / ".claude" / "settings.json"
+    hook_into(user)
+    hook_into(shared)
+    kept = claude_dir / "sfp" / "versions" / "sfp-0.1.0-0123456789ab.pyz"
+    kept.parent.mkdir(parents=True)
+    kept.write_text("x")
+    from sfp.cleanup.unhook import apply_unhook as real
+
+    def apply_unhook(claude: Path, plan: Unhook) -> Path | None:
+        if plan.path == shared:
+            raise StorageError(f"cannot write {shared}: Is a directory")
+        return real(claude, plan)
+
+    monkeypatch.setattr(purging, "apply_unhook", apply_unhook)
+    code, out = in_process(monkeypatch, tmp_path, claude_dir, project)()
+    assert code == 1
+    assert f"removed sfp's hooks from {user}\n" in out
+    assert f"could not remove sfp's hooks from {shared}: cannot write {shared}: Is a directory\n" in out
+    assert kept.exists() and "removed no file or folder of sfp's" in out  # the hooks left still run it
+
+
+def test_purge_names_a_folder_it_cannot_list_and_fails(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, claude_dir: Path, project: Path) -> None:
+    (claude_dir / "logs").mkdir()
+    (claude_dir / "logs" / "sfp.log").write_text("x")
+    real = os.scandir
+
+    def scandir(path: object) -> object:
+        if str(path) == str(claude_dir / "logs"):
+            raise PermissionError(13, "Permission denied")
+        return real(path)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    code, out = in_process(monkeypatch, tmp_path, claude_dir, project)()
+    assert code == 1 and f"cannot list {claude_dir / 'logs'}: Permission denied\n" in out
+    assert (claude_dir / "logs" / "sfp.log").exists()
