@@ -111,3 +111,11 @@ def test_a_folder_that_cannot_be_listed_is_said(claude_dir: Path, tmp_path: Path
     monkeypatch.setattr(os, "scandir", scandir)
     found = footprint(where(claude_dir, tmp_path))
     assert found.unreadable == ((str(claude_dir / "logs"), "Permission denied"),) and found.items == []
+
+
+def test_backups_of_a_linked_settings_file_are_named_after_its_target(claude_dir: Path, tmp_path: Path) -> None:
+    dotfiles = touch(tmp_path / "dot" / "claude-settings.json", "{}")
+    (claude_dir / "settings.json").symlink_to(dotfiles)
+    backup = touch(tmp_path / "dot" / "claude-settings.json.sfp-backup-20260101-120000")
+    found = footprint(where(claude_dir, tmp_path))
+    assert [i.path for i in found.items if i.kind == "settings-backup"] == [str(backup)]
