@@ -45,7 +45,7 @@ def uninstall(claude_dir: Path, project: Path, *, scope: str, settings_file: str
     others, _ = hooked_files(claude_dir, [p for p in settings_files(claude_dir, project, extra) if p != path])
     if as_json:
         document = uninstall_json(False, dry_run, [(plan, backup)], removed=[], left=left.items + left.foreign)
-        write(out, {**document, "hooks_remaining": [str(u.path) for u in others],
+        write(out, {**document, "hooks_remaining": [{"path": str(u.path), "message": None} for u in others],
                     "unlisted_folders": unlisted_json(left.unreadable)})
         return 0
     report_unhook(plan, backup, dry_run, out)
