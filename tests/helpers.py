@@ -96,3 +96,15 @@ def refusing_sessions(calls: list[bool], error: OSError) -> Spawn:
         return spawn_process(argv, cwd, env, new_session)
 
     return spawn
+
+
+def unlistable(monkeypatch: Any, folder: Path) -> None:
+    """`os.scandir(folder)` fails as on a folder without read permission (tests run as root, which reads any)."""
+    real = os.scandir
+
+    def scandir(path: object) -> object:
+        if str(path) == str(folder):
+            raise PermissionError(13, "Permission denied")
+        return real(path)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(os, "scandir", scandir)

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from helpers import unlistable
 
 from sfp.cleanup.footprint import Where, by_kind, footprint, shiv_root
 from sfp.config.layers import default_text
@@ -101,14 +102,7 @@ def test_the_persons_files_in_sfps_folders_are_theirs(claude_dir: Path, tmp_path
 
 def test_a_folder_that_cannot_be_listed_is_said(claude_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     touch(claude_dir / "logs" / "sfp.log")
-    real = os.scandir
-
-    def scandir(path: object) -> object:
-        if str(path) == str(claude_dir / "logs"):
-            raise PermissionError(13, "Permission denied")
-        return real(path)  # type: ignore[call-overload]
-
-    monkeypatch.setattr(os, "scandir", scandir)
+    unlistable(monkeypatch, claude_dir / "logs")
     found = footprint(where(claude_dir, tmp_path))
     assert found.unreadable == ((str(claude_dir / "logs"), "Permission denied"),) and found.items == []
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from helpers import ROOT, Run, clean_env, unlistable
 
-from helpers import ROOT, Run, clean_env
 from sfp.cleanup.unhook import Unhook
 
 
@@ -217,14 +216,7 @@ def test_purge_names_a_folder_it_cannot_list_and_fails(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path, claude_dir: Path, project: Path) -> None:
     (claude_dir / "logs").mkdir()
     (claude_dir / "logs" / "sfp.log").write_text("x")
-    real = os.scandir
-
-    def scandir(path: object) -> object:
-        if str(path) == str(claude_dir / "logs"):
-            raise PermissionError(13, "Permission denied")
-        return real(path)  # type: ignore[call-overload]
-
-    monkeypatch.setattr(os, "scandir", scandir)
+    unlistable(monkeypatch, claude_dir / "logs")
     code, out = in_process(monkeypatch, tmp_path, claude_dir, project)()
     assert code == 1 and f"cannot list {claude_dir / 'logs'}: Permission denied\n" in out
     assert (claude_dir / "logs" / "sfp.log").exists()
