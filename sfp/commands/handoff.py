@@ -131,6 +131,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, claude_dir: Path, out: IO[str]) -> int:
+    if args.action and args.transcript:
+        raise UsageError(f"--transcript is for writing a handoff, not for `sfp handoff {args.action}`")
+    if args.action == "list" and args.id:
+        raise UsageError(f"`sfp handoff list` takes no id (`sfp handoff show {args.id}` shows one)")
     if args.action == "list":
         return handoff_list(claude_dir, as_json=args.json, out=out)
     if args.action == "show":

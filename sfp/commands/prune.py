@@ -95,7 +95,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="settings.json.sfp-backup-* to keep per settings file "
                              "(default: prune.keep_settings_backups in sfp.yaml, 5)")
     parser.add_argument("--keep-builds", type=int, metavar="N",
-                        help="builds kept in <claude-dir>/sfp/versions/ to keep, besides those a hook runs "
+                        help="how many builds in <claude-dir>/sfp/versions/ to keep, besides those a hook runs "
                              "(default: prune.keep_builds in sfp.yaml, 3)")
     parser.add_argument("--dry-run", action="store_true", help="say what would go, remove nothing")
     add_json(parser, f"print what was (or would be) removed as JSON (schema {SCHEMA})")

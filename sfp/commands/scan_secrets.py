@@ -196,7 +196,7 @@ def _size(limit: int) -> str:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", metavar="PATH",
                         help="files and folders to scan (default: --project, else the current folder)")
-    add_json(parser, "print the findings and counts as JSON")
+    add_json(parser, f"print the findings and counts as JSON (schema {SCHEMA})")
     parser.add_argument("--sarif", action="store_true", help="print a SARIF 2.1.0 log (for CI code scanning)")
     parser.add_argument("--baseline", metavar="FILE",
                         help="report only secrets not recorded in FILE; when FILE doesn't exist, record today's there")

@@ -84,7 +84,7 @@ def purge(claude_dir: Path, project: Path, *, settings_file: str | None, dry_run
     if not plan.unhooks and not items:
         if as_json:
             write(out, {**uninstall_json(True, dry_run, [], removed=[], left=plan.found.foreign + plan.running),
-                        "unlisted_folders": unlisted_json(plan.found.unreadable)})
+                        "unlisted_folders": unlisted_json(plan.found.unreadable), "hooks_remaining": []})
         else:
             out.write("sfp has no hooks and no files here: nothing to remove\n" if not blind else
                       "sfp has no hooks and no files it could list here: nothing removed\n")
@@ -94,7 +94,7 @@ def purge(claude_dir: Path, project: Path, *, settings_file: str | None, dry_run
         if as_json:
             write(out, {**uninstall_json(True, True, [(u, None) for u in plan.unhooks], removed=items,
                                          left=plan.found.foreign + plan.running),
-                        "unlisted_folders": unlisted_json(plan.found.unreadable)})
+                        "unlisted_folders": unlisted_json(plan.found.unreadable), "hooks_remaining": []})
         else:
             show_plan(plan, out)
             out.write("dry run: nothing removed\n")
@@ -210,7 +210,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_target_arguments(parser)
     parser.add_argument("--purge", action="store_true",
                         help="also remove sfp's hooks from every scope and every file and folder sfp made "
-                             "(kept builds, logs, KPIs, handoffs, backups, settings backups, shiv extractions)")
+                             "(kept builds, logs, KPIs, handoffs, backups, trust records, session state, settings backups, shiv "
+                             "extractions); with --json, needs --yes or --dry-run")
     parser.add_argument("-y", "--yes", action="store_true", help="with --purge: don't ask (needed without a terminal)")
     add_json(parser, f"print what was done as JSON (schema {SCHEMA})")
 

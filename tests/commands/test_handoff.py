@@ -76,3 +76,14 @@ def test_an_unreadable_handoff_folder_is_an_error(sfp: SfpRunner, claude_dir: Pa
     finally:
         (claude_dir / "handoffs").chmod(0o700)
     assert run.code == 1 and "can't read the handoffs" in run.err and "permissions" in run.err
+
+
+@pytest.mark.parametrize("args, said", [
+    (["list", "--transcript", "t.jsonl"], "--transcript is for writing a handoff"),
+    (["show", "--transcript", "t.jsonl"], "--transcript is for writing a handoff"),
+    (["list", "20260101"], "takes no id"),
+])
+def test_options_that_mean_nothing_for_list_and_show_are_usage_errors(sfp: SfpRunner, args: list[str],
+                                                                      said: str) -> None:
+    run = sfp("handoff", *args)
+    assert run.code == 2 and said in run.err and run.err.count("\n") == 1

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import SfpRunner
 from helpers import ROOT, Run, clean_env, unlistable
 
 from sfp.cleanup.unhook import Unhook
@@ -220,3 +221,14 @@ def test_purge_names_a_folder_it_cannot_list_and_fails(
     code, out = in_process(monkeypatch, tmp_path, claude_dir, project)()
     assert code == 1 and f"cannot list {claude_dir / 'logs'}: Permission denied\n" in out
     assert (claude_dir / "logs" / "sfp.log").exists()
+
+
+@pytest.mark.parametrize("state", ["nothing of sfp's", "a log"])
+def test_purge_dry_run_json_has_every_field_of_its_schema(sfp: SfpRunner, claude_dir: Path, state: str) -> None:
+    if state == "a log":
+        (claude_dir / "logs").mkdir()
+        (claude_dir / "logs" / "sfp.log").write_text("{}\n")
+    run = sfp("uninstall", "--purge", "--dry-run", "--json")
+    document = json.loads(run.out)
+    assert run.code == 0, run.err
+    assert {"hooks_remaining", "unlisted_folders", "removed", "left_behind", "settings"} <= set(document)
