@@ -139,6 +139,8 @@ def read_settings(path: Path) -> dict[str, Any]:
         return {}
     try:
         value = json.loads(text, parse_float=_finite_float, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise UsageError(f"{path}: nested too deeply to be a settings file; sfp left it untouched") from None
     except _NotWritable as exc:
         raise UsageError(f"{path}: the number {exc} can't be written back as JSON (too large, NaN or Infinity); "
                          "change it first, sfp left the file untouched") from None

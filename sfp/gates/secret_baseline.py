@@ -158,6 +158,8 @@ def read_baseline(path: Path) -> Baseline:
         raise _damaged(path, "not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise _damaged(path, f"not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except RecursionError:
+        raise _damaged(path, "nested deeper than any baseline sfp writes") from None
     return Baseline(Counter(_fingerprints_of(document, path)))
 
 

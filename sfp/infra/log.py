@@ -75,7 +75,7 @@ def read_records(claude_dir: Path, limit: int | None = None) -> list[dict[str, o
 def parse_record(line: str) -> dict[str, object]:
     try:
         value = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
         return {"level": "info", "message": line}
     return value if isinstance(value, dict) else {"level": "info", "message": line}
 

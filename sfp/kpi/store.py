@@ -91,7 +91,7 @@ def parse_line(line: str) -> dict[str, Any] | None:
         return None
     try:
         value = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
         return None
     return value if isinstance(value, dict) and isinstance(value.get("kind"), str) else None
 

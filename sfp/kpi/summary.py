@@ -35,13 +35,17 @@ def summarize(events: Iterable[Mapping[str, Any]]) -> KpiSummary:
     failures: Counter[str] = Counter()
     for event in events:
         runs += 1
-        gates = [g for g in event.get("gates") or [] if isinstance(g, dict) and isinstance(g.get("name"), str)]
+        listed = event.get("gates")
+        gates = [g for g in listed if isinstance(g, dict) and isinstance(g.get("name"), str)] \
+            if isinstance(listed, list) else []
         bad = [g for g in gates if g.get("status") in ("failed", "timeout", "error")]
         passed += not bad
         for gate in gates:
             if gate.get("status") != "skipped":
                 duration = gate.get("duration_ms")
-                durations[gate["name"]].append(duration if isinstance(duration, int) else 0)
+                # a hand-edited or damaged event: only a plausible count of milliseconds counts
+                plausible = isinstance(duration, int) and not isinstance(duration, bool) and 0 <= duration < 2**53
+                durations[gate["name"]].append(duration if isinstance(duration, int) and plausible else 0)
         failures.update(g["name"] for g in bad)
     stats = tuple(GateStats(name, len(times), failures[name], float(median(times)), max(times))
                   for name, times in durations.items())

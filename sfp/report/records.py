@@ -73,7 +73,12 @@ def parse_time(value: object) -> datetime | None:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    try:
+        moment.astimezone(timezone.utc).astimezone()  # both ways the report turns it: year 1 or 9999 may not
+    except (OverflowError, OSError, ValueError):
+        return None
+    return moment
 
 
 def project_name(value: object) -> str | None:
@@ -93,7 +98,7 @@ def hook_timing(record: Mapping[str, object]) -> HookTiming | None:
     at = parse_time(record.get("time"))
     if at is None or not isinstance(event, str) or not event or isinstance(duration, bool):
         return None
-    if not isinstance(duration, (int, float)) or not duration >= 0:  # also NaN
+    if not isinstance(duration, (int, float)) or not 0 <= duration < 1e12:  # also NaN, inf and huge ints
         return None
     return HookTiming(at, event, float(duration))
 

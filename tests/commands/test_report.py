@@ -98,3 +98,26 @@ def test_a_report_that_cannot_be_written_is_one_line_and_exit_1(sfp: SfpRunner, 
     (claude_dir / "sfp").write_text("a file where sfp's folder goes\n")
     run = sfp("report")
     assert run.code == 1 and run.err.startswith("sfp: error: cannot use") and len(run.err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("kpi_line, log_line", [
+    ('{"time": "2025-01-01T00:00:00Z", "kind": "quality_gates", "gates": 5}', None),
+    ('{"time": "2025-01-01T00:00:00Z", "kind": "quality_gates", "gates": [{"name": "g", "status": "passed", '
+     '"duration_ms": 1' + "0" * 400 + '}]}', None),
+    ('{"time": "9999-12-31T23:59:59-05:00", "kind": "quality_gates", "gates": []}', None),
+    (None, '{"time": "2025-01-01T00:00:00Z", "level": "info", "event": "Stop", "message": "handled", '
+           '"duration_ms": 1e400}'),
+    (None, '{"time": "2025-01-01T00:00:00Z", "level": "info", "event": "Stop", "message": "handled", '
+           '"duration_ms": 1' + "0" * 400 + '}'),
+    ("[" * 100000, "[" * 100000),
+])
+def test_damaged_records_are_left_out_not_a_crash(sfp: SfpRunner, claude_dir: Path, tmp_path: Path,
+                                                  kpi_line: str | None, log_line: str | None) -> None:
+    for folder, name, line in (("kpis", "events.jsonl", kpi_line), ("logs", "sfp.log", log_line)):
+        if line is not None:
+            (claude_dir / folder).mkdir(exist_ok=True)
+            (claude_dir / folder / name).write_text(line + "\n")
+    for args in (["report", "--out", str(tmp_path / "r.html")], ["kpi"], ["logs"]):
+        run = sfp(*args)
+        assert run.code in (0, 1) and "internal error" not in run.err and "Traceback" not in run.err, (args, run.err)
+    assert (tmp_path / "r.html").read_text().lower().startswith("<!doctype html>")

@@ -146,3 +146,13 @@ def test_compare_matches_fingerprints_one_for_one(tmp_path: Path) -> None:
     assert result.known == 1 and [e.finding.line for e in result.new] == [2, 3]
     everything = Baseline(Counter([first.fingerprint, first.fingerprint, other.fingerprint]))
     assert compare([first, again, other], everything) == ((), 3)
+
+
+def test_a_baseline_nested_too_deeply_is_a_damaged_baseline(tmp_path: Path) -> None:
+    from sfp.errors import UsageError
+    from sfp.gates.secret_baseline import read_baseline
+
+    path = tmp_path / "base.json"
+    path.write_text("[" * 100000)
+    with pytest.raises(UsageError, match="nested deeper"):
+        read_baseline(path)
