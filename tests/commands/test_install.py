@@ -91,7 +91,8 @@ def test_install_backs_up_the_old_file(sfp_pyz, claude_dir: Path) -> None:  # ty
 
 @pytest.mark.parametrize("text", ['{"hooks": {', "[1, 2]", '{"a": 1,}', "\ufeff{oops",
                                   # JSON reads these, and would write them back as Infinity/NaN: not JSON
-                                  '{"limit": 1e400}', '{"x": NaN}', '{"x": -Infinity}'])
+                                  '{"limit": 1e400}', '{"x": NaN}', '{"x": -Infinity}',
+                                  "[" * 100000])  # deeper than the JSON parser goes
 def test_invalid_json_is_refused_and_left_untouched(sfp_pyz, claude_dir: Path, text: str) -> None:  # type: ignore[no-untyped-def]
     path = claude_dir / "settings.json"
     path.write_text(text, encoding="utf-8")
